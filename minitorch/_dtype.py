@@ -1,0 +1,79 @@
+"""dtypes and devices are PyTorch's own objects (they are names, not math), so ``minitorch.float32``
+prints ``torch.float32`` and user code may pass either. Type promotion follows PyTorch's rules."""
+import numbers
+
+import torch
+
+float32 = float = torch.float32
+float64 = double = torch.float64
+float16 = half = torch.float16
+bfloat16 = torch.bfloat16
+int64 = long = torch.int64
+int32 = int = torch.int32
+int16 = short = torch.int16
+int8 = torch.int8
+uint8 = torch.uint8
+bool = torch.bool
+
+dtype = torch.dtype
+device = torch.device
+Size = torch.Size
+
+SUPPORTED = (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32,
+             torch.int16, torch.int8, torch.uint8, torch.bool)
+
+_default_dtype = [torch.float32]
+
+
+def get_default_dtype():
+    return _default_dtype[0]
+
+
+def set_default_dtype(d):
+    if d not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_dtype[0] = d
+
+
+def _category(dt):
+    if dt == torch.bool:
+        return 0
+    if dt.is_floating_point:
+        return 2
+    return 1
+
+
+def scalar_dtype(x):
+    import builtins
+    if isinstance(x, builtins.bool):
+        return torch.bool
+    if isinstance(x, numbers.Integral):
+        return torch.int64
+    if isinstance(x, numbers.Real):
+        return get_default_dtype()
+    raise TypeError(f"unsupported scalar type {type(x).__name__}")
+
+
+def result_type(*operands):
+    """PyTorch's promotion: dimensioned tensors > 0-d tensors > Python scalars, where a lower
+    class only matters if its category (bool < integer < floating) is higher."""
+    from .tensor import Tensor
+    groups = [[], [], []]  # dimensioned, zero-dim, scalars
+    for x in operands:
+        if isinstance(x, Tensor):
+            groups[0 if x.dim() > 0 else 1].append(x.dtype)
+        elif x is not None:
+            groups[2].append(scalar_dtype(x))
+    result = None
+    for g in groups:
+        if not g:
+            continue
+        dt = g[0]
+        for other in g[1:]:
+            dt = torch.promote_types(dt, other)
+        if result is None:
+            result = dt
+        elif _category(dt) > _category(result):
+            # a float scalar joining integer tensors gives the default float dtype
+            result = dt if g is not groups[2] or _category(dt) != 2 else get_default_dtype()
+    return result

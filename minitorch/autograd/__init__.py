@@ -1,0 +1,102 @@
+"""Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function`` and grad mode."""
+from .engine import run_backward
+from .function import Function, once_differentiable
+from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled,
+                        is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
+
+
+def _make_grads(outputs, grads):
+    from ..tensor import Tensor, ones_like
+    out = []
+    for t, g in zip(outputs, grads):
+        if g is None:
+            if t.requires_grad and t.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not t.dtype.is_floating_point:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {t.dtype}")
+            g = ones_like(t)
+            g._stolen = False
+        else:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"gradients can be either Tensors or None, but got "
+                                f"{type(g).__name__}")
+            if tuple(g.shape) != tuple(t.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
+                                   f"{tuple(g.shape)} and output[0] has a shape of "
+                                   f"{tuple(t.shape)}.".replace("(", "torch.Size([").replace(
+                                       ")", "])").replace(",])", "])"))
+            if g.dtype != t.dtype:
+                g = g.to(t.dtype)
+            # the caller's tensor must never become (or be aliased by) a .grad
+            g = g.detach()
+            g._stolen = True
+        out.append(g)
+    return out
+
+
+def _as_tuple(x):
+    from ..tensor import Tensor
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate into ``.grad`` of the leaves the gradient of ``tensors`` (weighted by
+    ``grad_tensors``)."""
+    tensors = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    for t in tensors:
+        if not t.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = _as_tuple(inputs)
+    if inputs is not None and len(inputs) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    run_backward(tensors, _make_grads(tensors, grads), retain_graph, create_graph, inputs=inputs,
+                 accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs`` (not accumulated into .grad)."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    for t in outputs:
+        if not t.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    result = run_backward(outputs, _make_grads(outputs, grads), retain_graph, create_graph,
+                          inputs=inputs, accumulate=False)
+    out = []
+    for x, g in zip(inputs, result):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            if materialize_grads:
+                from ..tensor import zeros_like
+                g = zeros_like(x)
+        elif not create_graph:
+            g = g.detach()
+        out.append(g)
+    return tuple(out)
+
+
+__all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "once_differentiable"]

@@ -1,0 +1,281 @@
+"""Graph nodes and ``autograd.Function``.
+
+A *node* is the backward of one forward call. It records ``next_functions`` — one edge
+``(node, output_nr)`` per tensor input, like PyTorch — and the tensors it saved. The node object
+is also the ``ctx`` handed to ``forward``/``backward`` (as in PyTorch), so ``ctx.save_for_backward``,
+``ctx.saved_tensors`` and ``ctx.needs_input_grad`` live here.
+"""
+import itertools
+import warnings
+
+from .grad_mode import is_grad_enabled, no_grad
+
+_sequence = itertools.count()
+
+SAVED_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class Node:
+    """Base of every backward node."""
+
+    def __init__(self):
+        self.next_functions = ()
+        self._sequence_nr = next(_sequence)
+        self._saved = None          # list of SavedTensor, or None when nothing was saved
+        self._freed = False
+        self._pre_hooks = {}        # output_nr -> [hook(grad) -> grad or None]
+        self._hooks = []            # hook(grad_inputs, grad_outputs)
+        self.metadata = {}
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def register_hook(self, fn):
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        self._pre_hooks.setdefault(0, []).append(fn)
+        return _RemovableHandle(self._pre_hooks[0], fn)
+
+    def _register_output_hook(self, output_nr, fn):
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
+
+    def apply(self, *grad_outputs):
+        raise NotImplementedError
+
+    def __call__(self, *grad_outputs):
+        return self.apply(*grad_outputs)
+
+    def _release(self):
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+
+class SavedTensor:
+    """A tensor saved for backward with the version it had then. Outputs of the node itself are
+    kept without their grad_fn (that would be a reference cycle) and re-attached on unpack."""
+
+    __slots__ = ("data_tensor", "version", "is_output", "output_nr", "requires_grad", "name")
+
+    def __init__(self, tensor, is_output, output_nr):
+        from ..tensor import Tensor
+        self.version = tensor._version_counter[0]
+        self.is_output = is_output
+        self.output_nr = output_nr
+        self.requires_grad = tensor.requires_grad
+        if is_output:
+            alias = Tensor._make(tensor._data, requires_grad=False)
+            alias._version_counter = tensor._version_counter
+            self.data_tensor = alias
+        else:
+            self.data_tensor = tensor
+
+    def unpack(self, node):
+        t = self.data_tensor
+        if t._version_counter[0] != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{t._type_string()} {list(t.shape)}], which is output "
+                f"{self.output_nr} of {node.name()}, is at version {t._version_counter[0]}; "
+                f"expected version {self.version} instead. Hint: the backtrace further above can "
+                "also show the operation that failed to compute its gradient. Enable anomaly "
+                "detection with torch.autograd.set_detect_anomaly(True) to find it.")
+        if self.is_output and self.requires_grad:
+            from ..tensor import Tensor
+            out = Tensor._make(t._data, requires_grad=False)
+            out._version_counter = t._version_counter
+            out._grad_fn = node
+            out._output_nr = self.output_nr
+            out._requires_grad = True
+            return out
+        return t
+
+
+class BackwardNode(Node):
+    """Node of an ``autograd.Function``; also its ``ctx``."""
+
+    _function = None  # the Function subclass
+
+    def __init__(self):
+        super().__init__()
+        self.needs_input_grad = ()
+        self._input_edge_slots = ()   # for each forward arg: index into next_functions or None
+        self._outputs_meta = ()       # (shape, dtype, device) of each forward output
+        self._non_differentiable = set()
+        self._dirty = ()
+        self._materialize_grads = True
+        self._output_ids = {}
+
+    # ---- ctx API --------------------------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        self._to_save = tensors
+
+    def _do_save(self):
+        tensors = getattr(self, "_to_save", None)
+        if tensors is None:
+            return
+        del self._to_save
+        saved = []
+        for t in tensors:
+            if t is None:
+                saved.append(None)
+                continue
+            nr = self._output_ids.get(id(t))
+            saved.append(SavedTensor(t, nr is not None, nr or 0))
+        self._saved = saved
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(SAVED_FREED_MSG)
+        if self._saved is None:
+            return ()
+        return tuple(None if s is None else s.unpack(self) for s in self._saved)
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value):
+        self._materialize_grads = bool(value)
+
+    # ---- backward ---------------------------------------------------------------------------
+    def apply(self, *grad_outputs):
+        from ..tensor import zeros
+        if self._materialize_grads:
+            grad_outputs = tuple(
+                zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta is not None
+                else g for g, meta in zip(grad_outputs, self._outputs_meta))
+        result = self._function.backward(self, *grad_outputs)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_args = len(self._input_edge_slots)
+        if len(result) < n_args:
+            # trailing non-tensor arguments may be omitted
+            result = result + (None,) * (n_args - len(result))
+        if len(result) != n_args:
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                               f"(expected {n_args}, got {len(result)})")
+        grads = [None] * len(self.next_functions)
+        for slot, g in zip(self._input_edge_slots, result):
+            if slot is not None:
+                grads[slot] = g
+        return tuple(grads)
+
+
+class FunctionMeta(type):
+    """Creates the backward node class of each Function subclass (``FooBackward``)."""
+
+    def __init__(cls, name, bases, attrs):
+        node_name = attrs.get("node_name") or f"{name}Backward"
+        cls._backward_cls = type(node_name, (BackwardNode,), {"_function": cls})
+        super().__init__(name, bases, attrs)
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class for differentiable operations (the public custom-op API, as in PyTorch).
+
+    Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as static
+    methods and are called through ``apply``.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your "
+                                  "custom autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from ..tensor import Tensor
+        ctx = cls._backward_cls()
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        record = is_grad_enabled() and any(needs)
+        with no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        if record:
+            # an input returned as-is becomes a new alias, so its own history stays intact
+            inputs = [a for a in args if isinstance(a, Tensor)]
+            dirty = ctx._dirty
+            outs = tuple(o._alias() if isinstance(o, Tensor) and any(o is a for a in inputs)
+                         and not any(o is d for d in dirty) else o for o in outs)
+            outputs = outs[0] if single else outs
+        if not record:
+            for t in getattr(ctx, "_dirty", ()):
+                t._version_counter[0] += 0  # in-place kernels already bumped the version
+            ctx.__dict__.pop("_to_save", None)
+            return outputs
+        edges, slots = [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                slots.append(len(edges))
+                edges.append(a._edge())
+            else:
+                slots.append(None)
+        ctx.next_functions = tuple(edges)
+        ctx._input_edge_slots = tuple(slots)
+        meta = []
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor):
+                ctx._output_ids[id(o)] = i
+                differentiable = (id(o) not in ctx._non_differentiable
+                                  and o.dtype.is_floating_point)
+                if differentiable:
+                    if any(o is d for d in ctx._dirty) and o.is_leaf and o.requires_grad:
+                        raise RuntimeError("a leaf Variable that requires grad is being used in "
+                                           "an in-place operation.")
+                    o._grad_fn = ctx
+                    o._output_nr = i
+                    o._requires_grad = True
+                meta.append((tuple(o.shape), o.dtype, o.device))
+            else:
+                meta.append(None)
+        ctx._outputs_meta = tuple(meta)
+        ctx._do_save()
+        ctx._output_ids = {}
+        return outputs
+
+
+def once_differentiable(fn):
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper
+
+
+def _warn_nonleaf_grad():
+    warnings.warn(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+        "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+        "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+        "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+        "instead.", UserWarning, stacklevel=3)

@@ -1,0 +1,29 @@
+"""``minitorch.cuda``: whether kernels can run compiled on a CUDA device."""
+import torch
+
+from . import _backend
+
+
+def is_available():
+    return _backend.CUDA_AVAILABLE
+
+
+def device_count():
+    return torch.cuda.device_count() if _backend.CUDA_AVAILABLE else 0
+
+
+def current_device():
+    return torch.cuda.current_device()
+
+
+def synchronize(device=None):
+    if _backend.CUDA_AVAILABLE:
+        torch.cuda.synchronize(device)
+
+
+def manual_seed(seed):
+    from . import manual_seed as _seed
+    return _seed(seed)
+
+
+manual_seed_all = manual_seed

@@ -1,0 +1,379 @@
+"""``__getitem__``/``__setitem__`` and the gathers behind them.
+
+Basic keys (ints, slices, None, Ellipsis) are storage views. A key with one index tensor (int64
+or bool mask), or several adjacent ones that broadcast together, becomes: the basic part as a
+view, then ``index_select`` along the indexed dims (flattened into one when several), whose
+backward is a scatter-add. Index values are bounds-checked on the host before any launch.
+"""
+import builtins
+import numbers
+
+import torch
+
+from ..autograd import grad_mode
+from ..autograd.function import Function
+from ..ops import elementwise as EW
+from ..ops import index as IX
+from ..ops import reduce as R
+from . import shape as S
+from .reduction import normalize_dims
+
+
+def _tensor_cls():
+    from ..tensor import Tensor
+    return Tensor
+
+
+def _wrap(storage):
+    return _tensor_cls()._make(storage)
+
+
+def _check_bounds(idx_storage, size, dim, exc=IndexError):
+    if idx_storage.numel() == 0:
+        return
+    lo = R.reduce("min", idx_storage, tuple(range(idx_storage.dim())))
+    hi = R.reduce("max", idx_storage, tuple(range(idx_storage.dim())))
+    lo, hi = int(lo.item()), int(hi.item())
+    bad = hi if hi >= size else (lo if lo < -size else None)
+    if bad is not None:
+        raise exc(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+class IndexSelect(Function):
+    """out = x.index_select(dim, idx) for a 1-D int64 index; backward scatter-adds."""
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx):
+        shape = list(x.shape)
+        shape[dim] = idx.numel()
+        view_shape = [1] * x.dim()
+        view_shape[dim] = idx.numel()
+        expanded = idx._data.reshape(view_shape).expand(shape)
+        ctx.dim, ctx.idx, ctx.in_shape = dim, expanded, tuple(x.shape)
+        return _wrap(IX.gather(x._data, dim, expanded))
+
+    @staticmethod
+    def backward(ctx, g):
+        from .reduction import scatter_into_zeros
+        return scatter_into_zeros(g, ctx.in_shape, ctx.dim, _wrap(ctx.idx)), None, None
+
+
+class Index(IndexSelect):
+    node_name = "IndexBackward0"
+
+
+def index_select(input, dim, index, _node=IndexSelect):
+    if index.dim() > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index.dtype not in (torch.int64, torch.int32):
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
+    size = input.shape[d] if input.dim() else 1
+    _check_bounds(index._data, size, d)
+    if input.dim() == 0:
+        return _node.apply(input.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
+    return _node.apply(input, d, index.reshape(-1))
+
+
+def gather(input, dim, index):
+    from .reduction import gather as _gather
+    if index.dtype != torch.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
+    if index.dim() != input.dim():
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    _check_bounds(index._data, input.shape[d] if input.dim() else 1, d, RuntimeError)
+    return _gather(input, d, index)
+
+
+def nonzero(input, as_tuple=False):
+    from ..tensor import arange, stack
+    pos = _wrap(IX.nonzero_flat(input._data))
+    if input.dim() <= 1 and not as_tuple:
+        return pos.reshape(-1, 1) if input.dim() == 1 else pos.reshape(-1, 0)
+    coords, rest = [], pos
+    for d in range(input.dim() - 1, -1, -1):
+        coords.append(rest % input.shape[d])
+        rest = rest // input.shape[d]
+    coords = coords[::-1]
+    if as_tuple:
+        return tuple(coords)
+    return stack(coords, 1)
+
+
+def masked_select(input, mask):
+    from .pointwise import broadcast_shapes
+    shape = broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    return input.expand(shape).reshape(-1)[mask.expand(shape).reshape(-1)]
+
+
+def masked_fill(input, mask, value):
+    from .pointwise import where
+    if mask.dtype != torch.bool:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype}")
+    if isinstance(value, _tensor_cls()):
+        value = value.to(input.dtype)
+    return where(mask, value, input)
+
+
+# ---------------------------------------------------------------------------------------------
+# key parsing
+# ---------------------------------------------------------------------------------------------
+def _is_index_tensor(k):
+    return isinstance(k, _tensor_cls()) or (isinstance(k, (list, tuple)) and _all_ints(k)) or \
+        isinstance(k, _np_array_type())
+
+
+def _np_array_type():
+    import numpy as np
+    return np.ndarray
+
+
+def _all_ints(seq):
+    return all(isinstance(v, (numbers.Integral, list, tuple)) for v in seq)
+
+
+def _as_index_tensor(k, device):
+    from ..tensor import tensor
+    T = _tensor_cls()
+    if isinstance(k, T):
+        if k.dtype.is_floating_point:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return k
+    return tensor(k, device=device)
+
+
+def _split_key(key, ndim):
+    """Normalize a key into a tuple; expand Ellipsis to slices."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    consumed = builtins.sum(1 if not (k is None or k is Ellipsis) and not (
+        isinstance(k, _tensor_cls()) and k.dtype == torch.bool) else (
+        k.dim() if isinstance(k, _tensor_cls()) and k.dtype == torch.bool else 0) for k in key)
+    if builtins.sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    out = []
+    for k in key:
+        if k is Ellipsis:
+            out.extend([slice(None)] * builtins.max(0, ndim - consumed))
+        else:
+            out.append(k)
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    return tuple(out)
+
+
+def _check_basic(x, key):
+    """torch's IndexError for an int out of range."""
+    d = 0
+    for k in key:
+        if k is None:
+            continue
+        if isinstance(k, numbers.Integral) and not isinstance(k, bool):
+            size = x.shape[d]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {d} with size {size}")
+        d += 1
+
+
+def getitem(self, key):
+    if isinstance(key, bool) or (isinstance(key, tuple) and builtins.any(
+            isinstance(k, bool) for k in key)):
+        # x[True] adds a dim, x[False] selects nothing — rare; route through a bool tensor
+        from ..tensor import tensor
+        key = tuple(tensor(k) if isinstance(k, bool) else k
+                    for k in (key if isinstance(key, tuple) else (key,)))
+    key = _split_key(key, self.dim())
+    if not builtins.any(_is_index_tensor(k) for k in key):
+        _check_basic(self, key)
+        node = S.BasicIndex
+        last = [k for k in key if not (isinstance(k, slice) and k == slice(None))]
+        if last and isinstance(last[-1], numbers.Integral):
+            node = S.SelectIndex
+        elif last and last[-1] is None:
+            node = S.UnsqueezeIndex
+        return node.apply(self, key)
+    return _advanced_getitem(self, key)
+
+
+def _advanced_plan(x, key):
+    """Basic view key, position of the indexed dims in the view, and the index tensors."""
+    basic, tensors, first_pos = [], [], None
+    view_dim = 0
+    prev_tensor = False
+    for k in key:
+        if _is_index_tensor(k):
+            t = _as_index_tensor(k, x.device)
+            if tensors and not prev_tensor:
+                raise NotImplementedError("minitorch supports index tensors only in adjacent "
+                                          "dimensions")
+            if first_pos is None:
+                first_pos = view_dim
+            n = t.dim() if t.dtype == torch.bool else 1
+            basic.extend([slice(None)] * n)
+            tensors.append(t)
+            view_dim += n
+            prev_tensor = True
+            continue
+        prev_tensor = False
+        basic.append(k)
+        if k is None or isinstance(k, slice):
+            view_dim += 1
+    return tuple(basic), first_pos, tensors
+
+
+def _flat_index(view, pos, tensors):
+    """One int64 index over the dims ``pos..`` that ``tensors`` address, plus how many dims those
+    are and the broadcast shape of the index."""
+    from .pointwise import broadcast_shapes
+    ints, dims = [], []
+    d = pos
+    for t in tensors:
+        if t.dtype == torch.bool:
+            sizes = tuple(view.shape[d:d + t.dim()])
+            if tuple(t.shape) != sizes:
+                for i, (a, b) in enumerate(zip(t.shape, sizes)):
+                    if a != b:
+                        raise IndexError(f"The shape of the mask {list(t.shape)} at index {i} "
+                                         f"does not match the shape of the indexed tensor "
+                                         f"{list(sizes)} at index {i}")
+            flat = _wrap(IX.nonzero_flat(t._data))
+            ints.append(flat)
+            dims.append((d, t.dim()))
+            d += t.dim()
+        else:
+            if t.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            _check_bounds(t._data, view.shape[d], d)
+            size = view.shape[d]
+            ints.append(t.long() + (t < 0).long() * size if _has_negative(t) else t.long())
+            dims.append((d, 1))
+            d += 1
+    # combine several index tensors into one over the flattened dims (row-major)
+    shape = broadcast_shapes(*[tuple(i.shape) for i in ints])
+    total = None
+    for (start, n), idx in zip(dims, ints):
+        span = 1
+        for s in view.shape[start:start + n]:
+            span *= s
+        total = idx if total is None else total * span + idx
+    n_dims = d - pos
+    return total.expand(shape) if tuple(total.shape) != shape else total, n_dims, shape
+
+
+def _has_negative(t):
+    return t.numel() > 0 and bool((t < 0).any())
+
+
+def _advanced_getitem(x, key):
+    basic, pos, tensors = _advanced_plan(x, key)
+    view = x[basic] if builtins.any(not (isinstance(k, slice) and k == slice(None))
+                                    for k in basic) else x
+    idx, n_dims, idx_shape = _flat_index(view, pos, tensors)
+    vshape = list(view.shape)
+    merged = vshape[:pos] + [-1] + vshape[pos + n_dims:]
+    if n_dims != 1:
+        view = view.reshape(merged) if view.numel() else view.reshape(
+            vshape[:pos] + [0] + vshape[pos + n_dims:])
+    out = Index.apply(view, pos, idx.reshape(-1).contiguous())
+    return out.reshape(vshape[:pos] + list(idx_shape) + vshape[pos + n_dims:])
+
+
+# ---------------------------------------------------------------------------------------------
+# __setitem__
+# ---------------------------------------------------------------------------------------------
+class IndexPut(Function):
+    """out = x with ``value`` written at ``key`` (out of place, for autograd's in-place path)."""
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, x, value, key):
+        out = x.clone()
+        with grad_mode.no_grad():
+            _write(out, key, value)
+        ctx.key = key
+        ctx.value_meta = None if not isinstance(value, _tensor_cls()) else (
+            tuple(value.shape), value.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..tensor import zeros
+        from .pointwise import unbroadcast
+        gx = g.clone()
+        with grad_mode.no_grad():
+            _write(gx, ctx.key, 0.0)
+        gv = None
+        if ctx.value_meta is not None and ctx.needs_input_grad[1]:
+            gv = unbroadcast(g[ctx.key], *ctx.value_meta)
+        return gx, gv, None
+
+
+def _write(x, key, value):
+    """x[key] = value without autograd (value: Tensor or number)."""
+    T = _tensor_cls()
+    key_t = _split_key(key, x.dim())
+    if not builtins.any(_is_index_tensor(k) for k in key_t):
+        _check_basic(x, key_t)
+        target = x._data[key_t]
+        src = value._data if isinstance(value, T) else value
+        if isinstance(value, T) and value.dim() > target.dim():
+            src = value._data.reshape(tuple(value.shape)[value.dim() - target.dim():]) \
+                if all(s == 1 for s in value.shape[:value.dim() - target.dim()]) else src
+        from .pointwise import broadcast_shapes
+        if isinstance(value, T):
+            broadcast_shapes(tuple(src.shape), tuple(target.shape))
+        EW.pointwise("copy", target, src, compute=_compute(x.dtype, value))
+    else:
+        basic, pos, tensors = _advanced_plan(x, key_t)
+        view = x._data[basic]
+        vt = _wrap(view)
+        idx, n_dims, idx_shape = _flat_index(vt, pos, tensors)
+        vshape = list(view.shape)
+        try:
+            merged = view.view(vshape[:pos] + [-1] + vshape[pos + n_dims:])
+        except RuntimeError:
+            raise NotImplementedError("index assignment into a non-contiguous view") from None
+        sel_shape = vshape[:pos] + list(idx_shape) + vshape[pos + n_dims:]
+        if isinstance(value, T):
+            src = value.expand(sel_shape)
+        else:
+            from ..tensor import full
+            src = full(sel_shape, value, dtype=x.dtype, device=x.device)
+        src = src.reshape(vshape[:pos] + [-1] + vshape[pos + n_dims:])
+        flat = idx.reshape(-1).contiguous()
+        shape = list(merged.shape)
+        shape[pos] = flat.numel()
+        view_shape = [1] * merged.dim()
+        view_shape[pos] = flat.numel()
+        # writes happen in index order, so the last duplicate wins (torch: unspecified)
+        IX.scatter_store(merged, pos, flat._data.reshape(view_shape).expand(shape),
+                         src.to(x.dtype)._data)
+    x._bump_version()
+
+
+def _compute(dtype, value):
+    T = _tensor_cls()
+    if isinstance(value, T) and value.dtype.is_floating_point and not dtype.is_floating_point:
+        return torch.float32
+    if dtype in (torch.float16, torch.bfloat16):
+        return torch.float32
+    return dtype
+
+
+def setitem(self, key, value):
+    T = _tensor_cls()
+    if not isinstance(value, (T, numbers.Number)):
+        from ..tensor import tensor
+        value = tensor(value, dtype=self.dtype, device=self.device)
+    value_needs = isinstance(value, T) and value.requires_grad
+    if grad_mode.is_grad_enabled() and (self.requires_grad or value_needs):
+        if self.is_leaf and self.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        from .inplace import rebase_history
+        rebase_history(self, IndexPut.apply(self, value, key))
+        return
+    _write(self, key, value)

@@ -1,0 +1,241 @@
+"""In-place methods (``add_``, ``mul_``, ``zero_``, ``copy_`` ...).
+
+Without autograd (``no_grad``, ``.data``, optimizer updates) the kernel writes straight into the
+tensor's storage: one launch. When the op must be recorded, the out-of-place Function runs and the
+tensor takes over its result and history (PyTorch's rebase), the original value being cloned first
+when the backward needs it. Either way the version counter is bumped, so a saved tensor that was
+overwritten is detected at backward time.
+"""
+import torch
+
+from .. import _dtype
+from ..autograd import grad_mode
+from ..ops import creation
+from ..ops import elementwise as EW
+from ..tensor import Tensor
+from . import pointwise as P
+
+LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _check_leaf(self):
+    if grad_mode.is_grad_enabled() and self.is_leaf and self.requires_grad:
+        raise RuntimeError(LEAF_MSG)
+
+
+def _check_cast(result, target):
+    if _dtype._category(result) > _dtype._category(target):
+        name = lambda d: str(d).replace("torch.", "").title()  # noqa: E731
+        raise RuntimeError(f"result type {name(result)} can't be cast to the desired output type "
+                           f"{name(target)}")
+
+
+def _view_guard(self):
+    base = self._base
+    if base is not None and (base.requires_grad or self.requires_grad) and \
+            grad_mode.is_grad_enabled():
+        raise NotImplementedError(
+            "minitorch does not yet record in-place operations on views of tensors that require "
+            "grad; apply the op out of place (y = y * 2) or on the base tensor")
+
+
+def rebase_history(self, result):
+    """Write ``result`` into ``self`` and make ``self`` the output of ``result``'s node."""
+    _view_guard(self)
+    EW.pointwise("copy", self._data, result._data)
+    self._bump_version()
+    self._grad_fn = result._grad_fn
+    self._output_nr = result._output_nr
+    self._requires_grad = result.requires_grad
+    return self
+
+
+def _recording(self, *others):
+    return grad_mode.is_grad_enabled() and (
+        self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others))
+
+
+def _pointwise_(self, op, out_of_place, *args, saves_self=False):
+    """Generic in-place pointwise: ``op`` is the kernel op for the fast path, ``out_of_place``
+    the differentiable function for the recorded path."""
+    _check_leaf(self)
+    result_dtype = _dtype.result_type(self, *[a for a in args if a is not None])
+    _check_cast(result_dtype, self.dtype)
+    if _recording(self, *args):
+        src = P.Clone.apply(self) if saves_self else self
+        return rebase_history(self, out_of_place(src, *args))
+    compute = result_dtype if result_dtype.is_floating_point or not self.dtype.is_floating_point \
+        else self.dtype
+    if compute in (torch.float16, torch.bfloat16):
+        compute = torch.float32
+    P.launch(op, (self, *args), self.dtype, compute=compute, out=self)
+    self._bump_version()
+    return self
+
+
+def add_(self, other, alpha=1):
+    if alpha != 1:
+        return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, alpha)
+    return _pointwise_(self, "add", lambda s, o: s + o, other)
+
+
+def sub_(self, other, alpha=1):
+    if alpha != 1:
+        return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, -alpha)
+    return _pointwise_(self, "sub", lambda s, o: s - o, other)
+
+
+def mul_(self, other):
+    return _pointwise_(self, "mul", lambda s, o: s * o, other, saves_self=True)
+
+
+def div_(self, other, rounding_mode=None):
+    if rounding_mode is not None:
+        return _assign_(self, self.div(other, rounding_mode=rounding_mode))
+    return _pointwise_(self, "div", lambda s, o: s / o, other, saves_self=True)
+
+
+def _unary_(op, method):
+    def f(self):
+        return _pointwise_(self, op, lambda s: getattr(s, method)(), saves_self=True)
+    f.__name__ = method + "_"
+    return f
+
+
+def _assign_(self, value):
+    """Generic fallback: compute out of place, write back."""
+    _check_leaf(self)
+    if _recording(self, value):
+        return rebase_history(self, value)
+    EW.pointwise("copy", self._data, value._data)
+    self._bump_version()
+    return self
+
+
+def pow_(self, exponent):
+    return _assign_(self, self.pow(exponent)) if not _recording(self, exponent) else \
+        rebase_history(self, P.Clone.apply(self).pow(exponent))
+
+
+def clamp_(self, min=None, max=None):
+    if isinstance(min, Tensor) or isinstance(max, Tensor) or _recording(self):
+        _check_leaf(self)
+        return _assign_(self, self.clamp(min, max)) if not _recording(self) else \
+            rebase_history(self, P.Clone.apply(self).clamp(min, max))
+    return _pointwise_(self, "clamp", lambda s, lo, hi: s.clamp(lo, hi),
+                       float("-inf") if min is None else min, float("inf") if max is None else max)
+
+
+def fill_(self, value):
+    _check_leaf(self)
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.dim()} dimensions.")
+        if _recording(self, value):
+            return rebase_history(self, value.expand(self.shape).to(self.dtype) + 0)
+        value = value.item()
+    if _recording(self):
+        return rebase_history(self, _full_like(self, value))
+    EW.pointwise("copy", self._data, value)
+    self._bump_version()
+    return self
+
+
+def _full_like(self, value):
+    from ..tensor import full
+    with grad_mode.no_grad():
+        return full(tuple(self.shape), value, dtype=self.dtype, device=self.device)
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+def copy_(self, src, non_blocking=False):
+    _check_leaf(self)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(src).__name__}")
+    from .pointwise import broadcast_shapes
+    shape = broadcast_shapes(tuple(self.shape), tuple(src.shape))
+    if shape != tuple(self.shape):
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+    if src.device != self.device:
+        src = src.to(self.device)
+    if _recording(self, src):
+        value = src.expand(self.shape)
+        value = value.to(self.dtype) if value.dtype != self.dtype else value + 0
+        return rebase_history(self, value)
+    compute = src.dtype if src.dtype.is_floating_point else self.dtype
+    if compute in (torch.float16, torch.bfloat16) or (
+            self.dtype.is_floating_point and not src.dtype.is_floating_point):
+        compute = torch.float32 if self.dtype != torch.float64 else torch.float64
+    if self.dtype == torch.bool:
+        EW.pointwise("ne", self._data, src._data, 0, compute=compute if compute != torch.bool
+                     else torch.int64)
+    else:
+        EW.pointwise("copy", self._data, src._data, compute=compute)
+    self._bump_version()
+    return self
+
+
+def masked_fill_(self, mask, value):
+    return _assign_(self, self.masked_fill(mask, value))
+
+
+def _random_(self, kind, low, high, generator):
+    _check_leaf(self)
+    if self.is_contiguous():
+        creation.random_(self._data, kind, low, high, generator=generator)
+    else:
+        tmp = torch.empty(self.shape, dtype=self.dtype, device=self.device)
+        creation.random_(tmp, kind, low, high, generator=generator)
+        EW.pointwise("copy", self._data, tmp)
+    self._bump_version()
+    return self
+
+
+def uniform_(self, a=0.0, b=1.0, generator=None):
+    return _random_(self, creation.UNIFORM, float(a), float(b), generator)
+
+
+def normal_(self, mean=0.0, std=1.0, generator=None):
+    return _random_(self, creation.NORMAL, float(mean), float(std), generator)
+
+
+def bernoulli_(self, p=0.5, generator=None):
+    return _random_(self, creation.BERNOULLI, float(p), 0.0, generator)
+
+
+def random_(self, from_=0, to=None, generator=None):
+    if to is None:
+        from_, to = 0, from_ if from_ else 2**24
+    return _random_(self, creation.RANDINT, int(from_), int(to), generator)
+
+
+_INPLACE = dict(
+    add_=add_, sub_=sub_, mul_=mul_, div_=div_, true_divide_=div_, pow_=pow_, clamp_=clamp_,
+    clip_=clamp_, fill_=fill_, zero_=zero_, copy_=copy_, masked_fill_=masked_fill_,
+    uniform_=uniform_, normal_=normal_, bernoulli_=bernoulli_, random_=random_,
+    neg_=_unary_("neg", "neg"), abs_=_unary_("abs", "abs"), exp_=_unary_("exp", "exp"),
+    log_=_unary_("log", "log"), sqrt_=_unary_("sqrt", "sqrt"), sin_=_unary_("sin", "sin"),
+    cos_=_unary_("cos", "cos"), tanh_=_unary_("tanh", "tanh"),
+    sigmoid_=_unary_("sigmoid", "sigmoid"), relu_=_unary_("relu", "relu"),
+    reciprocal_=_unary_("reciprocal", "reciprocal"), rsqrt_=_unary_("rsqrt", "rsqrt"),
+)
+for _name, _fn in _INPLACE.items():
+    setattr(Tensor, _name, _fn)
+
+
+def _iop(method):
+    def op(self, other):
+        return getattr(self, method)(other)
+    return op
+
+
+Tensor.__iadd__ = _iop("add_")
+Tensor.__isub__ = _iop("sub_")
+Tensor.__imul__ = _iop("mul_")
+Tensor.__itruediv__ = _iop("div_")

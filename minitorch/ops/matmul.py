@@ -1,0 +1,95 @@
+"""One batched matmul kernel that takes every stride, so transposed operands are views, never copies
+(dW = dYᵀ·X passes dY with swapped strides). Accumulates in fp32 (fp64 for fp64) with an optional
+epilogue: + bias, then an activation — the fused Linear forward.
+"""
+import math
+
+import torch
+import triton
+import triton.language as tl
+
+from . import elementwise, launcher
+
+ACTIVATIONS = {None: 0, "relu": 1}
+
+
+class _MatmulBackends:
+    """``minitorch.backends.matmul``: allow_tf32 selects the dot precision on GPUs (default False,
+    like PyTorch). The interpreter always computes exact fp32 products."""
+    allow_tf32 = False
+
+
+matmul_backend = _MatmulBackends()
+
+
+@triton.jit
+def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, M, N, K,
+                  stride_ab, stride_am, stride_ak, stride_bb, stride_bk, stride_bn,
+                  stride_cb, stride_cm, stride_cn, stride_bias,
+                  HAS_BIAS: tl.constexpr, ACT: tl.constexpr, ACC_TYPE: tl.constexpr,
+                  PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                  BLOCK_K: tl.constexpr):
+    pid_m = tl.program_id(0)
+    pid_n = tl.program_id(1)
+    batch = tl.program_id(2).to(tl.int64)
+    rm = pid_m.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+    rn = pid_n.to(tl.int64) * BLOCK_N + tl.arange(0, BLOCK_N).to(tl.int64)
+    rk = tl.arange(0, BLOCK_K).to(tl.int64)
+    a_ptrs = a_ptr + batch * stride_ab + rm[:, None] * stride_am + rk[None, :] * stride_ak
+    b_ptrs = b_ptr + batch * stride_bb + rk[:, None] * stride_bk + rn[None, :] * stride_bn
+    acc = tl.zeros((BLOCK_M, BLOCK_N), ACC_TYPE)
+    for k in range(0, K, BLOCK_K):
+        a = tl.load(a_ptrs, mask=(rm[:, None] < M) & (rk[None, :] < K - k), other=0)
+        b = tl.load(b_ptrs, mask=(rk[:, None] < K - k) & (rn[None, :] < N), other=0)
+        acc = tl.dot(a.to(ACC_TYPE), b.to(ACC_TYPE), acc, input_precision=PRECISION)
+        a_ptrs += BLOCK_K * stride_ak
+        b_ptrs += BLOCK_K * stride_bk
+    if HAS_BIAS:
+        acc += tl.load(bias_ptr + rn * stride_bias, mask=rn < N, other=0).to(ACC_TYPE)[None, :]
+    if ACT == 1:
+        acc = tl.where(acc < 0, 0, acc)
+    c_ptrs = c_ptr + batch * stride_cb + rm[:, None] * stride_cm + rn[None, :] * stride_cn
+    tl.store(c_ptrs, acc, mask=(rm[:, None] < M) & (rn[None, :] < N))
+
+
+def _batch_stride(t):
+    """Stride of the single (coalesced) batch dim of a 3-D storage view; None if it can't be one."""
+    return t.stride(0)
+
+
+def bmm(a, b, out, bias=None, activation=None):
+    """out[i] = act(a[i] @ b[i] + bias) for 3-D storage views with equal batch sizes (a batch
+    stride of 0 broadcasts). ``out`` is preallocated, any strides."""
+    B, M, K = a.shape
+    N = b.shape[2]
+    if out.numel() == 0:
+        return out
+    if K == 0:
+        value = 0.0
+        elementwise.pointwise("copy", out, value)
+        if bias is not None:
+            elementwise.pointwise("add", out, out, bias)
+        return out
+    acc = tl.float64 if out.dtype == torch.float64 else tl.float32
+    precision = "tf32" if (matmul_backend.allow_tf32 and acc == tl.float32) else "ieee"
+    bm, bn, bk, warps = launcher.matmul_config(M, N, K, out.dtype)
+    grid = (launcher.cdiv(M, bm), launcher.cdiv(N, bn), B)
+    launcher.launch(matmul_kernel, grid,
+                    (a, b, out, bias if bias is not None else out, M, N, K,
+                     a.stride(0), a.stride(1), a.stride(2), b.stride(0), b.stride(1), b.stride(2),
+                     out.stride(0), out.stride(1), out.stride(2),
+                     bias.stride(0) if bias is not None else 0),
+                    dict(HAS_BIAS=bias is not None, ACT=ACTIVATIONS[activation], ACC_TYPE=acc,
+                         PRECISION=precision, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk), warps)
+    return out
+
+
+def mm(a, b, out=None, bias=None, activation=None):
+    """2-D: out = act(a @ b + bias)."""
+    if out is None:
+        out = torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device=a.device)
+    bmm(a.unsqueeze(0), b.unsqueeze(0), out.unsqueeze(0), bias=bias, activation=activation)
+    return out
+
+
+__all__ = ["bmm", "mm", "matmul_backend", "math"]

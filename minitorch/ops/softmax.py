@@ -1,0 +1,129 @@
+"""Row-wise softmax / log-softmax, forward and backward, over strided (M, N) views.
+
+Forward makes two passes over a row: an online max/sum (rescaling the running sum when the max
+grows) and the write. With the interpreter's whole-row block each pass is one chunk.
+"""
+import torch
+import triton
+import triton.language as tl
+
+from . import launcher
+
+
+@triton.jit
+def softmax_kernel(x_ptr, out_ptr, M, N, sxm, sxn, som, son,
+                   LOG: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_N: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    cols0 = tl.arange(0, BLOCK_N).to(tl.int64)
+    run_max = tl.full((BLOCK_N, ), float("-inf"), COMPUTE)
+    run_sum = tl.zeros((BLOCK_N, ), COMPUTE)
+    for start in range(0, N, BLOCK_N):
+        cols = start + cols0
+        x = tl.load(x_ptr + row * sxm + cols * sxn, mask=cols < N, other=float("-inf"))
+        x = x.to(COMPUTE)
+        new_max = tl.maximum(run_max, x)
+        # lanes that have seen only -inf keep a zero sum (avoid inf - inf)
+        scale = tl.where(new_max == float("-inf"), 0.0, tl.exp(run_max - new_max))
+        run_sum = run_sum * scale + tl.where(new_max == float("-inf"), 0.0, tl.exp(x - new_max))
+        run_max = new_max
+    row_max = tl.max(run_max, axis=0)
+    total = tl.sum(run_sum * tl.where(run_max == float("-inf"), 0.0, tl.exp(run_max - row_max)),
+                   axis=0)
+    log_total = tl.log(total)
+    for start in range(0, N, BLOCK_N):
+        cols = start + cols0
+        x = tl.load(x_ptr + row * sxm + cols * sxn, mask=cols < N, other=0).to(COMPUTE)
+        if LOG:
+            y = x - row_max - log_total
+        else:
+            y = tl.exp(x - row_max) / total
+        tl.store(out_ptr + row * som + cols * son, y, mask=cols < N)
+
+
+@triton.jit
+def softmax_backward_kernel(g_ptr, y_ptr, out_ptr, M, N, sgm, sgn, sym, syn, som, son,
+                            LOG: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_N: tl.constexpr):
+    """softmax: dx = y * (g - sum(g * y)); log_softmax: dx = g - exp(y) * sum(g)."""
+    row = tl.program_id(0).to(tl.int64)
+    cols0 = tl.arange(0, BLOCK_N).to(tl.int64)
+    acc = tl.zeros((BLOCK_N, ), COMPUTE)
+    for start in range(0, N, BLOCK_N):
+        cols = start + cols0
+        m = cols < N
+        g = tl.load(g_ptr + row * sgm + cols * sgn, mask=m, other=0).to(COMPUTE)
+        if LOG:
+            acc += g
+        else:
+            acc += g * tl.load(y_ptr + row * sym + cols * syn, mask=m, other=0).to(COMPUTE)
+    s = tl.sum(acc, axis=0)
+    for start in range(0, N, BLOCK_N):
+        cols = start + cols0
+        m = cols < N
+        g = tl.load(g_ptr + row * sgm + cols * sgn, mask=m, other=0).to(COMPUTE)
+        y = tl.load(y_ptr + row * sym + cols * syn, mask=m, other=0).to(COMPUTE)
+        if LOG:
+            dx = g - tl.exp(y) * s
+        else:
+            dx = y * (g - s)
+        tl.store(out_ptr + row * som + cols * son, dx, mask=m)
+
+
+def _as_rows(t, dim):
+    from . import elementwise
+    moved = t.movedim(dim, -1) if t.dim() else t.reshape(1)
+    n = moved.shape[-1]
+    lead = moved.shape[:-1]
+    from .reduce import _group
+    g = _group(lead, moved.stride()[:-1])
+    if g is None:
+        dense = torch.empty(moved.shape, dtype=t.dtype, device=t.device)
+        elementwise.pointwise("copy", dense, moved)
+        moved = dense
+        g = _group(lead, moved.stride()[:-1])
+    m = 1
+    for s in lead:
+        m *= s
+    return moved, m, n, g[1], moved.stride(-1)
+
+
+def _compute(dtype):
+    return tl.float64 if dtype == torch.float64 else tl.float32
+
+
+def _out_rows(x, dim):
+    """A fresh output laid out as contiguous rows along ``dim``; returned as (rows, view of x's
+    shape)."""
+    shape = list(x.shape)
+    if not shape:
+        rows = torch.empty((1, 1), dtype=x.dtype, device=x.device)
+        return rows, rows.reshape(())
+    moved_shape = shape[:dim] + shape[dim + 1:] + [shape[dim]]
+    rows = torch.empty(moved_shape, dtype=x.dtype, device=x.device)
+    return rows.reshape(-1, shape[dim]), rows.movedim(-1, dim)
+
+
+def softmax(x, dim, log):
+    """Returns a new tensor of x's shape (rows along ``dim`` are contiguous)."""
+    rows, out = _out_rows(x, dim)
+    if x.numel() == 0:
+        return out
+    src, M, N, sxm, sxn = _as_rows(x, dim)
+    block, warps = launcher.row_config(N)
+    block = min(block, launcher.INTERPRETER_MAX_BLOCK if launcher.POLICY == "interpreter" else 4096)
+    launcher.launch(softmax_kernel, (M,), (src, rows, M, N, sxm, sxn, N, 1),
+                    dict(LOG=log, COMPUTE=_compute(x.dtype), BLOCK_N=block), warps)
+    return out
+
+
+def softmax_backward(g, y, dim, log):
+    rows, out = _out_rows(y, dim)
+    if y.numel() == 0:
+        return out
+    gs, M, N, sgm, sgn = _as_rows(g, dim)
+    ys, _, _, sym, syn = _as_rows(y, dim)
+    block, warps = launcher.row_config(N)
+    block = min(block, launcher.INTERPRETER_MAX_BLOCK if launcher.POLICY == "interpreter" else 4096)
+    launcher.launch(softmax_backward_kernel, (M,),
+                    (gs, ys, rows, M, N, sgm, sgn, sym, syn, N, 1),
+                    dict(LOG=log, COMPUTE=_compute(y.dtype), BLOCK_N=block), warps)
+    return out

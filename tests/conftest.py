@@ -1,0 +1,16 @@
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import minitorch  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    minitorch.manual_seed(0)
+    yield
