@@ -1,0 +1,172 @@
+"""Side-by-side benchmarks: minitorch (Triton kernels; the interpreter on a CPU machine) against
+torch eager on the same work, measured in the same run. Prints a table and writes
+bench/results.json. Usage: python bench/run.py [--repeat N] [--quick]
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import minitorch  # noqa: E402
+from minitorch.ops import launcher  # noqa: E402
+
+
+def median_time(fn, repeat, warmup=2):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def launches_of(fn):
+    launcher.stats.reset()
+    fn()
+    return launcher.stats.launches
+
+
+def mlp_case(batch, hidden, lib):
+    """One SGD(momentum) step of a 64 -> hidden -> 10 MLP with cross-entropy."""
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((batch, 64)).astype(np.float32)
+    y_np = rng.integers(0, 10, batch)
+    nn, optim = lib.nn, lib.optim
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def chain_case(n, lib):
+    """(sigmoid(a * b + 1) * a).exp().mean() forward and backward on n elements."""
+    rng = np.random.default_rng(0)
+    a = lib.tensor(rng.standard_normal(n).astype(np.float32) * 0.1, requires_grad=True)
+    b = lib.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
+
+    def step():
+        a.grad = None
+        b.grad = None
+        ((a * b + 1).sigmoid() * a).exp().mean().backward()
+    return step
+
+
+def matmul_case(n, lib):
+    rng = np.random.default_rng(0)
+    a = lib.tensor(rng.standard_normal((n, n)).astype(np.float32), requires_grad=True)
+    b = lib.tensor(rng.standard_normal((n, n)).astype(np.float32), requires_grad=True)
+    g = lib.tensor(rng.standard_normal((n, n)).astype(np.float32))
+
+    def step():
+        a.grad = None
+        b.grad = None
+        (a @ b).backward(g)
+    return step
+
+
+def digits_epoch_case(lib):
+    """One epoch of train/digits.py's defaults (batch 64, hidden 128, SGD momentum 0.9)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    d = load_digits()
+    x_tr, _, y_tr, _ = train_test_split(d.data, d.target, test_size=0.2, random_state=0,
+                                        stratify=d.target)
+    x = lib.tensor(x_tr.astype(np.float32)) / 16.0
+    y = lib.tensor(y_tr)
+    nn, optim = lib.nn, lib.optim
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    batches = [(x[i:i + 64], y[i:i + 64]) for i in range(0, len(y_tr), 64)]
+
+    def epoch():
+        for xb, yb in batches:
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+        loss.item()
+    return epoch
+
+
+CASES = [
+    ("mlp_64-128-10_b64_sgd_step", lambda lib: mlp_case(64, 128, lib), 20),
+    ("mlp_64-512-10_b256_sgd_step", lambda lib: mlp_case(256, 512, lib), 10),
+    ("chain_1M_fwd_bwd", lambda lib: chain_case(1 << 20, lib), 3),
+    ("matmul_256_fwd_bwd", lambda lib: matmul_case(256, lib), 5),
+    ("digits_epoch", digits_epoch_case, 2),
+]
+
+
+def gpu_audit_rows():
+    try:
+        from minitorch.ops import audit
+    except ImportError:
+        return None
+    try:
+        return audit.benchmark_report()
+    except Exception as e:  # the audit needs a compile subprocess; report why it did not run
+        return {"error": repr(e)}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeat", type=int, default=None, help="timed repetitions per case")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions")
+    p.add_argument("--no-audit", action="store_true", help="skip the GPU compile audit table")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    rows = []
+    print(f"{'case':<30}{'minitorch ms':>14}{'torch ms':>12}{'ratio':>10}{'launches':>10}")
+    for name, make, repeat in CASES:
+        repeat = args.repeat or (max(1, repeat // 4) if args.quick else repeat)
+        mt_step = make(minitorch)
+        launches = launches_of(mt_step)
+        t_mt = median_time(mt_step, repeat)
+        t_torch = median_time(make(torch), max(repeat, 5))
+        row = dict(case=name, minitorch_ms=round(t_mt * 1e3, 3), torch_ms=round(t_torch * 1e3, 4),
+                   ratio=round(t_mt / t_torch, 1), launches=launches)
+        rows.append(row)
+        print(f"{name:<30}{row['minitorch_ms']:>14.2f}{row['torch_ms']:>12.3f}"
+              f"{row['ratio']:>9.1f}x{launches:>10}", flush=True)
+    result = dict(machine=platform.platform(), processor=platform.processor(),
+                  cores=os.cpu_count(), policy=launcher.POLICY, torch_threads=1,
+                  torch=torch.__version__, cases=rows)
+    if not args.no_audit:
+        result["gpu_audit"] = gpu_audit_rows()
+        audit = result["gpu_audit"]
+        if isinstance(audit, list):
+            print(f"\nGPU audit (policy 'gpu', compiled ahead of time):")
+            print(f"{'kernel':<28}{'target':>8}{'regs':>6}{'spill B':>9}{'smem B':>9}")
+            for r in audit:
+                print(f"{r['kernel']:<28}{r['target']:>8}{r['registers']:>6}"
+                      f"{r['spill_bytes']:>9}{r['shared']:>9}")
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
+    with open(out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"\nwrote {out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
