@@ -22,13 +22,12 @@ def softmax_kernel(x_ptr, out_ptr, M, N, sxm, sxn, som, son,
         x = tl.load(x_ptr + row * sxm + cols * sxn, mask=cols < N, other=float("-inf"))
         x = x.to(COMPUTE)
         new_max = tl.maximum(run_max, x)
-        # lanes that have seen only -inf keep a zero sum (avoid inf - inf)
-        scale = tl.where(new_max == float("-inf"), 0.0, tl.exp(run_max - new_max))
-        run_sum = run_sum * scale + tl.where(new_max == float("-inf"), 0.0, tl.exp(x - new_max))
+        # lanes that have seen only -inf keep a zero sum: shift by 0 there (no inf - inf)
+        shift = tl.where(new_max == float("-inf"), 0.0, new_max)
+        run_sum = run_sum * tl.exp(run_max - shift) + tl.exp(x - shift)
         run_max = new_max
     row_max = tl.max(run_max, axis=0)
-    total = tl.sum(run_sum * tl.where(run_max == float("-inf"), 0.0, tl.exp(run_max - row_max)),
-                   axis=0)
+    total = tl.sum(run_sum * tl.exp(run_max - row_max), axis=0)
     log_total = tl.log(total)
     for start in range(0, N, BLOCK_N):
         cols = start + cols0

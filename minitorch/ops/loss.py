@@ -1,0 +1,149 @@
+"""Fused softmax cross-entropy over class-index targets: one forward kernel (log-sum-exp, the
+picked logit, label smoothing, ignore_index and the reduction) and one backward kernel
+(softmax - smoothed one-hot, scaled), both out of place.
+
+Rows are split over programs; under the interpreter policy one program holds the whole batch, so
+the mean/sum is finished in the same launch. With several programs (GPU policy) each writes its
+partial sum and count, and the host adds them with one reduction launch.
+"""
+import torch
+import triton
+import triton.language as tl
+
+from . import launcher
+
+
+@triton.jit
+def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sxm, sxc, stm,
+                             ignore_index, smoothing,
+                             REDUCE: tl.constexpr, COMPUTE: tl.constexpr,
+                             BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
+    pid = tl.program_id(0)
+    rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+    cols = tl.arange(0, BLOCK_C).to(tl.int64)
+    rmask = rows < M
+    m = rmask[:, None] & (cols < C)[None, :]
+    x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxc, mask=m, other=0).to(COMPUTE)
+    x = tl.where((cols < C)[None, :], x, float("-inf"))
+    t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
+    valid = rmask & (t != ignore_index)
+    # out-of-range targets are counted for the host check (the interpreter would read out of
+    # bounds silently and a GPU device_assert only fires in debug builds)
+    bad = valid & ((t < 0) | (t >= C))
+    tl.store(part_ptr + pid * 3 + 2, tl.sum(bad.to(COMPUTE), axis=0))
+    t = tl.where(bad, 0, t)
+    row_max = tl.max(x, axis=1)
+    e = tl.exp(x - row_max[:, None])
+    lse = row_max + tl.log(tl.sum(e, axis=1))
+    picked = tl.sum(tl.where(cols[None, :] == t[:, None], x, 0.0), axis=1)
+    loss = lse - (1.0 - smoothing) * picked
+    if smoothing > 0:
+        loss -= smoothing / C * tl.sum(tl.where(m, x, 0.0), axis=1)
+    loss = tl.where(valid, loss, 0.0)
+    tl.store(lse_ptr + rows, lse, mask=rmask)
+    if REDUCE == 0:
+        tl.store(loss_ptr + rows, loss, mask=rmask)
+    else:
+        total = tl.sum(loss, axis=0)
+        count = tl.sum(valid.to(COMPUTE), axis=0)
+        # partial sums: [sum, count] per program
+        tl.store(part_ptr + pid * 3, total)
+        tl.store(part_ptr + pid * 3 + 1, count)
+        if REDUCE == 3:  # single program: finish the mean (nan when every row is ignored)
+            tl.store(loss_ptr, total / count)
+        elif REDUCE == 4:  # single program: finish the sum
+            tl.store(loss_ptr, total)
+
+
+@triton.jit
+def cross_entropy_bwd_kernel(x_ptr, t_ptr, lse_ptr, g_ptr, count_ptr, dx_ptr, M, C, sxm, sxc,
+                             stm, sgm, sdm, sdc, ignore_index, smoothing,
+                             MEAN: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
+                             BLOCK_C: tl.constexpr):
+    """dx = (softmax(x) - (1-ε)·onehot(t) - ε/C) · g_row (/ count for 'mean'); 0 on ignored
+    rows."""
+    pid = tl.program_id(0)
+    rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+    cols = tl.arange(0, BLOCK_C).to(tl.int64)
+    rmask = rows < M
+    m = rmask[:, None] & (cols < C)[None, :]
+    x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxc, mask=m, other=0).to(COMPUTE)
+    t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
+    lse = tl.load(lse_ptr + rows, mask=rmask, other=0).to(COMPUTE)
+    g = tl.load(g_ptr + rows * sgm, mask=rmask, other=0).to(COMPUTE)
+    if MEAN:
+        g = g / tl.load(count_ptr).to(COMPUTE)
+    g = tl.where(rmask & (t != ignore_index), g, 0.0)
+    p = tl.exp(x - lse[:, None])
+    target = tl.where(cols[None, :] == t[:, None], 1.0 - smoothing, 0.0) + smoothing / C
+    dx = (p - target) * g[:, None]
+    tl.store(dx_ptr + rows[:, None] * sdm + cols[None, :] * sdc, dx, mask=m)
+
+
+REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _config(M, C):
+    block_c = launcher.next_pow2(max(C, 16))
+    if launcher.POLICY == "interpreter":
+        block_m = max(1, min(launcher.next_pow2(M), max(1, (1 << 16) // block_c)))
+    else:
+        block_m = max(1, min(launcher.next_pow2(M), max(1, 2048 // block_c)))
+    return block_m, block_c
+
+
+def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
+    """x: (M, C) storage (any strides), t: (M,) int64. Returns (loss, lse, count) where count is a
+    0-d tensor of non-ignored rows (only for 'mean'/'sum')."""
+    M, C = x.shape
+    compute = tl.float64 if x.dtype == torch.float64 else tl.float32
+    block_m, block_c = _config(M, C)
+    programs = launcher.cdiv(M, block_m)
+    lse = torch.empty((M,), dtype=torch.float32 if compute == tl.float32 else torch.float64,
+                      device=x.device)
+    part = torch.empty((max(programs, 1), 3), dtype=lse.dtype, device=x.device)
+    red = REDUCTIONS[reduction]
+    if red == 0:
+        loss = torch.empty((M,), dtype=x.dtype, device=x.device)
+        kind = 0
+    else:
+        loss = torch.empty((), dtype=x.dtype, device=x.device)
+        kind = (3 if red == 1 else 4) if programs == 1 else red
+    launcher.launch(cross_entropy_fwd_kernel, (programs,),
+                    (x, t, loss, lse, part, M, C, x.stride(0), x.stride(1), t.stride(0),
+                     int(ignore_index), float(smoothing)),
+                    dict(REDUCE=kind, COMPUTE=compute, BLOCK_M=block_m, BLOCK_C=block_c), 4)
+    count, bad = part[0, 1], part[0, 2]
+    if programs > 1:
+        from . import elementwise as EW
+        from . import reduce as R
+        sums = R.reduce("sum", part, (0,))
+        count, bad = sums[1], sums[2]
+        if red == 1:
+            EW.pointwise("div", loss, sums[0], sums[1])
+        elif red == 2:
+            EW.pointwise("copy", loss, sums[0])
+    if bad.item():  # the step's one host synchronization
+        for v in t.tolist():
+            if v != ignore_index and not 0 <= v < C:
+                raise IndexError(f"Target {v} is out of bounds.")
+    return loss, lse, count
+
+
+def cross_entropy_backward(x, t, lse, g, reduction, count, ignore_index, smoothing):
+    """Gradient w.r.t. the logits. ``g`` is the upstream gradient: 0-d for mean/sum, (M,) for
+    'none'; ``count`` the non-ignored rows (mean)."""
+    M, C = x.shape
+    compute = tl.float64 if x.dtype == torch.float64 else tl.float32
+    dx = torch.empty((M, C), dtype=x.dtype, device=x.device)
+    if M == 0:
+        return dx
+    sgm = 0 if reduction in ("mean", "sum") else g.stride(0)
+    block_m, block_c = _config(M, C)
+    launcher.launch(cross_entropy_bwd_kernel, (launcher.cdiv(M, block_m),),
+                    (x, t, lse, g, count if count is not None else lse, dx, M, C, x.stride(0),
+                     x.stride(1), t.stride(0), sgm, dx.stride(0), dx.stride(1), int(ignore_index),
+                     float(smoothing)),
+                    dict(MEAN=reduction == "mean", COMPUTE=compute, BLOCK_M=block_m,
+                         BLOCK_C=block_c), 4)
+    return dx
