@@ -31,8 +31,25 @@ class Tensor:
                                   device=kwargs.get("device"))
         self._init(storage, False)
 
+    # A pending tensor has its storage allocated but its values not yet computed: a deferred
+    # kernel (see ops/lazy.py) fills it on first access of ``_data`` — which lets a consumer such as
+    # relu fuse itself into the producing Linear instead.
+    _pending = None
+
+    @property
+    def _data(self):
+        if self._pending is not None:
+            from .ops import lazy
+            lazy.materialize(self)
+        return self._storage
+
+    @_data.setter
+    def _data(self, storage):
+        self._pending = None
+        self._storage = storage
+
     def _init(self, storage, requires_grad):
-        self._data = storage
+        self._storage = storage
         self._requires_grad = requires_grad
         self._grad = None
         self._grad_fn = None
@@ -86,39 +103,39 @@ class Tensor:
     # ---------------------------------------------------------------- metadata
     @property
     def shape(self):
-        return self._data.shape
+        return self._storage.shape
 
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.size(dim)
+        return self._storage.shape if dim is None else self._storage.size(dim)
 
     def dim(self):
-        return self._data.dim()
+        return self._storage.dim()
 
     ndimension = dim
 
     @property
     def ndim(self):
-        return self._data.dim()
+        return self._storage.dim()
 
     def numel(self):
-        return self._data.numel()
+        return self._storage.numel()
 
     nelement = numel
 
     def stride(self, dim=None):
-        return self._data.stride() if dim is None else self._data.stride(dim)
+        return self._storage.stride() if dim is None else self._storage.stride(dim)
 
     def storage_offset(self):
-        return self._data.storage_offset()
+        return self._storage.storage_offset()
 
     def is_contiguous(self, memory_format=None):
-        return self._data.is_contiguous()
+        return self._storage.is_contiguous()
 
     def data_ptr(self):
-        return self._data.data_ptr()
+        return self._storage.data_ptr()
 
     def element_size(self):
-        return self._data.element_size()
+        return self._storage.element_size()
 
     def __len__(self):
         if self.dim() == 0:
@@ -127,15 +144,15 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self._data.dtype
+        return self._storage.dtype
 
     @property
     def device(self):
-        return self._data.device
+        return self._storage.device
 
     @property
     def is_cuda(self):
-        return self._data.is_cuda
+        return self._storage.is_cuda
 
     @property
     def is_floating_point_(self):
@@ -237,6 +254,7 @@ class Tensor:
                     target._grad = g.detach().clone()
                 else:
                     target._grad = target._grad + g
+        hook._retain_grad_hook = True
         self._grad_fn._register_output_hook(self._output_nr, hook)
 
     @property
@@ -515,7 +533,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         t._requires_grad = requires_grad
         return t
     if isinstance(data, np.ndarray):
-        storage = torch.from_numpy(np.ascontiguousarray(data)).clone()
+        storage = torch.from_numpy(np.array(data, order="C", copy=True))
         if dtype is not None and dtype != storage.dtype:
             t = _cast(Tensor._make(storage), dtype)
             storage = t._data
@@ -577,7 +595,7 @@ def _size_args(size):
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, **_):
-    size = _size_args(size)
+    size = _size_args(size or (_.pop("size", ()),))
     dtype = dtype or _dtype.get_default_dtype()
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(torch.empty(size, dtype=dtype, device=_resolve_device(device)),
@@ -599,12 +617,12 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size), 0, dtype=dtype or _dtype.get_default_dtype(), device=device,
+    return full(_size_args(size or (_.pop("size", ()),)), 0, dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size), 1, dtype=dtype or _dtype.get_default_dtype(), device=device,
+    return full(_size_args(size or (_.pop("size", ()),)), 1, dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
@@ -641,12 +659,12 @@ def _random(size, kind, low, high, dtype, device, requires_grad, generator):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
     from .ops.creation import UNIFORM
-    return _random(size, UNIFORM, 0.0, 1.0, dtype, device, requires_grad, generator)
+    return _random(size or (_.pop("size", ()),), UNIFORM, 0.0, 1.0, dtype, device, requires_grad, generator)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
     from .ops.creation import NORMAL
-    return _random(size, NORMAL, 0.0, 1.0, dtype, device, requires_grad, generator)
+    return _random(size or (_.pop("size", ()),), NORMAL, 0.0, 1.0, dtype, device, requires_grad, generator)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,

@@ -49,9 +49,14 @@ def add(input, other, alpha=1):
 
 def sub(input, other, alpha=1):
     _check_operand(other, "-")
-    if (_t(input) and input.dtype == torch.bool) or (_t(other) and other.dtype == torch.bool):
+    a_b, o_b = _t(input) and input.dtype == torch.bool, _t(other) and other.dtype == torch.bool
+    if a_b and o_b:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_b or o_b:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if alpha != 1:
         return P.AddScaled.apply(input, other, -alpha)
     return P.Sub.apply(input, other)
@@ -146,7 +151,11 @@ sin = _unary(P.Sin)
 cos = _unary(P.Cos)
 tanh = _unary(P.Tanh)
 sigmoid = _unary(P.Sigmoid)
-relu = _unary(P.Relu)
+def relu(input):
+    fused = linalg.fuse_relu(input)  # relu right after a Linear: one fused kernel
+    return fused if fused is not None else P.Relu.apply(input)
+
+
 reciprocal = _unary(P.Reciprocal)
 sign = _unary(P.Sign)
 isnan = _unary(P.IsNan)
@@ -835,11 +844,13 @@ def _binop(fn, sym):
 Tensor.__add__ = _binop(add, "+")
 Tensor.__radd__ = _binop(add, "+")
 Tensor.__sub__ = _binop(sub, "-")
-Tensor.__rsub__ = _binop(lambda a, b: sub(b, a) if _t(b) else P.Sub.apply(b, a), "-")
+Tensor.__rsub__ = _binop(lambda a, b: sub(b, a) if _t(b) or a.dtype == torch.bool else
+                          P.Rsub.apply(b, a), "-")
 Tensor.__mul__ = _binop(mul, "*")
 Tensor.__rmul__ = _binop(mul, "*")
 Tensor.__truediv__ = _binop(div, "/")
-Tensor.__rtruediv__ = _binop(lambda a, b: P.Div.apply(b, a), "/")
+Tensor.__rtruediv__ = _binop(lambda a, b: P.Div.apply(b, a) if _t(b) else a.reciprocal() * b,
+                             "/")  # torch: number / tensor is reciprocal(tensor) * number
 Tensor.__floordiv__ = _binop(floor_divide, "//")
 Tensor.__rfloordiv__ = _binop(lambda a, b: floor_divide(b, a) if _t(b) else
                               (_check_int_zero_division(b, a), P.FloorDivide.apply(b, a))[1], "//")

@@ -4,6 +4,7 @@ import math
 import torch
 
 from ..autograd.function import Function
+from ..ops import lazy
 from ..ops import matmul as MM
 from .pointwise import broadcast_shapes
 from .shape import dense_copy
@@ -66,14 +67,23 @@ def _batched(storage, batch, rows, cols):
                         x.storage_offset())
 
 
-def matmul_storage(a, b, bias=None, activation=None):
-    """Storage-level matmul with torch.matmul's shape rules; returns a new storage tensor."""
+def matmul_shape(a, b):
+    a2 = a.unsqueeze(0) if a.dim() == 1 else a
+    b2 = b.unsqueeze(-1) if b.dim() == 1 else b
+    batch = broadcast_shapes(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
+    return (*batch, a2.shape[-2], b2.shape[-1])
+
+
+def matmul_storage(a, b, bias=None, activation=None, out=None):
+    """Storage-level matmul with torch.matmul's shape rules, into ``out`` (contiguous, of
+    ``matmul_shape``) or a new storage tensor."""
     a2 = a.unsqueeze(0) if a.dim() == 1 else a
     b2 = b.unsqueeze(-1) if b.dim() == 1 else b
     M, K = a2.shape[-2:]
     N = b2.shape[-1]
     batch = broadcast_shapes(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
-    out = torch.empty((*batch, M, N), dtype=a.dtype, device=a.device)
+    if out is None:
+        out = torch.empty((*batch, M, N), dtype=a.dtype, device=a.device)
     B = math.prod(batch)
     MM.bmm(_batched(a2, batch, M, K), _batched(b2, batch, K, N), out.view(B, M, N), bias=bias,
            activation=activation)
@@ -148,9 +158,17 @@ class Linear(Function):
             raise RuntimeError(f"The size of tensor a ({weight.shape[0]}) must match the size of "
                                f"tensor b ({bias.shape[-1]}) at non-singleton dimension 1")
         ctx.activation = activation
-        out = _wrap(matmul_storage(x._data, weight._data.t(),
-                                   bias=None if bias is None else bias._data.expand(
-                                       weight.shape[0]), activation=activation))
+        xs, ws = x._data, weight._data.t()
+        bs = None if bias is None else bias._data.expand(weight.shape[0])
+        if activation is None:
+            # deferred: a relu applied next fuses into this launch (ops/lazy.py)
+            storage = torch.empty(matmul_shape(xs, ws), dtype=x.dtype, device=x.device)
+            out = _wrap(storage)
+            lazy.defer(out, lambda: matmul_storage(xs, ws, bias=bs, out=storage),
+                       (x, weight) + (() if bias is None else (bias,)), "linear",
+                       (x, weight, bias))
+        else:
+            out = _wrap(matmul_storage(xs, ws, bias=bs, activation=activation))
         ctx.save_for_backward(x, weight, out if activation else None)
         ctx.has_bias = bias is not None
         ctx.bias_shape = None if bias is None else tuple(bias.shape)
@@ -158,21 +176,58 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, g):
+        from ..autograd import grad_mode
         from .pointwise import threshold_backward
         x, w, out = ctx.saved_tensors
-        if ctx.activation == "relu":
+        if ctx.activation == "relu" and not getattr(g, "_relu_masked", False):
             g = threshold_backward(g, out)
         g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
         x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_b = ctx.has_bias and ctx.needs_input_grad[2]
+        if grad_mode.is_grad_enabled():  # create_graph: differentiable composition
+            gx = matmul(g, w) if need_x else None
+            gw = matmul(g2.t(), x2) if need_w else None
+            gb = g2.sum(0).reshape(ctx.bias_shape) if need_b else None
+            return gx, gw, gb, None
         gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = matmul(g, w)
-        if ctx.needs_input_grad[1]:
-            gw = matmul(g2.t(), x2)
-        if ctx.has_bias and ctx.needs_input_grad[2]:
+        if need_x:
+            # if x is the ReLU output of a fused Linear, apply its derivative here (epilogue)
+            # and tell that node the gradient is already masked
+            producer = x.grad_fn
+            fuse = (x.dim() == 2 and producer is not None and x.output_nr == 0
+                    and getattr(producer, "activation", None) == "relu"
+                    and issubclass(getattr(producer, "_function", type), Linear))
+            if fuse:
+                gx = _wrap(MM.mm(g2._data, w._data, relu_mask=x._data))
+                gx._relu_masked = True
+            else:
+                gx = matmul(g, w)
+        if need_w:
+            rowsum = torch.empty(g2.shape[1], dtype=g2.dtype, device=g2.device) if need_b \
+                else None
+            gw = _wrap(MM.mm(g2._data.t(), x2._data, rowsum=rowsum))
+            if need_b:
+                gb = _wrap(rowsum.view(ctx.bias_shape))
+        elif need_b:
             gb = g2.sum(0).reshape(ctx.bias_shape)
         return gx, gw, gb, None
 
 
+class LinearReLU(Linear):
+    """relu(linear(x)) fused; its node carries relu's name, as the op the user called last."""
+    node_name = "ReluBackward0"
+
+
 def linear(x, weight, bias=None, activation=None):
+    if activation == "relu":
+        return LinearReLU.apply(x, weight, bias, activation)
     return Linear.apply(x, weight, bias, activation)
+
+
+def fuse_relu(x):
+    """relu(x) as one fused launch when x is the pending output of a Linear; else None."""
+    args = lazy.take(x, "linear")
+    if args is None:
+        return None
+    return linear(*args, activation="relu")

@@ -19,6 +19,7 @@ import torch
 import triton
 
 from .. import _backend
+from . import lazy
 
 POLICY = _backend.LAUNCH_POLICY
 
@@ -71,6 +72,16 @@ def reduction_config(m, n):
     return max(1, min(64, 2048 // block_n)), block_n, 4
 
 
+def rows_config(m, n):
+    """(BLOCK_M, BLOCK_N, num_warps) for row-wise kernels (softmax) over m rows of n elements,
+    looping over a row in BLOCK_N chunks."""
+    if POLICY == "interpreter":
+        block_n = min(next_pow2(max(n, 1)), INTERPRETER_MAX_BLOCK)
+        return max(1, min(next_pow2(max(m, 1)), INTERPRETER_MAX_BLOCK // block_n)), block_n, 4
+    block_n = min(max(16, next_pow2(n)), 1024)
+    return max(1, min(next_pow2(max(m, 1)), 1024 // block_n)), block_n, 4 if block_n < 1024 else 8
+
+
 def row_config(n):
     """(BLOCK_N, num_warps) for kernels that keep a whole row of n elements in one block
     (softmax, cross-entropy, layer norm)."""
@@ -113,6 +124,7 @@ def _arg_spec(a):
 
 def launch(kernel, grid, args, constexprs, num_warps=4):
     """Launch ``kernel[grid](*args, **constexprs)``. ``grid`` is a tuple of ints."""
+    lazy.flush()  # a deferred producer runs before anything that could overwrite its inputs
     grid = tuple(int(g) for g in grid)
     if any(g <= 0 for g in grid):
         return

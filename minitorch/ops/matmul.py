@@ -23,12 +23,19 @@ matmul_backend = _MatmulBackends()
 
 
 @triton.jit
-def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, M, N, K,
+def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, M, N, K,
                   stride_ab, stride_am, stride_ak, stride_bb, stride_bk, stride_bn,
-                  stride_cb, stride_cm, stride_cn, stride_bias,
-                  HAS_BIAS: tl.constexpr, ACT: tl.constexpr, ACC_TYPE: tl.constexpr,
+                  stride_cb, stride_cm, stride_cn, stride_bias, stride_mm, stride_mn,
+                  HAS_BIAS: tl.constexpr, ACT: tl.constexpr, RELU_MASK: tl.constexpr,
+                  ROWSUM: tl.constexpr, ACC_TYPE: tl.constexpr,
                   PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                   BLOCK_K: tl.constexpr):
+    """C = A·B (+ bias) (relu) (· [mask > 0]); with ROWSUM also rowsum(A) -> rowsum_ptr.
+
+    The fused Linear uses it three ways: forward (bias + ReLU epilogue), dX = g·W with the
+    previous layer's ReLU derivative as the epilogue (RELU_MASK: mask is that layer's output),
+    and dW = gᵀ·X with db = Σ_batch g accumulated from the same A tiles (ROWSUM). The row sums
+    are accumulated as a tile and reduced once after the K loop."""
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
     batch = tl.program_id(2).to(tl.int64)
@@ -38,16 +45,27 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, M, N, K,
     a_ptrs = a_ptr + batch * stride_ab + rm[:, None] * stride_am + rk[None, :] * stride_ak
     b_ptrs = b_ptr + batch * stride_bb + rk[:, None] * stride_bk + rn[None, :] * stride_bn
     acc = tl.zeros((BLOCK_M, BLOCK_N), ACC_TYPE)
+    if ROWSUM:
+        row_acc = tl.zeros((BLOCK_M, BLOCK_K), ACC_TYPE)
     for k in range(0, K, BLOCK_K):
-        a = tl.load(a_ptrs, mask=(rm[:, None] < M) & (rk[None, :] < K - k), other=0)
-        b = tl.load(b_ptrs, mask=(rk[:, None] < K - k) & (rn[None, :] < N), other=0)
-        acc = tl.dot(a.to(ACC_TYPE), b.to(ACC_TYPE), acc, input_precision=PRECISION)
+        a = tl.load(a_ptrs, mask=(rm[:, None] < M) & (rk[None, :] < K - k), other=0).to(ACC_TYPE)
+        b = tl.load(b_ptrs, mask=(rk[:, None] < K - k) & (rn[None, :] < N), other=0).to(ACC_TYPE)
+        acc = tl.dot(a, b, acc, input_precision=PRECISION)
+        if ROWSUM:
+            row_acc += a
         a_ptrs += BLOCK_K * stride_ak
         b_ptrs += BLOCK_K * stride_bk
+    if ROWSUM:
+        if pid_n == 0:
+            tl.store(rowsum_ptr + rm, tl.sum(row_acc, axis=1), mask=rm < M)
     if HAS_BIAS:
         acc += tl.load(bias_ptr + rn * stride_bias, mask=rn < N, other=0).to(ACC_TYPE)[None, :]
     if ACT == 1:
         acc = tl.where(acc < 0, 0, acc)
+    if RELU_MASK:
+        h = tl.load(mask_ptr + rm[:, None] * stride_mm + rn[None, :] * stride_mn,
+                    mask=(rm[:, None] < M) & (rn[None, :] < N), other=0)
+        acc = tl.where(h > 0, acc, 0)
     c_ptrs = c_ptr + batch * stride_cb + rm[:, None] * stride_cm + rn[None, :] * stride_cn
     tl.store(c_ptrs, acc, mask=(rm[:, None] < M) & (rn[None, :] < N))
 
@@ -57,39 +75,48 @@ def _batch_stride(t):
     return t.stride(0)
 
 
-def bmm(a, b, out, bias=None, activation=None):
+def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
     """out[i] = act(a[i] @ b[i] + bias) for 3-D storage views with equal batch sizes (a batch
-    stride of 0 broadcasts). ``out`` is preallocated, any strides."""
+    stride of 0 broadcasts). ``out`` is preallocated, any strides. 2-D only: ``relu_mask`` (M, N)
+    zeroes the result where mask <= 0; ``rowsum`` (M,) receives the row sums of ``a``."""
     B, M, K = a.shape
     N = b.shape[2]
     if out.numel() == 0:
         return out
     if K == 0:
-        value = 0.0
-        elementwise.pointwise("copy", out, value)
+        elementwise.pointwise("copy", out, 0.0)
         if bias is not None:
             elementwise.pointwise("add", out, out, bias)
+        if rowsum is not None:
+            elementwise.pointwise("copy", rowsum, 0.0)
         return out
     acc = tl.float64 if out.dtype == torch.float64 else tl.float32
     precision = "tf32" if (matmul_backend.allow_tf32 and acc == tl.float32) else "ieee"
     bm, bn, bk, warps = launcher.matmul_config(M, N, K, out.dtype)
     grid = (launcher.cdiv(M, bm), launcher.cdiv(N, bn), B)
     launcher.launch(matmul_kernel, grid,
-                    (a, b, out, bias if bias is not None else out, M, N, K,
+                    (a, b, out, bias if bias is not None else out,
+                     relu_mask if relu_mask is not None else out,
+                     rowsum if rowsum is not None else out, M, N, K,
                      a.stride(0), a.stride(1), a.stride(2), b.stride(0), b.stride(1), b.stride(2),
                      out.stride(0), out.stride(1), out.stride(2),
-                     bias.stride(0) if bias is not None else 0),
-                    dict(HAS_BIAS=bias is not None, ACT=ACTIVATIONS[activation], ACC_TYPE=acc,
-                         PRECISION=precision, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk), warps)
+                     bias.stride(0) if bias is not None else 0,
+                     relu_mask.stride(0) if relu_mask is not None else 0,
+                     relu_mask.stride(1) if relu_mask is not None else 0),
+                    dict(HAS_BIAS=bias is not None, ACT=ACTIVATIONS[activation],
+                         RELU_MASK=relu_mask is not None, ROWSUM=rowsum is not None,
+                         ACC_TYPE=acc, PRECISION=precision, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk),
+                    warps)
     return out
 
 
-def mm(a, b, out=None, bias=None, activation=None):
-    """2-D: out = act(a @ b + bias)."""
+def mm(a, b, out=None, bias=None, activation=None, relu_mask=None, rowsum=None):
+    """2-D: out = act(a @ b + bias) [* (relu_mask > 0)], optionally rowsum(a) -> ``rowsum``."""
     if out is None:
         out = torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device=a.device)
-    bmm(a.unsqueeze(0), b.unsqueeze(0), out.unsqueeze(0), bias=bias, activation=activation)
+    bmm(a.unsqueeze(0), b.unsqueeze(0), out.unsqueeze(0), bias=bias, activation=activation,
+        relu_mask=relu_mask, rowsum=rowsum)
     return out
 
 
-__all__ = ["bmm", "mm", "matmul_backend", "math"]
+__all__ = ["bmm", "mm", "matmul_backend"]

@@ -12,59 +12,70 @@ from . import launcher
 
 @triton.jit
 def softmax_kernel(x_ptr, out_ptr, M, N, sxm, sxn, som, son,
-                   LOG: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_N: tl.constexpr):
-    row = tl.program_id(0).to(tl.int64)
+                   LOG: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
+                   BLOCK_N: tl.constexpr):
+    rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+    rmask = rows[:, None] < M
     cols0 = tl.arange(0, BLOCK_N).to(tl.int64)
-    run_max = tl.full((BLOCK_N, ), float("-inf"), COMPUTE)
-    run_sum = tl.zeros((BLOCK_N, ), COMPUTE)
+    run_max = tl.full((BLOCK_M, BLOCK_N), float("-inf"), COMPUTE)
+    run_sum = tl.zeros((BLOCK_M, BLOCK_N), COMPUTE)
     for start in range(0, N, BLOCK_N):
         cols = start + cols0
-        x = tl.load(x_ptr + row * sxm + cols * sxn, mask=cols < N, other=float("-inf"))
-        x = x.to(COMPUTE)
+        m = rmask & (cols < N)[None, :]
+        x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxn, mask=m,
+                    other=float("-inf")).to(COMPUTE)
         new_max = tl.maximum(run_max, x)
         # lanes that have seen only -inf keep a zero sum: shift by 0 there (no inf - inf)
         shift = tl.where(new_max == float("-inf"), 0.0, new_max)
         run_sum = run_sum * tl.exp(run_max - shift) + tl.exp(x - shift)
         run_max = new_max
-    row_max = tl.max(run_max, axis=0)
-    total = tl.sum(run_sum * tl.exp(run_max - row_max), axis=0)
+    row_max = tl.max(run_max, axis=1)
+    total = tl.sum(run_sum * tl.exp(run_max - row_max[:, None]), axis=1)
     log_total = tl.log(total)
     for start in range(0, N, BLOCK_N):
         cols = start + cols0
-        x = tl.load(x_ptr + row * sxm + cols * sxn, mask=cols < N, other=0).to(COMPUTE)
+        m = rmask & (cols < N)[None, :]
+        x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxn, mask=m, other=0)
+        x = x.to(COMPUTE)
         if LOG:
-            y = x - row_max - log_total
+            y = x - (row_max + log_total)[:, None]
         else:
-            y = tl.exp(x - row_max) / total
-        tl.store(out_ptr + row * som + cols * son, y, mask=cols < N)
+            y = tl.exp(x - row_max[:, None]) / total[:, None]
+        tl.store(out_ptr + rows[:, None] * som + cols[None, :] * son, y, mask=m)
 
 
 @triton.jit
 def softmax_backward_kernel(g_ptr, y_ptr, out_ptr, M, N, sgm, sgn, sym, syn, som, son,
-                            LOG: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_N: tl.constexpr):
+                            LOG: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
+                            BLOCK_N: tl.constexpr):
     """softmax: dx = y * (g - sum(g * y)); log_softmax: dx = g - exp(y) * sum(g)."""
-    row = tl.program_id(0).to(tl.int64)
+    rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+    rmask = rows[:, None] < M
     cols0 = tl.arange(0, BLOCK_N).to(tl.int64)
-    acc = tl.zeros((BLOCK_N, ), COMPUTE)
+    acc = tl.zeros((BLOCK_M, BLOCK_N), COMPUTE)
     for start in range(0, N, BLOCK_N):
         cols = start + cols0
-        m = cols < N
-        g = tl.load(g_ptr + row * sgm + cols * sgn, mask=m, other=0).to(COMPUTE)
+        m = rmask & (cols < N)[None, :]
+        g = tl.load(g_ptr + rows[:, None] * sgm + cols[None, :] * sgn, mask=m, other=0)
+        g = g.to(COMPUTE)
         if LOG:
             acc += g
         else:
-            acc += g * tl.load(y_ptr + row * sym + cols * syn, mask=m, other=0).to(COMPUTE)
-    s = tl.sum(acc, axis=0)
+            acc += g * tl.load(y_ptr + rows[:, None] * sym + cols[None, :] * syn, mask=m,
+                               other=0).to(COMPUTE)
+    s = tl.sum(acc, axis=1)[:, None]
     for start in range(0, N, BLOCK_N):
         cols = start + cols0
-        m = cols < N
-        g = tl.load(g_ptr + row * sgm + cols * sgn, mask=m, other=0).to(COMPUTE)
-        y = tl.load(y_ptr + row * sym + cols * syn, mask=m, other=0).to(COMPUTE)
+        m = rmask & (cols < N)[None, :]
+        g = tl.load(g_ptr + rows[:, None] * sgm + cols[None, :] * sgn, mask=m, other=0)
+        g = g.to(COMPUTE)
+        y = tl.load(y_ptr + rows[:, None] * sym + cols[None, :] * syn, mask=m, other=0)
+        y = y.to(COMPUTE)
         if LOG:
             dx = g - tl.exp(y) * s
         else:
             dx = y * (g - s)
-        tl.store(out_ptr + row * som + cols * son, dx, mask=m)
+        tl.store(out_ptr + rows[:, None] * som + cols[None, :] * son, dx, mask=m)
 
 
 def _as_rows(t, dim):
@@ -107,10 +118,11 @@ def softmax(x, dim, log):
     if x.numel() == 0:
         return out
     src, M, N, sxm, sxn = _as_rows(x, dim)
-    block, warps = launcher.row_config(N)
-    block = min(block, launcher.INTERPRETER_MAX_BLOCK if launcher.POLICY == "interpreter" else 4096)
-    launcher.launch(softmax_kernel, (M,), (src, rows, M, N, sxm, sxn, N, 1),
-                    dict(LOG=log, COMPUTE=_compute(x.dtype), BLOCK_N=block), warps)
+    block_m, block_n, warps = launcher.rows_config(M, N)
+    launcher.launch(softmax_kernel, (launcher.cdiv(M, block_m),),
+                    (src, rows, M, N, sxm, sxn, N, 1),
+                    dict(LOG=log, COMPUTE=_compute(x.dtype), BLOCK_M=block_m, BLOCK_N=block_n),
+                    warps)
     return out
 
 
@@ -120,9 +132,9 @@ def softmax_backward(g, y, dim, log):
         return out
     gs, M, N, sgm, sgn = _as_rows(g, dim)
     ys, _, _, sym, syn = _as_rows(y, dim)
-    block, warps = launcher.row_config(N)
-    block = min(block, launcher.INTERPRETER_MAX_BLOCK if launcher.POLICY == "interpreter" else 4096)
-    launcher.launch(softmax_backward_kernel, (M,),
+    block_m, block_n, warps = launcher.rows_config(M, N)
+    launcher.launch(softmax_backward_kernel, (launcher.cdiv(M, block_m),),
                     (gs, ys, rows, M, N, sgm, sgn, sym, syn, N, 1),
-                    dict(LOG=log, COMPUTE=_compute(y.dtype), BLOCK_N=block), warps)
+                    dict(LOG=log, COMPUTE=_compute(y.dtype), BLOCK_M=block_m, BLOCK_N=block_n),
+                    warps)
     return out
