@@ -20,8 +20,10 @@ from .functions import (abs, add, all, allclose, amax, amin, any, argmax, argmin
                         sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
                         unsqueeze, var, where)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from . import autograd, backends, cuda  # noqa: E402
+from . import autograd, backends, cuda, testing  # noqa: E402
 from .ops.creation import Generator, default_generator
+from ._legacy import CPU_TYPES as _LEGACY_TYPES
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy constructors)
 
 
 
@@ -65,3 +67,8 @@ def can_cast(from_, to):
 
 
 __version__ = "0.1.0"
+
+from . import nn, optim  # noqa: E402
+from . import utils  # noqa: E402
+from .utils import data as _data  # noqa: E402,F401  (minitorch.utils.data)
+from .serialization import load, save  # noqa: E402

@@ -1,0 +1,126 @@
+"""Fused optimizer updates: SGD updates up to four parameters per launch (a two-layer MLP's
+whole group is one launch); Adam one launch per parameter.
+
+``sgd_kernel``: weight decay + momentum (buffer init on the first step) + nesterov + update.
+``adam_kernel``: (decoupled) weight decay + both moment updates + amsgrad max + bias-corrected
+update. Both follow torch.optim's single-tensor formulas operation for operation.
+"""
+import triton
+import triton.language as tl
+
+from . import launcher
+
+
+MAX_TENSORS = 4  # parameters updated by one SGD launch
+
+
+@triton.jit
+def sgd_kernel(p0, g0, b0, n0, p1, g1, b1, n1, p2, g2, b2, n2, p3, g3, b3, n3,
+               lr, weight_decay, momentum, dampening,
+               NT: tl.constexpr, HAS_WD: tl.constexpr, HAS_MOMENTUM: tl.constexpr,
+               FIRST: tl.constexpr, NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr,
+               BLOCK: tl.constexpr):
+    """Multi-tensor SGD: program ``pid`` updates block ``pid`` of each of the NT parameters
+    (blocks past a parameter's end are masked off), so a whole group is one launch."""
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    for i in tl.static_range(NT):
+        if i == 0:
+            p_ptr, g_ptr, buf_ptr, n = p0, g0, b0, n0
+        elif i == 1:
+            p_ptr, g_ptr, buf_ptr, n = p1, g1, b1, n1
+        elif i == 2:
+            p_ptr, g_ptr, buf_ptr, n = p2, g2, b2, n2
+        else:
+            p_ptr, g_ptr, buf_ptr, n = p3, g3, b3, n3
+        mask = offs < n
+        p = tl.load(p_ptr + offs, mask=mask)
+        d = tl.load(g_ptr + offs, mask=mask)
+        if MAXIMIZE:
+            d = -d
+        if HAS_WD:
+            d = d + weight_decay * p
+        if HAS_MOMENTUM:
+            if FIRST:
+                buf = d
+            else:
+                buf = tl.load(buf_ptr + offs, mask=mask)
+                buf = buf * momentum + (1.0 - dampening) * d
+            tl.store(buf_ptr + offs, buf, mask=mask)
+            if NESTEROV:
+                d = d + momentum * buf
+            else:
+                d = buf
+        tl.store(p_ptr + offs, p - lr * d, mask=mask)
+
+
+@triton.jit
+def adam_kernel(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, n, lr, beta1, beta2, eps, weight_decay,
+                step_size, bias_correction2_sqrt,
+                HAS_WD: tl.constexpr, DECOUPLED: tl.constexpr, AMSGRAD: tl.constexpr,
+                MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    mask = offs < n
+    p = tl.load(p_ptr + offs, mask=mask)
+    g = tl.load(g_ptr + offs, mask=mask)
+    if MAXIMIZE:
+        g = -g
+    if HAS_WD:
+        if DECOUPLED:
+            p = p * (1.0 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+    m = tl.load(m_ptr + offs, mask=mask)
+    v = tl.load(v_ptr + offs, mask=mask)
+    m = m + (g - m) * (1.0 - beta1)
+    v = v * beta2 + (1.0 - beta2) * g * g
+    tl.store(m_ptr + offs, m, mask=mask)
+    tl.store(v_ptr + offs, v, mask=mask)
+    if AMSGRAD:
+        vmax = tl.maximum(tl.load(vmax_ptr + offs, mask=mask), v)
+        tl.store(vmax_ptr + offs, vmax, mask=mask)
+        denom = tl.sqrt(vmax) / bias_correction2_sqrt + eps
+    else:
+        denom = tl.sqrt(v) / bias_correction2_sqrt + eps
+    tl.store(p_ptr + offs, p - step_size * (m / denom), mask=mask)
+
+
+def _check(*ts):
+    for t in ts:
+        if t is not None and not t.is_contiguous():
+            raise RuntimeError("fused optimizer kernels need contiguous storage")
+
+
+def sgd_step(params, grads, bufs, lr, weight_decay, momentum, dampening, first, nesterov,
+             maximize):
+    """In place on the storages in ``params`` (and ``bufs``); ``grads`` are read. Parameters go
+    MAX_TENSORS to a launch."""
+    _check(*params, *grads, *bufs)
+    for start in range(0, len(params), MAX_TENSORS):
+        chunk = list(range(start, min(start + MAX_TENSORS, len(params))))
+        args = []
+        for i in chunk:
+            p = params[i]
+            args += [p, grads[i], bufs[i] if bufs[i] is not None else p, p.numel()]
+        pad = MAX_TENSORS - len(chunk)
+        args += args[:4] * pad  # unused slots repeat the first parameter (never touched)
+        n = max(params[i].numel() for i in chunk)
+        block, warps = launcher.elementwise_config(n)
+        launcher.launch(sgd_kernel, launcher.grid_1d(n, block),
+                        (*args, float(lr), float(weight_decay), float(momentum),
+                         float(dampening)),
+                        dict(NT=len(chunk), HAS_WD=weight_decay != 0, HAS_MOMENTUM=momentum != 0,
+                             FIRST=bool(first), NESTEROV=bool(nesterov), MAXIMIZE=bool(maximize),
+                             BLOCK=block), warps)
+
+
+def adam_step(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step_size,
+              bias_correction2_sqrt, decoupled, amsgrad, maximize):
+    _check(p, g, m, v, vmax)
+    n = p.numel()
+    block, warps = launcher.elementwise_config(n)
+    launcher.launch(adam_kernel, launcher.grid_1d(n, block),
+                    (p, g, m, v, vmax if vmax is not None else v, n, float(lr), float(beta1),
+                     float(beta2), float(eps), float(weight_decay), float(step_size),
+                     float(bias_correction2_sqrt)),
+                    dict(HAS_WD=weight_decay != 0, DECOUPLED=bool(decoupled),
+                         AMSGRAD=bool(amsgrad), MAXIMIZE=bool(maximize), BLOCK=block), warps)
