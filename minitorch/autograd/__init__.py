@@ -1,11 +1,12 @@
 """Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function`` and grad mode."""
 from .engine import run_backward
 from .function import Function, once_differentiable
+from .._legacy import Variable
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled,
                         is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
 
 
-def _make_grads(outputs, grads):
+def _make_grads(outputs, grads, create_graph=False):
     from ..tensor import Tensor, ones_like
     out = []
     for t, g in zip(outputs, grads):
@@ -15,8 +16,7 @@ def _make_grads(outputs, grads):
             if not t.dtype.is_floating_point:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = ones_like(t)
-            g._stolen = False
+            g = _implicit_ones(t, create_graph)
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"gradients can be either Tensors or None, but got "
@@ -28,11 +28,33 @@ def _make_grads(outputs, grads):
                                        ")", "])").replace(",])", "])"))
             if g.dtype != t.dtype:
                 g = g.to(t.dtype)
-            # the caller's tensor must never become (or be aliased by) a .grad
-            g = g.detach()
+            # the caller's tensor must never become (or be aliased by) a .grad; with
+            # create_graph a grad_output that requires grad stays in the graph (double backward)
+            g = g.view_as(g) if (create_graph and g.requires_grad) else g.detach()
             g._stolen = True
         out.append(g)
     return out
+
+
+_ONES = {}
+
+
+def _implicit_ones(t, create_graph):
+    """The implicit gradient 1 of a scalar output. Without create_graph a cached ones tensor per
+    (shape, dtype, device) saves a fill launch every step; it is marked so that it is never
+    stored as anyone's .grad, and refilled if something wrote to it."""
+    from ..tensor import ones_like
+    if create_graph:
+        g = ones_like(t)
+        g._stolen = False
+        return g
+    key = (tuple(t.shape), t.dtype, t.device)
+    cached = _ONES.get(key)
+    if cached is None or cached[0]._version_counter[0] != cached[1]:
+        g = ones_like(t)
+        g._stolen = True
+        _ONES[key] = cached = (g, g._version_counter[0])
+    return cached[0]
 
 
 def _as_tuple(x):
@@ -58,7 +80,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     inputs = _as_tuple(inputs)
     if inputs is not None and len(inputs) == 0:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-    run_backward(tensors, _make_grads(tensors, grads), retain_graph, create_graph, inputs=inputs,
+    run_backward(tensors, _make_grads(tensors, grads, create_graph), retain_graph, create_graph, inputs=inputs,
                  accumulate=True)
 
 
@@ -79,7 +101,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    result = run_backward(outputs, _make_grads(outputs, grads), retain_graph, create_graph,
+    result = run_backward(outputs, _make_grads(outputs, grads, create_graph), retain_graph, create_graph,
                           inputs=inputs, accumulate=False)
     out = []
     for x, g in zip(inputs, result):
@@ -97,6 +119,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out)
 
 
-__all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["Function", "Variable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "once_differentiable"]

@@ -1,0 +1,116 @@
+"""Launch economy: Linear+ReLU fuse into one matmul (through nn.Sequential and F.relu(F.linear))
+by deferring the Linear's launch; the backward uses the ReLU-derivative epilogue and dW+db in one
+kernel; cross-entropy and SGD are one launch each. Counts, not times."""
+import numpy as np
+import pytest
+import torch
+
+import minitorch
+from minitorch import nn
+from minitorch.nn import functional as F
+from minitorch.ops import launcher
+
+
+def _pair(rng, *shape):
+    a = rng.standard_normal(shape).astype(np.float32)
+    return minitorch.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+
+def _count(fn):
+    launcher.stats.reset()
+    out = fn()
+    return out, dict(launcher.stats.by_kernel)
+
+
+def test_sequential_linear_relu_forward_is_one_matmul_each():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    x = minitorch.randn(3, 4)
+    def forward():
+        y = model(x)
+        y._data  # the last Linear is deferred until its output is read
+        return y
+    y, counts = _count(forward)
+    assert counts == {"matmul_kernel": 2}
+    with minitorch.no_grad():
+        h = model[0](x)
+        ref = model[2](h.clamp(min=0))  # unfused reference (clamp is not fusible)
+    np.testing.assert_allclose(y.detach().numpy(), ref.numpy(), rtol=1e-6, atol=1e-6)
+    assert y.grad_fn.name() == "AddmmBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "ReluBackward0"
+
+
+def test_functional_relu_of_linear_fuses_and_matches_torch():
+    rng = np.random.default_rng(0)
+    (xm, xt), (w1m, w1t), (b1m, b1t) = _pair(rng, 5, 6), _pair(rng, 7, 6), _pair(rng, 7)
+    (w2m, w2t), (b2m, b2t) = _pair(rng, 3, 7), _pair(rng, 3)
+    target = rng.integers(0, 3, 5)
+    (minitorch.ones((), requires_grad=True) * 1).backward()  # caches the implicit gradient 1
+
+    def step():
+        h = F.relu(F.linear(xm, w1m, b1m))
+        loss = F.cross_entropy(F.linear(h, w2m, b2m), minitorch.tensor(target))
+        loss.backward()
+        return loss
+    loss, counts = _count(step)
+    # forward: 2 matmuls + 1 cross-entropy; backward: CE 1, layer 2 dX(+ReLU') and dW+db 2,
+    # layer 1 dX and dW+db 2
+    assert counts == {"matmul_kernel": 6, "cross_entropy_fwd_kernel": 1,
+                      "cross_entropy_bwd_kernel": 1}
+    ht = torch.relu(torch.nn.functional.linear(xt, w1t, b1t))
+    lt = torch.nn.functional.cross_entropy(torch.nn.functional.linear(ht, w2t, b2t),
+                                           torch.tensor(target))
+    lt.backward()
+    assert abs(loss.item() - lt.item()) < 1e-6
+    for m, t in ((xm, xt), (w1m, w1t), (b1m, b1t), (w2m, w2t), (b2m, b2t)):
+        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_mlp_training_step_launches():
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    opt = minitorch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = minitorch.tensor(rng.standard_normal((16, 64)).astype(np.float32))
+    y = minitorch.tensor(rng.integers(0, 10, 16))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    step()
+    _, counts = _count(step)
+    assert counts == {"matmul_kernel": 5, "cross_entropy_fwd_kernel": 1,
+                      "cross_entropy_bwd_kernel": 1, "sgd_kernel": 1}
+
+
+def test_pre_activation_can_still_be_read_and_differentiated():
+    rng = np.random.default_rng(1)
+    (xm, xt), (wm, wt), (bm, bt) = _pair(rng, 4, 3), _pair(rng, 5, 3), _pair(rng, 5)
+    pre = F.linear(xm, wm, bm)
+    act = F.relu(pre)               # fused: pre itself was never computed
+    pre_t = torch.nn.functional.linear(xt, wt, bt)
+    np.testing.assert_allclose(pre.detach().numpy(), pre_t.detach().numpy(), rtol=1e-6,
+                               atol=1e-6)  # computed on first read
+    (act.sum() + (pre * 2).sum()).backward()
+    (torch.relu(pre_t).sum() + (pre_t * 2).sum()).backward()
+    for m, t in ((xm, xt), (wm, wt), (bm, bt)):
+        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_pre_activation_read_after_inputs_changed_is_refused():
+    w = minitorch.randn(5, 3)
+    x = minitorch.randn(4, 3)
+    pre = F.linear(x, w)
+    F.relu(pre)
+    w.mul_(2)  # the pending pre-activation's input changed
+    with pytest.raises(RuntimeError, match="modified in place"):
+        pre.numpy()
+
+
+def test_unfused_consumer_flushes_the_deferred_linear_first():
+    w = minitorch.randn(5, 3)
+    x = minitorch.randn(4, 3)
+    pre = F.linear(x, w)
+    expected = (x.numpy() @ w.numpy().T)
+    w.mul_(2)  # any launch first materializes the pending output with the old weights
+    np.testing.assert_allclose(pre.numpy(), expected, rtol=1e-6, atol=1e-6)
