@@ -21,6 +21,9 @@ class AccumulateGrad(Node):
         super().__init__()
         self.variable = variable
 
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
     def apply(self, grad):
         var = self.variable
         for hook in var._hooks:
@@ -136,12 +139,23 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(nid, None) or [None] * _num_outputs(node)
             # tensor hooks registered on this node's outputs (non-leaf register_hook/retain_grad)
             for nr, hooks in node._pre_hooks.items():
-                for hook in list(hooks):
+                # retain_grad's hook always runs last, seeing what the other hooks returned
+                for hook in sorted(hooks, key=lambda h: getattr(h, "_retain_grad_hook", False)):
                     if grads[nr] is not None:
                         r = hook(grads[nr])
                         if r is not None:
                             grads[nr] = r
+            for hook in list(node.__dict__.get("_node_pre_hooks", ())):
+                r = hook(tuple(grads))
+                if r is not None:
+                    grads = list(r)
             if capture is not None:
+                if isinstance(node, AccumulateGrad) and grads[0] is not None:
+                    # a leaf's tensor hooks run on the gradient autograd.grad returns too
+                    for hook in node.variable._hooks:
+                        r = hook(grads[0])
+                        if r is not None:
+                            grads[0] = r
                 for nr, g in enumerate(grads):
                     for i in capture.get((nid, nr), ()):
                         results[i] = g
@@ -175,13 +189,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         for x, g in zip(inputs, results):
             if g is None:
                 continue
-            if x.is_leaf:
-                for hook in x._hooks:
-                    r = hook(g)
-                    if r is not None:
-                        g = r
             with set_grad_enabled(create_graph):
                 _accumulate_into_grad(x, g)
+            if x.is_leaf:
+                for hook in x._post_accumulate_hooks:
+                    hook(x)
     return results
 
 

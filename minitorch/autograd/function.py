@@ -35,15 +35,18 @@ class Node:
         return type(self).__name__
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     def register_hook(self, fn):
         self._hooks.append(fn)
         return _RemovableHandle(self._hooks, fn)
 
     def register_prehook(self, fn):
-        self._pre_hooks.setdefault(0, []).append(fn)
-        return _RemovableHandle(self._pre_hooks[0], fn)
+        """``fn(grad_outputs) -> new grad_outputs or None``, run after the tensor hooks."""
+        if "_node_pre_hooks" not in self.__dict__:
+            self._node_pre_hooks = []
+        self._node_pre_hooks.append(fn)
+        return _RemovableHandle(self._node_pre_hooks, fn)
 
     def _register_output_hook(self, output_nr, fn):
         hooks = self._pre_hooks.setdefault(output_nr, [])
@@ -93,13 +96,19 @@ class SavedTensor:
     def unpack(self, node):
         t = self.data_tensor
         if t._version_counter[0] != self.version:
+            # like torch: the node that (now) produces the tensor, named by its forward op
+            producer = node if self.is_output else t._grad_fn
+            nr = self.output_nr if self.is_output else t._output_nr
+            which = ""
+            if producer is not None:
+                import re
+                which = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{t._type_string()} {list(t.shape)}], which is output "
-                f"{self.output_nr} of {node.name()}, is at version {t._version_counter[0]}; "
-                f"expected version {self.version} instead. Hint: the backtrace further above can "
-                "also show the operation that failed to compute its gradient. Enable anomaly "
-                "detection with torch.autograd.set_detect_anomaly(True) to find it.")
+                f"inplace operation: [{t._type_string()} {list(t.shape)}]{which} is at version "
+                f"{t._version_counter[0]}; expected version {self.version} instead. Hint: enable "
+                "anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
         if self.is_output and self.requires_grad:
             from ..tensor import Tensor
             out = Tensor._make(t._data, requires_grad=False)
@@ -179,9 +188,14 @@ class BackwardNode(Node):
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {n_args}, got {len(result)})")
         grads = [None] * len(self.next_functions)
-        for slot, g in zip(self._input_edge_slots, result):
+        user_defined = not type(self)._function.__module__.startswith("minitorch.")
+        for i, (slot, g) in enumerate(zip(self._input_edge_slots, result)):
             if slot is not None:
                 grads[slot] = g
+            elif g is not None and user_defined:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than "
+                                   f"None at position {i + 1}, but the corresponding forward "
+                                   "input was not a Variable")
         return tuple(grads)
 
 
@@ -231,14 +245,23 @@ class Function(metaclass=FunctionMeta):
             outputs = outs[0] if single else outs
         if not record:
             for t in getattr(ctx, "_dirty", ()):
-                t._version_counter[0] += 0  # in-place kernels already bumped the version
+                t._version_counter[0] += 1  # like torch: mark_dirty bumps once more
             ctx.__dict__.pop("_to_save", None)
             return outputs
         edges, slots = [], []
-        for a in args:
-            if isinstance(a, Tensor):
+        # like torch: a Python number in a wrapped-scalar position still gets a (None, 0) edge;
+        # a non-differentiable tensor argument (where's condition) gets none
+        scalar_slots = getattr(cls, "_scalar_edge_slots", ())
+        no_edge_slots = getattr(cls, "_no_edge_slots", ())
+        for i, a in enumerate(args):
+            if i in no_edge_slots:
+                slots.append(None)
+            elif isinstance(a, Tensor):
                 slots.append(len(edges))
                 edges.append(a._edge())
+            elif i in scalar_slots:
+                slots.append(len(edges))
+                edges.append((None, 0))
             else:
                 slots.append(None)
         ctx.next_functions = tuple(edges)
@@ -260,6 +283,8 @@ class Function(metaclass=FunctionMeta):
             else:
                 meta.append(None)
         ctx._outputs_meta = tuple(meta)
+        for t in ctx._dirty:
+            t._version_counter[0] += 1  # like torch: mark_dirty bumps once more (before saving)
         ctx._do_save()
         ctx._output_ids = {}
         return outputs

@@ -88,7 +88,7 @@ def gather(input, dim, index):
 
 
 def nonzero(input, as_tuple=False):
-    from ..tensor import arange, stack
+    from .shape import stack
     pos = _wrap(IX.nonzero_flat(input._data))
     if input.dim() <= 1 and not as_tuple:
         return pos.reshape(-1, 1) if input.dim() == 1 else pos.reshape(-1, 0)

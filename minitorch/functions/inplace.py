@@ -10,6 +10,7 @@ import torch
 
 from .. import _dtype
 from ..autograd import grad_mode
+from ..autograd.function import Function
 from ..ops import creation
 from ..ops import elementwise as EW
 from ..tensor import Tensor
@@ -30,18 +31,65 @@ def _check_cast(result, target):
                            f"{name(target)}")
 
 
-def _view_guard(self):
+def _check_view_of_leaf(self):
     base = self._base
-    if base is not None and (base.requires_grad or self.requires_grad) and \
-            grad_mode.is_grad_enabled():
-        raise NotImplementedError(
-            "minitorch does not yet record in-place operations on views of tensors that require "
-            "grad; apply the op out of place (y = y * 2) or on the base tensor")
+    if base is not None and self._grad_fn is not None and base.is_leaf and \
+            base.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+
+
+class CopySlices(Function):
+    """The base's new history after an in-place op on one of its views (PyTorch's CopySlices):
+    the gradient of the base flows to its old history outside the view's region and to the
+    in-place result inside it."""
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, result, geometry):
+        from ..tensor import ones
+        size, stride, offset = geometry
+        ctx.geometry, ctx.result_shape, ctx.result_dtype = geometry, tuple(result.shape), \
+            result.dtype
+        # 1 outside the view's region, 0 inside: the old history's share of the gradient
+        mask = ones(tuple(base.shape), dtype=base.dtype, device=base.device)
+        EW.pointwise("copy", mask._data.as_strided(size, stride, offset), 0)
+        ctx.mask = mask
+        return base._alias()  # the data was already written in place
+
+    @staticmethod
+    def backward(ctx, g):
+        from .pointwise import unbroadcast
+        from .shape import AsStrided
+        g = g.contiguous()
+        g_result = AsStrided.apply(g, ctx.geometry)
+        return g * ctx.mask, unbroadcast(g_result, ctx.result_shape, ctx.result_dtype), None
+
+
+def _rebase_view(self, result):
+    base = self._base
+    if not base.is_contiguous():
+        raise NotImplementedError("in-place operations on views are recorded for contiguous base "
+                                  "tensors only; apply the operation out of place")
+    from .shape import AsStrided
+    geometry = (tuple(self.shape), tuple(self.stride()),
+                self.storage_offset() - base.storage_offset())
+    EW.pointwise("copy", self._data, result._data)
+    self._bump_version()  # shared with the base
+    new_base = CopySlices.apply(base, result, geometry)
+    base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
+    view = AsStrided.apply(base, geometry)
+    self._grad_fn, self._output_nr, self._requires_grad = view._grad_fn, 0, True
+    return self
 
 
 def rebase_history(self, result):
-    """Write ``result`` into ``self`` and make ``self`` the output of ``result``'s node."""
-    _view_guard(self)
+    """Write ``result`` into ``self`` and make ``self`` the output of ``result``'s node (for a
+    view: the base's history becomes CopySlices and the view is re-derived from it)."""
+    _check_view_of_leaf(self)
+    if self._base is not None and grad_mode.is_grad_enabled() and (
+            self._base.requires_grad or result.requires_grad):
+        return _rebase_view(self, result)
     EW.pointwise("copy", self._data, result._data)
     self._bump_version()
     self._grad_fn = result._grad_fn

@@ -183,7 +183,7 @@ Cos = _make("Cos", "CosBackward0", "cos", _floating, save_inputs=True,
 Reciprocal = _make("Reciprocal", "ReciprocalBackward0", "reciprocal", _floating,
                    save_output=True, grad=lambda g, a, o: (-g * o * o,))
 Sign = _make("Sign", "SignBackward0", "sign", grad=lambda g, a, o: (g * 0,))
-IsNan = _make("IsNan", "IsnanBackward0", "isnan", _boolean, grad=_nograd)
+IsNan = _make("IsNan", "IsnanBackward0", "isnan", _boolean, grad=_nograd, compute=_same)
 LogicalNot = _make("LogicalNot", "LogicalNotBackward0", "logical_not", _boolean, grad=_nograd)
 
 # the fused backward ops are differentiable themselves (double backward)
@@ -244,6 +244,12 @@ Maximum = _make("Maximum", "MaximumBackward0", "maximum", save_inputs=True,
                 grad=lambda g, a, o: _minmax_grad(g, a[0], a[1], a[0] > a[1]))
 Minimum = _make("Minimum", "MinimumBackward0", "minimum", save_inputs=True,
                 grad=lambda g, a, o: _minmax_grad(g, a[0], a[1], a[0] < a[1]))
+
+
+Rsub = _make("Rsub", "RsubBackward1", "sub", grad=lambda g, a, o: (None, -g))  # number - tensor
+# torch wraps the Python number of ``tensor op number`` into a tensor: its edge is (None, 0)
+for _cls in (Add, Sub, AddScaled, Mul, Div):
+    _cls._scalar_edge_slots = (1,)
 
 
 def _minmax_grad(g, a, b, a_wins):
@@ -329,6 +335,7 @@ def _where_result(c, a, b):
 Where = _make("Where", "WhereBackward0", "where", _where_result, save_inputs=True,
               compute=lambda c, a, b: _dtype.result_type(a, b),
               grad=lambda g, a, o: (None, where(a[0], g, 0.0), where(a[0], 0.0, g)))
+Where._no_edge_slots, Where._scalar_edge_slots = (0,), (1, 2)
 
 
 def where(cond, a, b):

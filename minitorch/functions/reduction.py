@@ -236,7 +236,7 @@ def gather(x, dim, idx):
 
 
 class Norm2(Function):
-    node_name = "NormBackward1"
+    node_name = "LinalgVectorNormBackward0"  # torch routes every norm through linalg.vector_norm
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):

@@ -80,7 +80,7 @@ class Expand(Function):
     def forward(ctx, x, shape):
         ctx.in_shape = tuple(x.shape)
         try:
-            return _view(x, x._data.expand(*shape))
+            return _view(x, x._data.expand(tuple(shape)))  # tuple: works for shape () too
         except RuntimeError as e:
             raise RuntimeError(str(e)) from None
 
@@ -122,7 +122,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.inv = tuple(sorted(range(len(dims)), key=lambda i: dims[i]))
-        return _view(x, x._data.permute(*dims))
+        return _view(x, x._data.permute(tuple(dims)))  # tuple: works for 0-d too
 
     @staticmethod
     def backward(ctx, g):
@@ -317,7 +317,55 @@ def stack(tensors, dim=0):
                                f"{i}")
     from .reduction import normalize_dims
     d = normalize_dims(dim, tensors[0].dim() + 1)[0]
-    return cat([t.unsqueeze(d) for t in tensors], d)
+    return Stack.apply(d, *tensors)
+
+
+class Stack(Function):
+    """One node, like torch's StackBackward0: a cat of the inputs seen with a new dim."""
+    node_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        from ..tensor import Tensor
+        return Cat.forward(ctx, dim, *[Tensor._make(t._data.unsqueeze(dim)) for t in tensors])
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None,) + tuple(p.squeeze(ctx.dim) for p in Cat.backward(ctx, g)[1:])
+
+
+class AsStrided(Function):
+    """A view of a contiguous tensor by explicit (size, stride, offset) — how a view is re-derived
+    from its base after an in-place op; backward writes the gradient into zeros there."""
+    node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, x, geometry):
+        size, stride, offset = geometry
+        ctx.geometry, ctx.in_shape = geometry, tuple(x.shape)
+        base = x._data
+        return _view(x, base.as_strided(size, stride, base.storage_offset() + offset))
+
+    @staticmethod
+    def backward(ctx, g):
+        return AsStridedScatter.apply(g, ctx.in_shape, ctx.geometry), None
+
+
+class AsStridedScatter(Function):
+    node_name = "AsStridedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, g, shape, geometry):
+        from ..tensor import zeros
+        size, stride, offset = geometry
+        ctx.geometry = geometry
+        out = zeros(shape, dtype=g.dtype, device=g.device)
+        EW.pointwise("copy", out._data.as_strided(size, stride, offset), g._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AsStrided.apply(gg.contiguous(), ctx.geometry), None, None
 
 
 class ToDevice(Function):

@@ -47,7 +47,7 @@ def pointwise_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
                      o0, o1, o2, o3, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3,
                      OP: tl.constexpr, NDIM: tl.constexpr, OUT_KIND: tl.constexpr,
                      A_KIND: tl.constexpr, B_KIND: tl.constexpr, C_KIND: tl.constexpr,
-                     COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+                     COMPUTE: tl.constexpr, BLOCK: tl.constexpr, IDX32: tl.constexpr = False):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = offs < n
     # Multi-index of each element (dims are right-aligned in 4 slots), only when some operand
@@ -55,6 +55,22 @@ def pointwise_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
     if (OUT_KIND == 1) or (A_KIND == 1) or (B_KIND == 1) or (C_KIND == 1):
         if NDIM == 1:
             i3 = offs
+        elif IDX32:
+            # GPU launches whose indices fit in int32 split them with 32-bit division: 64-bit
+            # `//` and `%` are a called subroutine on NVIDIA GPUs and registers spill around it.
+            lin = offs.to(tl.int32)
+            i3 = (lin % s3).to(tl.int64)
+            rest32 = lin // s3
+            if NDIM == 2:
+                i2 = rest32.to(tl.int64)
+            else:
+                i2 = (rest32 % s2).to(tl.int64)
+                rest32 = rest32 // s2
+                if NDIM == 3:
+                    i1 = rest32.to(tl.int64)
+                else:
+                    i1 = (rest32 % s1).to(tl.int64)
+                    i0 = (rest32 // s1).to(tl.int64)
         else:
             i3 = offs % s3
             rest = offs // s3
@@ -169,13 +185,27 @@ def pointwise_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
         m = a % b
         r = tl.where((m != 0) & ((m < 0) != (b < 0)), m + b, m)
     elif OP == 22:  # pow with a real exponent; exact signs for integral exponents
-        aa = tl.where(a < 0, -a, a)
-        p = tl.exp(b * tl.log(aa))
-        b_int = tl.floor(b) == b
-        half = b * 0.5
-        odd = b_int & (tl.floor(half) != half)
-        p = tl.where(a < 0, tl.where(b_int, tl.where(odd, -p, p), float("nan")), p)
-        r = tl.where(b == 0, 1.0, p)
+        if (COMPUTE == tl.int64) or (COMPUTE == tl.int32) or (COMPUTE == tl.int16) or \
+                (COMPUTE == tl.int8) or (COMPUTE == tl.uint8):
+            # integer pow: binary exponentiation (wraps like torch); a negative exponent gives
+            # 0 except for the bases 1 and -1
+            base = a
+            e = tl.where(b < 0, 0, b)
+            r = a * 0 + b * 0 + 1
+            for _ in range(63):
+                r = tl.where((e & 1) != 0, r * base, r)
+                base = base * base
+                e = e >> 1
+            neg = tl.where(a == 1, 1, tl.where(a == -1, tl.where((b & 1) != 0, -1, 1), 0))
+            r = tl.where(b < 0, neg, r)
+        else:
+            aa = tl.where(a < 0, -a, a)
+            p = tl.exp(b * tl.log(aa))
+            b_int = tl.floor(b) == b
+            half = b * 0.5
+            odd = b_int & (tl.floor(half) != half)
+            p = tl.where(a < 0, tl.where(b_int, tl.where(odd, -p, p), float("nan")), p)
+            r = tl.where(b == 0, 1.0, p)
     elif OP == 23:  # pow with a small integer exponent b_val >= 1, by repeated products (exact)
         r = a
         for _ in range(1, b_val):
@@ -329,10 +359,19 @@ def pointwise(op, out, *operands, compute=None):
     block, warps = launcher.elementwise_config(n)
     args = (out, *ptrs, *vals, n, *cshape4[1:], *([0] * pad + cstrides[0]),
             *stride_args[0], *stride_args[1], *stride_args[2])
-    launcher.launch(pointwise_kernel, launcher.grid_1d(n, block), args,
-                    dict(OP=op_id, NDIM=ndim, OUT_KIND=out_kind, A_KIND=kinds[0], B_KIND=kinds[1],
-                         C_KIND=kinds[2], COMPUTE=compute, BLOCK=block), warps)
+    constexprs = dict(OP=op_id, NDIM=ndim, OUT_KIND=out_kind, A_KIND=kinds[0], B_KIND=kinds[1],
+                      C_KIND=kinds[2], COMPUTE=compute, BLOCK=block)
+    if _index32(n, block, ndim, out_kind, kinds):
+        constexprs["IDX32"] = True  # (not passed otherwise: every argument costs the interpreter)
+    launcher.launch(pointwise_kernel, launcher.grid_1d(n, block), args, constexprs, warps)
     return out
+
+
+def _index32(n, block, ndim, out_kind, kinds):
+    """Split element indices with 32-bit division (GPU policy, strided multi-dim launches whose
+    indices fit in int32). The interpreter keeps int64: its int32 arithmetic is the slower one."""
+    return (launcher.POLICY != "interpreter" and ndim > 1 and n + block < 2**31
+            and STRIDED in (out_kind, *kinds))
 
 
 def _leading_dim_index(shape, stride):
