@@ -27,3 +27,7 @@ def manual_seed(seed):
 
 
 manual_seed_all = manual_seed
+
+
+from ._legacy import CUDA_TYPES as _LEGACY_TYPES  # noqa: E402
+globals().update(_LEGACY_TYPES)  # torch.cuda.FloatTensor, ...

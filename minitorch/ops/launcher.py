@@ -69,7 +69,9 @@ def reduction_config(m, n):
     if n >= 1024:
         return 1, 1024, 8
     block_n = max(16, next_pow2(n))
-    return max(1, min(64, 2048 // block_n)), block_n, 4
+    block_m = max(1, min(64, 2048 // block_n))
+    # 2048-element tiles on 4 warps spill registers in max/min-with-index on sm_80/sm_90
+    return block_m, block_n, 8 if block_m * block_n >= 2048 else 4
 
 
 def rows_config(m, n):
@@ -100,8 +102,10 @@ def matmul_config(m, n, k, dtype):
         return bm, bn, bk, 4
     if dtype == torch.float64:
         return 32, 32, 16, 4
-    # fp32 "ieee" dot on 64x128x64 tiles spills on sm_80: keep the K tile at 32.
-    return 64, 64, 32, 4
+    # fp32 "ieee" dot on 64x128x64 tiles spills on sm_80, and so does 64x64x32 (4 or 8 warps)
+    # when strides are not multiples of 16 (scalar loads): 32x64x32 on 4 warps stays at <= 128
+    # registers on sm_80 and sm_90 for every stride/alignment specialization.
+    return 32, 64, 32, 4
 
 
 # ---------------------------------------------------------------------------------------------

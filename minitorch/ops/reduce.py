@@ -60,10 +60,10 @@ def reduce_kernel(x_ptr, out_ptr, idx_ptr, M, N, stride_m, stride_n, scale, corr
             cols = start + cols0
             m = row_mask[:, None] & (cols < N)[None, :]
             acc *= tl.load(base + cols[None, :] * stride_n, mask=m, other=1).to(COMPUTE)
-        width: tl.constexpr = BLOCK_N
-        for _ in tl.static_range(LOG2_BLOCK_N):
-            width: tl.constexpr = width // 2
-            lo, hi = tl.split(tl.reshape(acc, (BLOCK_M, width, 2)))
+        # (unrolled at compile time, so acc may change shape; a reassigned constexpr would not
+        # compile for GPUs)
+        for i in tl.static_range(LOG2_BLOCK_N):
+            lo, hi = tl.split(tl.reshape(acc, (BLOCK_M, BLOCK_N >> (i + 1), 2)))
             acc = lo * hi
         result = tl.reshape(acc, (BLOCK_M, ))
     else:  # max / min with the index of the first extreme (or of the first NaN)
