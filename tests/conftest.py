@@ -14,3 +14,13 @@ def _seed():
     torch.manual_seed(0)
     minitorch.manual_seed(0)
     yield
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-long", action="store_true", default=False,
+                     help="run thousands of differential-fuzzing examples (tests/test_fuzz.py)")
+
+
+@pytest.fixture
+def fuzz_long(request):
+    return request.config.getoption("--fuzz-long")

@@ -705,3 +705,25 @@ class TestCustomFunctionVsTorch:
             a, b = T.apply(x, 2.0)
             (a + b).sum().backward()
         assert "returned a gradient different than None at position 2" in self._both(fn)
+
+
+def test_inplace_on_views_of_non_leaves_matches_torch():
+    """CopySlices: in-place ops and item assignment through views rewrite the base's history."""
+    def run(lib):
+        w = lib.tensor([1., 2., 3., 4.], requires_grad=True)
+        y = w * 2
+        y[1:3].mul_(w[:2])            # in-place op on a view, other operand requires grad
+        y[0:1].add_(10)
+        y.view(2, 2)[1, 0] = w[3] * 5  # assignment through a view of a view
+        out = (y * lib.tensor([1., 2., 3., 4.])).sum()
+        out.backward()
+        buf = lib.zeros(3)             # a buffer that does not require grad gets history
+        buf[0] = (w * 3).sum()
+        buf.sum().backward()
+        return y.detach().tolist(), w.grad.tolist(), y.grad_fn, buf.grad_fn
+
+    y_m, g_m, fn_m, buf_fn = run(torch)  # minitorch, imported as torch in this file
+    y_t, g_t, _, _ = run(real_torch)
+    assert y_m == y_t and g_m == g_t
+    assert fn_m.name() == "AsStridedBackward0" or fn_m.name() == "CopySlices"
+    assert buf_fn.name() == "CopySlices"

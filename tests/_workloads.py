@@ -1,0 +1,353 @@
+"""Workloads shared by the audits (tests/test_gpu_compile.py, tests/test_no_torch_math.py).
+
+* :func:`model_workload` drives minitorch the way a user does (creation, pointwise, broadcasting,
+  reductions, matmul, softmax, indexing, cat/stack, autograd incl. double backward, and an
+  nn.Linear + loss + optimizer step when ``minitorch.nn``/``minitorch.optim`` provide them).
+* :func:`ops_sweep` calls the ops layer (``minitorch/ops``) directly so that every kernel and every
+  op variant is launched at least once: every elementwise OP id, every operand kind in every
+  operand slot for NDIM 1-4, the compute types, every reduction (with indices), matmul fp32/fp64
+  with and without bias/relu, softmax fwd/bwd log and not, gather/scatter modes, compaction,
+  every random kind, ranges. Sizes are small: under the ``gpu`` launch policy the interpreter runs
+  GPU-sized tiles.
+"""
+import torch
+
+import minitorch
+
+
+def _opt(name):
+    """An optional attribute path of minitorch (``"nn.Linear"``), or None."""
+    obj = minitorch
+    for part in name.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            try:
+                import importlib
+                obj = importlib.import_module(f"{obj.__name__}.{part}")
+            except Exception:  # noqa: BLE001
+                return None
+    return obj
+
+
+def model_workload(log=print):
+    mt = minitorch
+    mt.manual_seed(0)
+    # creation
+    a = mt.rand(5, 7)
+    b = mt.randn(5, 7)
+    r = mt.arange(10)
+    rf = mt.arange(0.0, 2.0, 0.25)
+    e = mt.eye(4)
+    z = mt.zeros(3, 4) + mt.ones(3, 4) + mt.full((3, 4), 2.5)
+    ri = mt.randint(0, 10, (6,))
+    ls = mt.linspace(0, 1, 5)
+    t = mt.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]])
+    # elementwise + broadcasting
+    c = (a * b + 2.0 - a / (b.abs() + 1.0)).exp().log().sqrt().sigmoid().tanh().relu()
+    c = c + mt.randn(7) * mt.rand(5, 1)
+    c = mt.where(c > 0.5, c, -c).clamp(-1.0, 1.0)
+    c = c.pow(2) + c ** 1.5 * 0.0 + mt.maximum(a, b) - mt.minimum(a, b)
+    cmp = (a < b) & (a >= 0.1) | ~(b != b)
+    ints = (r // 3 + r % 4 - r * 2)
+    # reductions
+    s = c.sum() + c.mean(dim=0).sum() + c.amax(dim=1).sum() + c.prod(dim=1).sum()
+    s = s + c.var(dim=1).sum() + c.std() + c.norm()
+    mx, arg = c.max(dim=1)
+    mn = c.min()
+    am = c.argmax(dim=0)
+    anyall = cmp.any() | cmp.all()
+    # matmul
+    m = a @ b.t()
+    bm = mt.bmm(mt.randn(2, 3, 4), mt.randn(2, 4, 5))
+    md = mt.randn(4, 6, dtype=mt.float64) @ mt.randn(6, 3, dtype=mt.float64)
+    # softmax
+    sm = mt.softmax(m, dim=1)
+    lsm = mt.log_softmax(m, dim=0)
+    # indexing, cat/stack
+    x = mt.randn(6, 5)
+    g = x[1:4, ::2] + x[mt.tensor([0, 2, 5])][:, :3]
+    sel = x[x > 0]
+    gat = mt.gather(x, 1, mt.tensor([[0, 1], [2, 3], [4, 0], [1, 1], [0, 0], [3, 2]]))
+    isel = mt.index_select(x, 0, mt.tensor([1, 3]))
+    x2 = x.clone()
+    x2[0] = 1.0
+    x2[:, 1] = mt.arange(6, dtype=mt.float32)
+    x2[x2 < -1.0] = 0.0
+    nz = mt.nonzero(x > 0.5)
+    cs = mt.cat([a, b], dim=0).sum() + mt.stack([a, b], dim=1).sum()
+    parts = mt.split(x, 2, dim=0)
+    perm = x.t().contiguous().reshape(5, 6).permute(1, 0).unsqueeze(0).squeeze(0)
+    cast = x.double().float().long().float() + x.half().float()
+    # autograd incl. double backward
+    w = mt.randn(5, 3, requires_grad=True)
+    inp = mt.randn(4, 5, requires_grad=True)
+    out = mt.log_softmax((inp @ w).tanh(), dim=1)
+    loss = -out.gather(1, mt.tensor([[0], [1], [2], [0]])).mean() + (inp * inp).sum() * 0.01
+    (gw, gi) = mt.autograd.grad(loss, (w, inp), create_graph=True)
+    (gw.pow(2).sum() + gi.sigmoid().sum()).backward()
+    y = (inp[:, :2].exp() * mt.softmax(inp, 1)[:, 1:3]).sum()
+    y.backward()
+    v = mt.randn(3, requires_grad=True)
+    (v.max() + v.norm() + v.var() + v.prod() + mt.stack([v, v]).sum() + mt.cat([v, v]).mean()
+     ).backward()
+    results = [a, b, r, rf, e, z, ri, ls, t, c, cmp, ints, s, mx, arg, mn, am, anyall, m, bm, md,
+               sm, lsm, g, sel, gat, isel, x2, nz, cs, parts, perm, cast, w.grad, inp.grad, v.grad]
+    # nn / optim, when they exist
+    Linear, CE, SGD, Adam = (_opt("nn.Linear"), _opt("nn.functional.cross_entropy"),
+                             _opt("optim.SGD"), _opt("optim.Adam"))
+    mse = _opt("nn.functional.mse_loss")
+    if Linear is not None and SGD is not None:
+        lin = Linear(5, 3)
+        opts = [SGD(lin.parameters(), lr=0.1, momentum=0.9)]
+        if Adam is not None:
+            opts.append(Adam(lin.parameters(), lr=1e-3))
+        for opt in opts:
+            for _ in range(2):
+                opt.zero_grad()
+                o = lin(mt.randn(4, 5))
+                tgt = mt.tensor([0, 2, 1, 1])
+                if CE is not None:
+                    lo = CE(o, tgt)
+                elif mse is not None:
+                    lo = mse(o, mt.randn(4, 3))
+                else:
+                    lo = (o * o).mean()
+                lo.backward()
+                opt.step()
+        results.append(lin.weight)
+        log("model_workload: nn.Linear + loss + optimizer step ran "
+            f"({', '.join(type(o).__name__ for o in opts)})")
+    else:
+        log("model_workload: minitorch.nn.Linear / minitorch.optim.SGD not available — skipped")
+    return results
+
+
+def ops_sweep(log=print):
+    """Launch every kernel and op variant of minitorch/ops directly (storage-level torch
+    tensors are only allocated, never computed on by torch)."""
+    from minitorch.ops import elementwise as EW
+    from minitorch.ops import creation, index, matmul, reduce, softmax
+
+    def empty(*shape, dtype=torch.float32):
+        return torch.empty(shape, dtype=dtype)
+
+    def filled(*shape, dtype=torch.float32, kind=creation.NORMAL):
+        out = empty(*shape, dtype=dtype)
+        if dtype.is_floating_point:
+            creation.random_(out, kind, 0.0, 1.0)
+        else:
+            creation.random_(out, creation.RANDINT, 1, 7)
+        return out
+
+    n = 37
+    fa, fb, fc = filled(n), filled(n), filled(n)
+    # every OP id, flat operands, fp32 (powi takes an int exponent, the rest tensors)
+    for name, (op_id, arity) in EW.OPS.items():
+        out = empty(n, dtype=torch.bool if name in (
+            "logical_not", "isnan", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+            "logical_or", "logical_xor") else torch.float32)
+        operands = [fa, fb, fc][:arity]
+        if name == "powi":
+            operands = [fa, 3]
+        EW.pointwise(name, out, *operands, compute=torch.float32)
+    # every operand kind in every slot, NDIM 1..4 (broadcasting makes the strided ones)
+    shapes = {1: (n,), 2: (3, 5), 3: (2, 3, 5), 4: (2, 3, 2, 5)}
+    for ndim, shape in shapes.items():
+        full_ = filled(*shape)
+        # strided: a transposed (ndim 1: step-2 slice) view of a bigger tensor
+        big = filled(*[s * 2 for s in shape])
+        strided = big[tuple(slice(None, None, 2) for _ in shape)]
+        outs = empty(*[s * 2 for s in shape])[tuple(slice(None, None, 2) for _ in shape)]
+        cond = empty(*shape, dtype=torch.bool)
+        EW.pointwise("gt", cond, full_, 0.0, compute=torch.float32)
+        combos = [(strided, full_, 1.5, empty(*shape)),   # A strided, B flat, C scalar
+                  (cond, 0.5, strided, outs),               # A flat, B scalar, C strided, out strided
+                  (0.25, strided, full_, empty(*shape))]    # A scalar, B strided, C flat
+        for a_, b_, c_, o_ in combos:
+            EW.pointwise("add_scaled", o_, a_, b_, c_, compute=torch.float32)
+        if ndim > 1:  # broadcast operand (stride 0) with a flat one
+            EW.pointwise("add", empty(*shape), full_, filled(*shape[1:]), compute=torch.float32)
+    # compute types and casts: fp64, int64, bool, fp16/bf16 storage
+    d64 = filled(n, dtype=torch.float64)
+    for name in ("add", "div", "pow", "maximum", "tanh", "exp"):
+        arity = EW.OPS[name][1]
+        EW.pointwise(name, empty(n, dtype=torch.float64), *[d64] * arity)
+    i64 = filled(n, dtype=torch.int64)
+    for name in ("add", "mul", "floor_divide", "remainder", "pow", "maximum", "abs", "neg",
+                 "sign"):
+        arity = EW.OPS[name][1]
+        EW.pointwise(name, empty(n, dtype=torch.int64), *[i64] * arity)
+    EW.pointwise("powi", empty(n, dtype=torch.int64), i64, 2)
+    EW.pointwise("eq", empty(n, dtype=torch.bool), i64, 3)
+    bl = empty(n, dtype=torch.bool)
+    EW.pointwise("gt", bl, fa, 0.0, compute=torch.float32)
+    for name in ("logical_and", "logical_or", "logical_xor", "logical_not", "copy"):
+        arity = EW.OPS[name][1]
+        EW.pointwise(name, empty(n, dtype=torch.bool), *[bl] * arity)
+    for dt in (torch.float16, torch.bfloat16):
+        h = empty(n, dtype=dt)
+        EW.pointwise("copy", h, fa)
+        EW.pointwise("mul", empty(n, dtype=dt), h, h)
+        EW.pointwise("copy", empty(n), h)
+    EW.pointwise("copy", empty(n, dtype=torch.int32), i64)
+    EW.pointwise("copy", empty(n), i64, compute=torch.float32)
+    EW.pointwise("copy", empty(n, dtype=torch.float64), fa)
+    EW.pointwise("copy", empty(2000), 0.0)  # more than one program
+    # reductions: every OP, with indices, int/bool, small and long rows (N >= 1024 config)
+    x = filled(6, 37)
+    for name in reduce.REDUCTIONS:
+        reduce.reduce(name, x, (1,))
+        reduce.reduce(name, x, (0,))
+    reduce.reduce("max", x, (1,), with_indices=True)
+    reduce.reduce("min", x, (0,), with_indices=True)
+    reduce.reduce("sum", x, (1,), scale=1.0 / 37)
+    reduce.reduce("var", x, (1,), correction=1.0)
+    long_row = filled(2, 1500)
+    for name in reduce.REDUCTIONS:
+        reduce.reduce(name, long_row, (1,))
+    reduce.reduce("max", long_row, (1,), with_indices=True)
+    reduce.reduce("sum", filled(2, 3, 4), (0, 2))  # non-coalescing dims: copy first
+    reduce.reduce("sum", d64, (0,))
+    reduce.reduce("max", i64, (0,), with_indices=True)
+    reduce.reduce("sum", i64, (0,))
+    reduce.reduce("min", bl, (0,), out_dtype=torch.bool, compute=torch.bool)
+    reduce.reduce("sum", filled(n, dtype=torch.float16), (0,), out_dtype=torch.float32,
+                  compute=torch.float32)
+    # matmul: fp32 / fp64, with and without bias and relu, transposed and batched
+    for dt in (torch.float32, torch.float64):
+        A, B, bias = filled(3, 20, 24, dtype=dt), filled(3, 24, 17, dtype=dt), filled(17, dtype=dt)
+        for bias_, act in ((None, None), (bias, None), (None, "relu"), (bias, "relu")):
+            matmul.bmm(A, B, empty(3, 20, 17, dtype=dt), bias=bias_, activation=act)
+        matmul.mm(filled(24, 20, dtype=dt).t(), filled(24, 17, dtype=dt))
+        import inspect
+        params = inspect.signature(matmul.mm).parameters
+        if "relu_mask" in params and "rowsum" in params:  # the fused Linear's backward variants
+            matmul.mm(filled(20, 24, dtype=dt), filled(24, 17, dtype=dt),
+                      relu_mask=filled(20, 17, dtype=dt))
+            matmul.mm(filled(24, 20, dtype=dt).t(), filled(24, 17, dtype=dt),
+                      rowsum=empty(20, dtype=dt))
+    if hasattr(matmul, "matmul_backend"):  # tf32 dot (allow_tf32) on GPUs
+        previous, matmul.matmul_backend.allow_tf32 = matmul.matmul_backend.allow_tf32, True
+        try:
+            matmul.mm(filled(20, 24), filled(24, 17))
+        finally:
+            matmul.matmul_backend.allow_tf32 = previous
+    # softmax fwd / bwd, log and not, short and long rows
+    for N in (37, 5000):
+        sx = filled(3, N)
+        for log_ in (False, True):
+            y = softmax.softmax(sx, 1, log_)
+            softmax.softmax_backward(filled(3, N), y, 1, log_)
+    softmax.softmax(filled(4, 6).t(), 0, False)
+    softmax.softmax(filled(2, 5, dtype=torch.float64), 1, True)
+    softmax.softmax_backward(filled(2, 5, dtype=torch.float64), filled(2, 5, dtype=torch.float64),
+                             1, True)
+    # gather / scatter-add / scatter store, compaction
+    src = filled(5, 6)
+    idx = empty(5, 4, dtype=torch.int64)
+    creation.random_(idx, creation.RANDINT, 0, 6)
+    index.gather(src, 1, idx)
+    gsrc = filled(5, 4)
+    index.scatter_add_(_zeros(5, 6), 1, idx, gsrc)
+    index.scatter_store(_zeros(5, 6), 1, idx, gsrc)
+    index.scatter_add_(_zeros(5, 6, dtype=torch.float64), 1, idx, filled(5, 4, dtype=torch.float64))
+    index.gather(filled(5, 6, dtype=torch.int64), 1, idx)
+    index.nonzero_flat(bl)
+    index.nonzero_flat(_gt0(filled(3000)))
+    # random: every kind, fp32 / fp64 / int64 / bool outputs; ranges int and float
+    for kind, dt, lo, hi in ((creation.UNIFORM, torch.float32, 0.0, 1.0),
+                             (creation.NORMAL, torch.float32, 0.0, 1.0),
+                             (creation.UNIFORM, torch.float64, 0.0, 1.0),
+                             (creation.RANDINT, torch.int64, 0, 10),
+                             (creation.BERNOULLI, torch.float32, 0.5, 0.0),
+                             (creation.BERNOULLI, torch.bool, 0.5, 0.0)):
+        creation.random_(empty(n, dtype=dt), kind, lo, hi)
+    creation.range_(empty(n, dtype=torch.int64), 0, 1)
+    creation.range_(empty(n, dtype=torch.int64), 3, 2)
+    creation.range_(empty(n), 0.0, 0.5)
+    creation.range_(empty(n, dtype=torch.float64), 1.0, 0.25)
+    _sweep_optional(n, filled, empty, log)
+    log("ops_sweep: done")
+
+
+def _sweep_optional(n, filled, empty, log):
+    """Kernels of ops modules other engineers add (loss, optimizer, sort): each part runs when
+    its module provides the entry point."""
+    import importlib
+
+    def mod(name):
+        try:
+            return importlib.import_module(f"minitorch.ops.{name}")
+        except ImportError:
+            log(f"ops_sweep: minitorch.ops.{name} not present")
+            return None
+
+    mt = minitorch
+    # loss kernels through the public API (the ops-level signatures are still moving)
+    F = _opt("nn.functional")
+    if mod("loss") is not None and F is not None and hasattr(F, "cross_entropy"):
+        for dt, M, C in ((mt.float32, 6, 10), (mt.float32, 300, 10),  # one / several programs
+                         (mt.float64, 6, 10)):                        # (GPU policy)
+            x = mt.randn(M, C, dtype=dt, requires_grad=True)
+            t = mt.randint(0, C, (M,))
+            for red in ("none", "mean", "sum"):
+                for smoothing in ((0.0, 0.1) if red == "mean" else (0.0,)):
+                    out = F.cross_entropy(x, t, reduction=red, label_smoothing=smoothing)
+                    out.sum().backward() if red == "none" else out.backward()
+    # optimizer kernels through the public API: every flag on and off
+    optim_ops = mod("optim")
+    SGD, Adam, AdamW = _opt("optim.SGD"), _opt("optim.Adam"), _opt("optim.AdamW")
+
+    def steps(opt, params):
+        for _ in range(2):
+            for p in params:
+                p.grad = mt.randn(*p.shape)
+            opt.step()
+
+    if optim_ops is not None and SGD is not None:
+        for kw in (dict(), dict(weight_decay=0.01, momentum=0.9),
+                   dict(momentum=0.9, nesterov=True, maximize=True),
+                   dict(weight_decay=0.01, momentum=0.9, dampening=0.1)):
+            params = [mt.randn(n, requires_grad=True), mt.randn(3, 5, requires_grad=True)]
+            steps(SGD(params, lr=0.1, **kw), params)
+    if optim_ops is not None and Adam is not None:
+        variants = [(Adam, dict()), (Adam, dict(weight_decay=0.01)),
+                    (Adam, dict(amsgrad=True, maximize=True))]
+        if AdamW is not None:
+            variants.append((AdamW, dict(weight_decay=0.01, amsgrad=True)))
+        for cls, kw in variants:
+            params = [mt.randn(n, requires_grad=True), mt.randn(3, 5, requires_grad=True)]
+            steps(cls(params, lr=1e-3, **kw), params)
+    sort = mod("sort")
+    if sort is not None:
+        x = mt.randn(300)
+        for name in ("argsort", "sort"):
+            if hasattr(mt, name):
+                getattr(mt, name)(x)
+        if hasattr(mt, "randperm"):
+            mt.randperm(n)
+            mt.randperm(300)
+        if not any(hasattr(mt, name) for name in ("argsort", "sort", "randperm")) \
+                and hasattr(sort, "argsort_"):
+            sort.argsort_(filled(300), empty(300, dtype=torch.int64))
+
+
+def _abs(x):
+    from minitorch.ops import elementwise as EW
+    EW.pointwise("abs", x, x)
+    return x
+
+
+def _zeros(*shape, dtype=torch.float32):
+    from minitorch.ops import elementwise as EW
+    out = torch.empty(shape, dtype=dtype)
+    EW.pointwise("copy", out, 0.0)
+    return out
+
+
+def _gt0(x):
+    from minitorch.ops import elementwise as EW
+    out = torch.empty(x.shape, dtype=torch.bool)
+    EW.pointwise("gt", out, x, 0.0, compute=torch.float32)
+    return out
