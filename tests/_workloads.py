@@ -288,7 +288,8 @@ def _sweep_optional(n, filled, empty, log):
     F = _opt("nn.functional")
     if mod("loss") is not None and F is not None and hasattr(F, "cross_entropy"):
         for dt, M, C in ((mt.float32, 6, 10), (mt.float32, 300, 10),  # one / several programs
-                         (mt.float64, 6, 10)):                        # (GPU policy)
+                         (mt.float64, 6, 10),                         # (GPU policy)
+                         (mt.float32, 2, 5000)):  # a large vocabulary: classes walked in chunks
             x = mt.randn(M, C, dtype=dt, requires_grad=True)
             t = mt.randint(0, C, (M,))
             for red in ("none", "mean", "sum"):

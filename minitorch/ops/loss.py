@@ -20,11 +20,8 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
                              BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
     pid = tl.program_id(0)
     rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
-    cols = tl.arange(0, BLOCK_C).to(tl.int64)
+    cols0 = tl.arange(0, BLOCK_C).to(tl.int64)
     rmask = rows < M
-    m = rmask[:, None] & (cols < C)[None, :]
-    x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxc, mask=m, other=0).to(COMPUTE)
-    x = tl.where((cols < C)[None, :], x, float("-inf"))
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
     valid = rmask & (t != ignore_index)
     # out-of-range targets are counted for the host check (the interpreter would read out of
@@ -32,13 +29,28 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
     bad = valid & ((t < 0) | (t >= C))
     tl.store(part_ptr + pid * 3 + 2, tl.sum(bad.to(COMPUTE), axis=0))
     t = tl.where(bad, 0, t)
-    row_max = tl.max(x, axis=1)
-    e = tl.exp(x - row_max[:, None])
-    lse = row_max + tl.log(tl.sum(e, axis=1))
-    picked = tl.sum(tl.where(cols[None, :] == t[:, None], x, 0.0), axis=1)
-    loss = lse - (1.0 - smoothing) * picked
+    # one pass over the classes in BLOCK_C chunks (one chunk under the interpreter policy):
+    # an online log-sum-exp, the target's logit and the plain sum for label smoothing
+    run_max = tl.full((BLOCK_M, BLOCK_C), float("-inf"), COMPUTE)
+    run_sum = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
+    picked = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
+    x_sum = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
+    for start in range(0, C, BLOCK_C):
+        cols = start + cols0
+        m = rmask[:, None] & (cols < C)[None, :]
+        x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxc, mask=m, other=0)
+        x = tl.where((cols < C)[None, :], x.to(COMPUTE), float("-inf"))
+        new_max = tl.maximum(run_max, x)
+        shift = tl.where(new_max == float("-inf"), 0.0, new_max)
+        run_sum = run_sum * tl.exp(run_max - shift) + tl.exp(x - shift)
+        run_max = new_max
+        picked += tl.where(cols[None, :] == t[:, None], x, 0.0)
+        x_sum += tl.where(m, x, 0.0)
+    row_max = tl.max(run_max, axis=1)
+    lse = row_max + tl.log(tl.sum(run_sum * tl.exp(run_max - row_max[:, None]), axis=1))
+    loss = lse - (1.0 - smoothing) * tl.sum(picked, axis=1)
     if smoothing > 0:
-        loss -= smoothing / C * tl.sum(tl.where(m, x, 0.0), axis=1)
+        loss -= smoothing / C * tl.sum(x_sum, axis=1)
     loss = tl.where(valid, loss, 0.0)
     tl.store(lse_ptr + rows, lse, mask=rmask)
     if REDUCE == 0:
@@ -64,30 +76,36 @@ def cross_entropy_bwd_kernel(x_ptr, t_ptr, lse_ptr, g_ptr, count_ptr, dx_ptr, M,
     rows."""
     pid = tl.program_id(0)
     rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
-    cols = tl.arange(0, BLOCK_C).to(tl.int64)
+    cols0 = tl.arange(0, BLOCK_C).to(tl.int64)
     rmask = rows < M
-    m = rmask[:, None] & (cols < C)[None, :]
-    x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxc, mask=m, other=0).to(COMPUTE)
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
     lse = tl.load(lse_ptr + rows, mask=rmask, other=0).to(COMPUTE)
     g = tl.load(g_ptr + rows * sgm, mask=rmask, other=0).to(COMPUTE)
     if MEAN:
         g = g / tl.load(count_ptr).to(COMPUTE)
     g = tl.where(rmask & (t != ignore_index), g, 0.0)
-    p = tl.exp(x - lse[:, None])
-    target = tl.where(cols[None, :] == t[:, None], 1.0 - smoothing, 0.0) + smoothing / C
-    dx = (p - target) * g[:, None]
-    tl.store(dx_ptr + rows[:, None] * sdm + cols[None, :] * sdc, dx, mask=m)
+    for start in range(0, C, BLOCK_C):
+        cols = start + cols0
+        m = rmask[:, None] & (cols < C)[None, :]
+        x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxc, mask=m, other=0)
+        p = tl.exp(x.to(COMPUTE) - lse[:, None])
+        target = tl.where(cols[None, :] == t[:, None], 1.0 - smoothing, 0.0) + smoothing / C
+        tl.store(dx_ptr + rows[:, None] * sdm + cols[None, :] * sdc, (p - target) * g[:, None],
+                 mask=m)
 
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
 def _config(M, C):
+    """Whole rows in one chunk under the interpreter; under the GPU policy the class dimension
+    is walked in chunks of at most 1024 so large vocabularies do not spill registers."""
     block_c = launcher.next_pow2(max(C, 16))
     if launcher.POLICY == "interpreter":
+        block_c = min(block_c, launcher.INTERPRETER_MAX_BLOCK)
         block_m = max(1, min(launcher.next_pow2(M), max(1, (1 << 16) // block_c)))
     else:
+        block_c = min(block_c, 1024)
         block_m = max(1, min(launcher.next_pow2(M), max(1, 2048 // block_c)))
     return block_m, block_c
 
