@@ -314,9 +314,13 @@ class Tensor:
         return self._data.item()
 
     def __float__(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return _py_float(self.item())
 
     def __int__(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return _py_int(self.item())
 
     def __bool__(self):
@@ -532,7 +536,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         _check_requires_grad(t.dtype, requires_grad)
         t._requires_grad = requires_grad
         return t
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):  # numpy scalars keep their dtype too
         storage = torch.from_numpy(np.array(data, order="C", copy=True))
         if dtype is not None and dtype != storage.dtype:
             t = _cast(Tensor._make(storage), dtype)

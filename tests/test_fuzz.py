@@ -10,7 +10,6 @@ CI runs a bounded, derandomized number of examples; ``pytest --fuzz-long tests/t
 runs thousands with fresh randomness.
 """
 import numpy as np
-import pytest
 import torch
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
@@ -88,6 +87,8 @@ def _fuzz_graph(data):
     nd = draw(st.integers(0, 3), label="ndim")
     base = tuple(draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd), label="base"))
     n_leaves = draw(st.integers(2, 4), label="n_leaves")
+    # small integers make ties (max/amax/maximum/abs/relu at 0, prod through zeros)
+    ties = draw(st.booleans(), label="ties")
     leaves, vals = [], []
     for _ in range(n_leaves):
         keep = draw(st.integers(0, len(base)))
@@ -106,14 +107,14 @@ def _fuzz_graph(data):
             view = lambda x, s=shape: x.expand(*s)  # noqa: E731
         else:
             store, view = shape, (lambda x: x)
-        arr = rng.standard_normal(store).astype(dtype)
+        arr = (rng.integers(-2, 3, store) if ties else rng.standard_normal(store)).astype(dtype)
         ml = mt.tensor(arr, requires_grad=True)
         tl = torch.tensor(arr, requires_grad=True)
         leaves.append((ml, tl))
         vals.append(V(view(ml), view(tl)))
     assert all(v.shape == tuple(v.m.shape) for v in vals)
 
-    trace = [f"leaves: {[(tuple(t.shape), str(t.dtype)) for _, t in leaves]}"]
+    trace = [f"leaves: {[(tuple(t.shape), str(t.dtype)) for _, t in leaves]} ties={ties}"]
     n_ops = draw(st.integers(4, 8), label="n_ops")
     for _ in range(n_ops):
         kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce", "matmul", "shape",
@@ -130,14 +131,18 @@ def _fuzz_graph(data):
                 out = both(BINARY[name], x, y)
                 trace.append(f"{name}(v{i}{x.shape}, v{j}{y.shape})")
         elif kind == "reduce" and len(x.shape) >= 1:
-            name = draw(st.sampled_from(["sum", "mean", "amax", "max", "prod", "logsumexp",
-                                         "sum_all", "mean_all", "norm"]))
+            # max(dim) routes a tie's gradient to one (implementation-defined) index
+            name = draw(st.sampled_from(["sum", "mean", "amax", "amin", "prod", "logsumexp",
+                                         "sum_all", "mean_all", "norm", "amax_all"] +
+                                        ([] if ties else ["max"])))
             d = draw(st.integers(-len(x.shape), len(x.shape) - 1))
             k = draw(st.booleans())
             fns = {
                 "sum": lambda L, a: a.sum(d, keepdim=k),
                 "mean": lambda L, a: a.mean(d, keepdim=k),
                 "amax": lambda L, a: a.amax(d, keepdim=k),
+                "amin": lambda L, a: a.amin(d, keepdim=k),
+                "amax_all": lambda L, a: a.amax(),
                 "max": lambda L, a: a.max(d, keepdim=k)[0],
                 "prod": lambda L, a: a.prod(d, keepdim=k),
                 "logsumexp": lambda L, a: a.logsumexp(d, keepdim=k),
@@ -151,7 +156,8 @@ def _fuzz_graph(data):
             # against another value with a matching inner dim, else against x's own transpose
             j = draw(st.integers(0, len(vals) - 1))
             y = vals[j]
-            ok = len(y.shape) >= 1 and (
+            ok = len(y.shape) >= 1 and x.t.dtype == y.t.dtype and (  # no type promotion
+
                 (len(y.shape) == 1 and y.shape[0] == x.shape[-1]) or
                 (len(y.shape) >= 2 and y.shape[-2] == x.shape[-1] and
                  broadcastable(x.shape[:-2], y.shape[:-2])))
@@ -242,9 +248,32 @@ def run_fuzz_example(data):
 
 
 def test_fuzz_op_graphs(fuzz_long):
+    count = [0]
+
     @_settings(fuzz_long)
     @given(st.data())
     def inner(data):
+        count[0] += 1
         run_fuzz_example(data)
 
     inner()
+    print(f"\nfuzz: {count[0]} op graphs compared with torch")
+
+
+# ---------------------------------------------------------------------------------------------
+# regressions found by the fuzzer
+# ---------------------------------------------------------------------------------------------
+def test_regression_amax_amin_ties_share_gradient():
+    # amax/amin were max(dim) chains: a tie's gradient went to one index; torch splits it evenly
+    res = []
+    for L in (mt, torch):
+        x = L.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], dtype=L.float64, requires_grad=True)
+        grads = []
+        for f in (lambda: x.amax(1).sum(), lambda: x.amax(), lambda: x.amin(0).sum(),
+                  lambda: x.amax((0, 1)), lambda: (x.amin(-1, keepdim=True) ** 2).sum()):
+            x.grad = None
+            f().backward()
+            grads.append(x.grad.tolist())
+        res.append(grads)
+        assert x.amax(1).grad_fn.name() == "AmaxBackward0"
+    assert res[0] == res[1]

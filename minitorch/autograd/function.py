@@ -8,7 +8,7 @@ is also the ``ctx`` handed to ``forward``/``backward`` (as in PyTorch), so ``ctx
 import itertools
 import warnings
 
-from .grad_mode import is_grad_enabled, no_grad
+from .grad_mode import is_anomaly_enabled, is_grad_enabled, no_grad
 
 _sequence = itertools.count()
 
@@ -102,7 +102,10 @@ class SavedTensor:
             which = ""
             if producer is not None:
                 import re
-                which = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
+                pname = producer.name()
+                if pname == "CopySlices":  # torch's C++ node keeps its namespace here
+                    pname = "torch::autograd::CopySlices"
+                which = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', pname)},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{t._type_string()} {list(t.shape)}]{which} is at version "
@@ -287,6 +290,9 @@ class Function(metaclass=FunctionMeta):
             t._version_counter[0] += 1  # like torch: mark_dirty bumps once more (before saving)
         ctx._do_save()
         ctx._output_ids = {}
+        if is_anomaly_enabled():  # like torch: remember where the forward op was called
+            import traceback
+            ctx.metadata["traceback_"] = "".join(traceback.format_stack()[:-1])
         return outputs
 
 

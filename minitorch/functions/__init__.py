@@ -383,24 +383,28 @@ def min(input, dim=None, keepdim=False, *, other=None):
     return _maxmin("min", input, dim, keepdim, other)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, _op="amax"):
     dims = normalize_dims(dim if dim != () else None, input.dim())
-    r = input
-    for d in sorted(dims, reverse=True):
-        r = max(r, d, keepdim=True).values
-    return r if keepdim else (r.reshape([s for i, s in enumerate(input.shape) if i not in dims]))
+    if input.numel() == 0:
+        if dim == () or dim is None:
+            raise RuntimeError(f"{_op}(): Expected reduction dim to be specified for input.numel() "
+                               "== 0. Specify the reduction dim with the 'dim' argument.")
+        for d in dims:
+            if input.shape[d] == 0:
+                raise IndexError(f"{_op}(): Expected reduction dim {d} to have non-zero size.")
+    return (RD.AMax if _op == "amax" else RD.AMin).apply(input, _op[1:], dims, keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
-    return -amax(-input, dim, keepdim)
+    return amax(input, dim, keepdim, _op="amin")
 
 
 def argmax(input, dim=None, keepdim=False):
     with grad_mode.no_grad():
         if dim is None:
             if input.numel() == 0:
-                raise RuntimeError("argmax(): Expected reduction dim to be specified for "
-                                   "input.numel() == 0.")
+                raise IndexError("argmax(): Expected reduction dim to be specified for "
+                                 "input.numel() == 0.")
             return max(input.reshape(-1), 0).indices
         return max(input, dim, keepdim).indices
 
@@ -409,8 +413,8 @@ def argmin(input, dim=None, keepdim=False):
     with grad_mode.no_grad():
         if dim is None:
             if input.numel() == 0:
-                raise RuntimeError("argmin(): Expected reduction dim to be specified for "
-                                   "input.numel() == 0.")
+                raise IndexError("argmin(): Expected reduction dim to be specified for "
+                                 "input.numel() == 0.")
             return min(input.reshape(-1), 0).indices
         return min(input, dim, keepdim).indices
 
@@ -480,6 +484,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def logsumexp(input, dim, keepdim=False):
+    if input.numel() == 0:  # log(sum(exp(empty))) = log(0) = -inf, as in torch
+        return log(sum(exp(input), dim, keepdim=keepdim))
     m = amax(input, dim, keepdim=True).detach()
     m = where(isinf(m), 0.0, m)
     r = log(sum(exp(input - m), dim, keepdim=True)) + m
@@ -708,6 +714,13 @@ def broadcast_to(input, size):
 
 def narrow(input, dim, start, length):
     d = normalize_dims(dim, input.dim())[0]
+    size = input.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but "
+                         f"got {start})")
+    start = start + size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     idx = [slice(None)] * d + [slice(start, start + length)]
     return input[tuple(idx)]
 

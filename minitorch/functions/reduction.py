@@ -162,6 +162,36 @@ class MinAll(MaxMinAll):
     node_name = "MinBackward1"
 
 
+class AMaxMin(Function):
+    """amax/amin over ``dims``; like torch the gradient is shared evenly by all the elements equal
+    to the result (torch's ``scale_grad_by_count``), not routed to one index as max(dim) does."""
+
+    @staticmethod
+    def forward(ctx, x, op, dims, keepdim):
+        out = _reduce(op, x, dims, keepdim)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        shape = tuple(x.shape)
+        g = _keep(g, shape, ctx.dims, ctx.keepdim)
+        mask = (x == _keep(out, shape, ctx.dims, ctx.keepdim)).to(g.dtype)
+        if not ctx.dims:
+            return g * mask, None, None, None
+        return (g / mask.sum(ctx.dims, keepdim=True)) * mask, None, None, None
+
+
+class AMax(AMaxMin):
+    node_name = "AmaxBackward0"
+
+
+class AMin(AMaxMin):
+    node_name = "AminBackward0"
+
+
 class MaxMinDim(Function):
     @staticmethod
     def forward(ctx, x, op, dim, keepdim):
@@ -282,8 +312,11 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         cls = ctx._function
         if not x.dtype.is_floating_point:
-            raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                               f"'{str(x.dtype).replace('torch.', '').title()}'")
+            names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                     "uint8": "Byte", "bool": "Bool"}
+            n = str(x.dtype).replace("torch.", "")
+            raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
+                                      f"'{names.get(n, n.title())}'")
         ctx.dim = dim
         out = _wrap(SM.softmax(x._data, dim, cls.log))
         ctx.save_for_backward(out)

@@ -242,7 +242,7 @@ class Cat(Function):
         ref = tensors[0]
         shape = list(ref.shape)
         total = 0
-        for t in tensors:
+        for num, t in enumerate(tensors):
             if t.dim() != ref.dim():
                 raise RuntimeError("Tensors must have same number of dimensions: got "
                                    f"{ref.dim()} and {t.dim()}")
@@ -251,7 +251,7 @@ class Cat(Function):
                     raise RuntimeError(
                         f"Sizes of tensors must match except in dimension {dim}. Expected size "
                         f"{ref.shape[d]} but got size {t.shape[d]} for tensor number "
-                        f"{tensors.index(t)} in the list.")
+                        f"{num} in the list.")
             total += t.shape[dim]
         shape[dim] = total
         from .. import _dtype
@@ -291,10 +291,10 @@ def cat(tensors, dim=0):
     from ..tensor import Tensor
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    for t in tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for num, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but "
+            raise TypeError(f"expected Tensor as element {num} in argument 0, but "
                             f"got {type(t).__name__}")
     # legacy: 1-D empty tensors are skipped
     nonempty = [t for t in tensors if not (t.dim() == 1 and t.numel() == 0)] or tensors[:1]

@@ -13,6 +13,7 @@ Every launch is counted, and — when recording is on — its specialization (ar
 divisibility, constexprs, num_warps) is kept so tests can AOT-compile exactly what ran.
 """
 import contextlib
+import threading
 
 import numpy as np
 import torch
@@ -126,6 +127,12 @@ def _arg_spec(a):
     raise TypeError(f"unsupported kernel argument {type(a).__name__}")
 
 
+# The Triton interpreter is not thread-safe: while a kernel runs it patches triton.language's
+# builtins process-wide, so two threads launching at once fail inside triton ("Did you forget to
+# add @triton.jit ?"). Interpreter launches are serialized; compiled launches are not.
+_INTERPRETER_LOCK = threading.RLock()
+
+
 def launch(kernel, grid, args, constexprs, num_warps=4):
     """Launch ``kernel[grid](*args, **constexprs)``. ``grid`` is a tuple of ints."""
     lazy.flush()  # a deferred producer runs before anything that could overwrite its inputs
@@ -145,10 +152,26 @@ def launch(kernel, grid, args, constexprs, num_warps=4):
     if _backend.INTERPRETER:
         # masked-off lanes compute on filler values (0/0, log 0); numpy must not warn about
         # lanes that are never stored
-        with np.errstate(all="ignore"):
+        with _INTERPRETER_LOCK, np.errstate(all="ignore"), _one_blas_thread():
             kernel[grid](*args, **constexprs, num_warps=num_warps)
     else:
         kernel[grid](*args, **constexprs, num_warps=num_warps)
+
+
+def _make_blas_limiter():
+    """The interpreter runs tl.dot as numpy matmul on small tiles. A multi-threaded OpenBLAS
+    there fights torch's OpenMP threads (which spin after the storage copies the interpreter
+    makes) and a 64x64x128 product takes ~14 ms instead of ~0.07 ms: launches run with one
+    BLAS thread."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext
+    controller = ThreadpoolController()
+    return lambda: controller.limit(limits=1, user_api="blas")
+
+
+_one_blas_thread = _make_blas_limiter() if _backend.INTERPRETER else contextlib.nullcontext
 
 
 def _kernel_module(kernel):

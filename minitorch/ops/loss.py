@@ -15,7 +15,7 @@ from . import launcher
 
 @triton.jit
 def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sxm, sxc, stm,
-                             ignore_index, smoothing,
+                             ignore_index, smoothing, eps_ptr,
                              REDUCE: tl.constexpr, COMPUTE: tl.constexpr,
                              BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
     pid = tl.program_id(0)
@@ -47,12 +47,19 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
         picked += tl.where(cols[None, :] == t[:, None], x, 0.0)
         x_sum += tl.where(m, x, 0.0)
     row_max = tl.max(run_max, axis=1)
-    lse = row_max + tl.log(tl.sum(run_sum * tl.exp(run_max - row_max[:, None]), axis=1))
-    loss = lse - (1.0 - smoothing) * tl.sum(picked, axis=1)
+    log_sum = tl.log(tl.sum(run_sum * tl.exp(run_max - row_max[:, None]), axis=1))
+    # log_sum + max - picked, grouped as (max - picked) + log_sum like torch's log_softmax:
+    # max + log_sum rounded first loses ~1e-3 at |logits| ~ 3e4 in float32
+    # ε is read from memory at the compute precision: a float argument (or a tl.where of
+    # Python floats) would be rounded to float32, off by ~1e-8 in a float64 run
+    eps = tl.load(eps_ptr).to(COMPUTE)
+    loss = log_sum + (1.0 - eps) * (row_max - tl.sum(picked, axis=1))
     if smoothing > 0:
-        loss -= smoothing / C * tl.sum(x_sum, axis=1)
+        loss += eps * (row_max - tl.sum(x_sum, axis=1) / C)
     loss = tl.where(valid, loss, 0.0)
-    tl.store(lse_ptr + rows, lse, mask=rmask)
+    # per row: the max and the log of the shifted sum (the backward needs them apart)
+    tl.store(lse_ptr + rows * 2, row_max, mask=rmask)
+    tl.store(lse_ptr + rows * 2 + 1, log_sum, mask=rmask)
     if REDUCE == 0:
         tl.store(loss_ptr + rows, loss, mask=rmask)
     else:
@@ -69,7 +76,7 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
 
 @triton.jit
 def cross_entropy_bwd_kernel(x_ptr, t_ptr, lse_ptr, g_ptr, count_ptr, dx_ptr, M, C, sxm, sxc,
-                             stm, sgm, sdm, sdc, ignore_index, smoothing,
+                             stm, sgm, sdm, sdc, ignore_index, smoothing, eps_ptr,
                              MEAN: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
                              BLOCK_C: tl.constexpr):
     """dx = (softmax(x) - (1-ε)·onehot(t) - ε/C) · g_row (/ count for 'mean'); 0 on ignored
@@ -79,7 +86,8 @@ def cross_entropy_bwd_kernel(x_ptr, t_ptr, lse_ptr, g_ptr, count_ptr, dx_ptr, M,
     cols0 = tl.arange(0, BLOCK_C).to(tl.int64)
     rmask = rows < M
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
-    lse = tl.load(lse_ptr + rows, mask=rmask, other=0).to(COMPUTE)
+    row_max = tl.load(lse_ptr + rows * 2, mask=rmask, other=0).to(COMPUTE)
+    log_sum = tl.load(lse_ptr + rows * 2 + 1, mask=rmask, other=0).to(COMPUTE)
     g = tl.load(g_ptr + rows * sgm, mask=rmask, other=0).to(COMPUTE)
     if MEAN:
         g = g / tl.load(count_ptr).to(COMPUTE)
@@ -88,13 +96,20 @@ def cross_entropy_bwd_kernel(x_ptr, t_ptr, lse_ptr, g_ptr, count_ptr, dx_ptr, M,
         cols = start + cols0
         m = rmask[:, None] & (cols < C)[None, :]
         x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxc, mask=m, other=0)
-        p = tl.exp(x.to(COMPUTE) - lse[:, None])
-        target = tl.where(cols[None, :] == t[:, None], 1.0 - smoothing, 0.0) + smoothing / C
+        p = tl.exp((x.to(COMPUTE) - row_max[:, None]) - log_sum[:, None])
+        eps = tl.load(eps_ptr).to(COMPUTE)
+        hit = (cols[None, :] == t[:, None]).to(COMPUTE)
+        target = hit * (1.0 - eps) + eps / C
         tl.store(dx_ptr + rows[:, None] * sdm + cols[None, :] * sdc, (p - target) * g[:, None],
                  mask=m)
 
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _eps(smoothing, device):
+    """The label-smoothing ε as a one-element float64 buffer (a host upload, no math)."""
+    return torch.tensor([float(smoothing)], dtype=torch.float64, device=device)
 
 
 def _config(M, C):
@@ -111,16 +126,23 @@ def _config(M, C):
 
 
 def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
-    """x: (M, C) storage (any strides), t: (M,) int64. Returns (loss, lse, count) where count is a
+    """x: (M, C) storage (any strides), t: (M,) int64. Returns (loss, lse, count): lse is (M, 2),
+    each row's max and log of the shifted exp-sum; count is a
     0-d tensor of non-ignored rows (only for 'mean'/'sum')."""
     M, C = x.shape
     compute = tl.float64 if x.dtype == torch.float64 else tl.float32
     block_m, block_c = _config(M, C)
     programs = launcher.cdiv(M, block_m)
-    lse = torch.empty((M,), dtype=torch.float32 if compute == tl.float32 else torch.float64,
+    lse = torch.empty((M, 2), dtype=torch.float32 if compute == tl.float32 else torch.float64,
                       device=x.device)
     part = torch.empty((max(programs, 1), 3), dtype=lse.dtype, device=x.device)
     red = REDUCTIONS[reduction]
+    if M == 0:  # an empty batch launches nothing: the mean of no rows is nan, their sum 0
+        count = torch.tensor(0.0, dtype=lse.dtype, device=x.device)
+        if red == 0:
+            return torch.empty((0,), dtype=x.dtype, device=x.device), lse, count
+        loss = torch.tensor(float("nan") if red == 1 else 0.0, dtype=x.dtype, device=x.device)
+        return loss, lse, count
     if red == 0:
         loss = torch.empty((M,), dtype=x.dtype, device=x.device)
         kind = 0
@@ -129,7 +151,7 @@ def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
         kind = (3 if red == 1 else 4) if programs == 1 else red
     launcher.launch(cross_entropy_fwd_kernel, (programs,),
                     (x, t, loss, lse, part, M, C, x.stride(0), x.stride(1), t.stride(0),
-                     int(ignore_index), float(smoothing)),
+                     int(ignore_index), float(smoothing), _eps(smoothing, x.device)),
                     dict(REDUCE=kind, COMPUTE=compute, BLOCK_M=block_m, BLOCK_C=block_c), 4)
     count, bad = part[0, 1], part[0, 2]
     if programs > 1:
@@ -161,7 +183,7 @@ def cross_entropy_backward(x, t, lse, g, reduction, count, ignore_index, smoothi
     launcher.launch(cross_entropy_bwd_kernel, (launcher.cdiv(M, block_m),),
                     (x, t, lse, g, count if count is not None else lse, dx, M, C, x.stride(0),
                      x.stride(1), t.stride(0), sgm, dx.stride(0), dx.stride(1), int(ignore_index),
-                     float(smoothing)),
+                     float(smoothing), _eps(smoothing, x.device)),
                     dict(MEAN=reduction == "mean", COMPUTE=compute, BLOCK_M=block_m,
                          BLOCK_C=block_c), 4)
     return dx

@@ -38,7 +38,8 @@ def softmax_kernel(x_ptr, out_ptr, M, N, sxm, sxn, som, son,
         x = tl.load(x_ptr + rows[:, None] * sxm + cols[None, :] * sxn, mask=m, other=0)
         x = x.to(COMPUTE)
         if LOG:
-            y = x - (row_max + log_total)[:, None]
+            # (x - max) - log(sum): exact for |x| ~ 1e4, unlike x - (max + log(sum))
+            y = (x - row_max[:, None]) - log_total[:, None]
         else:
             y = tl.exp(x - row_max[:, None]) / total[:, None]
         tl.store(out_ptr + rows[:, None] * som + cols[None, :] * son, y, mask=m)
@@ -109,7 +110,10 @@ def _out_rows(x, dim):
         return rows, rows.reshape(())
     moved_shape = shape[:dim] + shape[dim + 1:] + [shape[dim]]
     rows = torch.empty(moved_shape, dtype=x.dtype, device=x.device)
-    return rows.reshape(-1, shape[dim]), rows.movedim(-1, dim)
+    m = 1
+    for s in moved_shape[:-1]:
+        m *= s
+    return rows.reshape(m, shape[dim]), rows.movedim(-1, dim)
 
 
 def softmax(x, dim, log):
