@@ -296,6 +296,20 @@ def _sweep_optional(n, filled, empty, log):
                 for smoothing in ((0.0, 0.1) if red == "mean" else (0.0,)):
                     out = F.cross_entropy(x, t, reduction=red, label_smoothing=smoothing)
                     out.sum().backward() if red == "none" else out.backward()
+        # the fused classifier head: cross_entropy(linear(...)), with and without bias, after a
+        # fused Linear+ReLU (its ReLU derivative applied in the head's backward), one program
+        # and several (atomics)
+        for dt, M in ((mt.float32, 6), (mt.float32, 300), (mt.float64, 6)):
+            x = mt.randn(M, 20, dtype=dt, requires_grad=True)
+            w1 = mt.randn(24, 20, dtype=dt, requires_grad=True)
+            w2 = mt.randn(10, 24, dtype=dt, requires_grad=True)
+            b2 = mt.randn(10, dtype=dt, requires_grad=True)
+            t = mt.randint(0, 10, (M,))
+            for red in ("none", "mean", "sum"):
+                for bias in (b2, None):
+                    h = F.relu(F.linear(x, w1))
+                    out = F.cross_entropy(F.linear(h, w2, bias), t, reduction=red)
+                    out.sum().backward() if red == "none" else out.backward()
     # optimizer kernels through the public API: every flag on and off
     optim_ops = mod("optim")
     SGD, Adam, AdamW = _opt("optim.SGD"), _opt("optim.Adam"), _opt("optim.AdamW")

@@ -52,10 +52,10 @@ def test_functional_relu_of_linear_fuses_and_matches_torch():
         loss.backward()
         return loss
     loss, counts = _count(step)
-    # forward: 2 matmuls + 1 cross-entropy; backward: CE 1, layer 2 dX(+ReLU') and dW+db 2,
-    # layer 1 dX and dW+db 2
-    assert counts == {"matmul_kernel": 6, "cross_entropy_fwd_kernel": 1,
-                      "cross_entropy_bwd_kernel": 1}
+    # forward: layer 1 (+ReLU) 1 matmul, layer 2 + cross-entropy 1 fused head;
+    # backward: the head 1 (dlogits, dX with ReLU', dW, db), layer 1 dX 1 and dW+db 1
+    assert counts == {"matmul_kernel": 3, "linear_cross_entropy_fwd_kernel": 1,
+                      "linear_cross_entropy_bwd_kernel": 1}
     ht = torch.relu(torch.nn.functional.linear(xt, w1t, b1t))
     lt = torch.nn.functional.cross_entropy(torch.nn.functional.linear(ht, w2t, b2t),
                                            torch.tensor(target))
@@ -79,8 +79,8 @@ def test_mlp_training_step_launches():
         opt.step()
     step()
     _, counts = _count(step)
-    assert counts == {"matmul_kernel": 5, "cross_entropy_fwd_kernel": 1,
-                      "cross_entropy_bwd_kernel": 1, "sgd_kernel": 1}
+    assert counts == {"matmul_kernel": 2, "linear_cross_entropy_fwd_kernel": 1,
+                      "linear_cross_entropy_bwd_kernel": 1, "sgd_kernel": 1}
 
 
 def test_pre_activation_can_still_be_read_and_differentiated():
@@ -114,3 +114,49 @@ def test_unfused_consumer_flushes_the_deferred_linear_first():
     expected = (x.numpy() @ w.numpy().T)
     w.mul_(2)  # any launch first materializes the pending output with the old weights
     np.testing.assert_allclose(pre.numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_linear_cross_entropy_matches_torch(reduction, dtype):
+    rng = np.random.default_rng(2)
+    xs = rng.standard_normal((7, 5)).astype(dtype)
+    ws = rng.standard_normal((4, 5)).astype(dtype)
+    bs = rng.standard_normal(4).astype(dtype)
+    t = np.array([0, 3, 1, -100, 2, 2, 3])
+    xm, wm, bm = (minitorch.tensor(a, requires_grad=True) for a in (xs, ws, bs))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (xs, ws, bs))
+    lm = F.cross_entropy(F.linear(xm, wm, bm), minitorch.tensor(t), reduction=reduction)
+    assert lm.grad_fn.name() == "NllLossBackward0"
+    lt = torch.nn.functional.cross_entropy(torch.nn.functional.linear(xt, wt, bt),
+                                           torch.tensor(t), reduction=reduction)
+    g = rng.standard_normal(lt.shape).astype(dtype)
+    lm.backward(minitorch.tensor(g))
+    lt.backward(torch.tensor(g))
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lm.detach().numpy(), lt.detach().numpy(), **tol)
+    for m, tt in ((xm, xt), (wm, wt), (bm, bt)):
+        np.testing.assert_allclose(m.grad.numpy(), tt.grad.numpy(), **tol)
+
+
+def test_fused_linear_cross_entropy_double_backward_matches_torch():
+    rng = np.random.default_rng(3)
+    xs, ws = rng.standard_normal((6, 5)), rng.standard_normal((3, 5))
+    t = np.array([0, 1, 2, 1, 0, 2])
+    xm, wm = (minitorch.tensor(a, requires_grad=True) for a in (xs, ws))
+    xt, wt = (torch.tensor(a, requires_grad=True) for a in (xs, ws))
+    lm = F.cross_entropy(F.linear(xm, wm), minitorch.tensor(t))
+    lt = torch.nn.functional.cross_entropy(torch.nn.functional.linear(xt, wt), torch.tensor(t))
+    (gm,) = minitorch.autograd.grad(lm, wm, create_graph=True, retain_graph=True)
+    (gt,) = torch.autograd.grad(lt, wt, create_graph=True, retain_graph=True)
+    (gm * gm).sum().backward()
+    (gt * gt).sum().backward()
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wm.grad.numpy(), wt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_fused_head_bad_target_raises():
+    x = minitorch.randn(3, 4)
+    w = minitorch.randn(5, 4)
+    with pytest.raises(IndexError, match="Target 7 is out of bounds."):
+        F.cross_entropy(F.linear(x, w), minitorch.tensor([0, 7, 1]))

@@ -194,11 +194,7 @@ class Linear(Function):
         if need_x:
             # if x is the ReLU output of a fused Linear, apply its derivative here (epilogue)
             # and tell that node the gradient is already masked
-            producer = x.grad_fn
-            fuse = (x.dim() == 2 and producer is not None and x.output_nr == 0
-                    and getattr(producer, "activation", None) == "relu"
-                    and issubclass(getattr(producer, "_function", type), Linear))
-            if fuse:
+            if is_fused_relu_output(x):
                 gx = _wrap(MM.mm(g2._data, w._data, relu_mask=x._data))
                 gx._relu_masked = True
             else:
@@ -212,6 +208,15 @@ class Linear(Function):
         elif need_b:
             gb = g2.sum(0).reshape(ctx.bias_shape)
         return gx, gw, gb, None
+
+
+def is_fused_relu_output(x):
+    """True when x is the output of a fused Linear+ReLU node: a consumer's backward may then apply
+    the ReLU derivative in its own epilogue (tagging the gradient ``_relu_masked``)."""
+    producer = x.grad_fn
+    return (x.dim() == 2 and producer is not None and x.output_nr == 0
+            and getattr(producer, "activation", None) == "relu"
+            and issubclass(getattr(producer, "_function", type), Linear))
 
 
 class LinearReLU(Linear):

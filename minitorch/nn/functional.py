@@ -6,6 +6,7 @@ import torch
 
 from ..autograd import grad_mode
 from ..functions import linalg as _linalg
+from ..functions import linear_loss as _linear_loss
 from ..functions import loss as _loss
 from ..functions import pointwise as _P
 from ..tensor import empty
@@ -236,7 +237,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if weight is None and input.dim() == 2 and target.dim() == 1:
         # the common case: log-softmax + NLL (+ smoothing, ignore_index, reduction) fused into
         # one forward and one backward kernel
-        return _loss.cross_entropy(input, target.long(), reduction, ignore_index,
+        target = target.long()
+        # logits straight from a Linear: the whole classifier head is one kernel each way
+        fused = _linear_loss.fused_cross_entropy(input, target, reduction, ignore_index,
+                                                 float(label_smoothing))
+        if fused is not None:
+            return fused
+        return _loss.cross_entropy(input, target, reduction, ignore_index,
                                    float(label_smoothing))
     logp, t, out_shape = _flatten_classes(input.log_softmax(class_dim), target)
     nll = _nll(logp, t, weight, ignore_index, reduction, out_shape)

@@ -33,8 +33,8 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
     # an online log-sum-exp, the target's logit and the plain sum for label smoothing
     run_max = tl.full((BLOCK_M, BLOCK_C), float("-inf"), COMPUTE)
     run_sum = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
-    picked = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
-    x_sum = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
+    picked = tl.zeros((BLOCK_M, ), COMPUTE)
+    x_sum = tl.zeros((BLOCK_M, ), COMPUTE)
     for start in range(0, C, BLOCK_C):
         cols = start + cols0
         m = rmask[:, None] & (cols < C)[None, :]
@@ -44,8 +44,9 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
         shift = tl.where(new_max == float("-inf"), 0.0, new_max)
         run_sum = run_sum * tl.exp(run_max - shift) + tl.exp(x - shift)
         run_max = new_max
-        picked += tl.where(cols[None, :] == t[:, None], x, 0.0)
-        x_sum += tl.where(m, x, 0.0)
+        # reduced per chunk: two (BLOCK_M, BLOCK_C) accumulators would spill on GPUs
+        picked += tl.sum(tl.where(cols[None, :] == t[:, None], x, 0.0), axis=1)
+        x_sum += tl.sum(tl.where(m, x, 0.0), axis=1)
     row_max = tl.max(run_max, axis=1)
     log_sum = tl.log(tl.sum(run_sum * tl.exp(run_max - row_max[:, None]), axis=1))
     # log_sum + max - picked, grouped as (max - picked) + log_sum like torch's log_softmax:
@@ -53,9 +54,9 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
     # ε is read from memory at the compute precision: a float argument (or a tl.where of
     # Python floats) would be rounded to float32, off by ~1e-8 in a float64 run
     eps = tl.load(eps_ptr).to(COMPUTE)
-    loss = log_sum + (1.0 - eps) * (row_max - tl.sum(picked, axis=1))
+    loss = log_sum + (1.0 - eps) * (row_max - picked)
     if smoothing > 0:
-        loss += eps * (row_max - tl.sum(x_sum, axis=1) / C)
+        loss += eps * (row_max - x_sum / C)
     loss = tl.where(valid, loss, 0.0)
     # per row: the max and the log of the shifted sum (the backward needs them apart)
     tl.store(lse_ptr + rows * 2, row_max, mask=rmask)
@@ -121,8 +122,12 @@ def _config(M, C):
         block_m = max(1, min(launcher.next_pow2(M), max(1, (1 << 16) // block_c)))
     else:
         block_c = min(block_c, 1024)
-        block_m = max(1, min(launcher.next_pow2(M), max(1, 2048 // block_c)))
+        block_m = max(1, min(launcher.next_pow2(M), max(1, 1024 // block_c)))
     return block_m, block_c
+
+
+def _warps(block_m, block_c):
+    return 4 if launcher.POLICY == "interpreter" or block_m * block_c <= 512 else 8
 
 
 def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
@@ -152,7 +157,8 @@ def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
     launcher.launch(cross_entropy_fwd_kernel, (programs,),
                     (x, t, loss, lse, part, M, C, x.stride(0), x.stride(1), t.stride(0),
                      int(ignore_index), float(smoothing), _eps(smoothing, x.device)),
-                    dict(REDUCE=kind, COMPUTE=compute, BLOCK_M=block_m, BLOCK_C=block_c), 4)
+                    dict(REDUCE=kind, COMPUTE=compute, BLOCK_M=block_m, BLOCK_C=block_c),
+                    _warps(block_m, block_c))
     count, bad = part[0, 1], part[0, 2]
     if programs > 1:
         from . import elementwise as EW
@@ -185,5 +191,5 @@ def cross_entropy_backward(x, t, lse, g, reduction, count, ignore_index, smoothi
                      x.stride(1), t.stride(0), sgm, dx.stride(0), dx.stride(1), int(ignore_index),
                      float(smoothing), _eps(smoothing, x.device)),
                     dict(MEAN=reduction == "mean", COMPUTE=compute, BLOCK_M=block_m,
-                         BLOCK_C=block_c), 4)
+                         BLOCK_C=block_c), _warps(block_m, block_c))
     return dx

@@ -1,0 +1,218 @@
+"""Linear layer + softmax cross-entropy fused (the classifier head of a training step).
+
+Forward, one launch: logits = x·Wᵀ + b are formed tile by tile in registers and reduced straight
+to the loss and each row's log-sum-exp; the logits never reach memory.
+Backward, one launch: the logits are recomputed, turned into dlogits = (softmax − one-hot)·g (÷ count for 'mean'), and in the same program give dX = dlogits·W — with the previous
+layer's ReLU derivative applied when x is a ReLU output — and dW = dlogitsᵀ·X, db = Σ dlogits.
+
+Under the interpreter policy a single program covers the whole batch and stores dW/db directly;
+with several programs (GPU policy) each adds its share with atomics into zeroed buffers.
+"""
+import torch
+import triton
+import triton.language as tl
+
+from . import launcher
+
+
+@triton.jit
+def _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
+                 HAS_BIAS: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
+                 BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
+    ks0 = tl.arange(0, BLOCK_K).to(tl.int64)
+    acc = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
+    for k in range(0, K, BLOCK_K):
+        ks = k + ks0
+        xt = tl.load(x_ptr + rows[:, None] * sxm + ks[None, :] * sxk,
+                     mask=(rows[:, None] < M) & (ks[None, :] < K), other=0).to(COMPUTE)
+        wt = tl.load(w_ptr + ks[:, None] * swk + cols[None, :] * swc,
+                     mask=(ks[:, None] < K) & (cols[None, :] < C), other=0).to(COMPUTE)
+        acc = tl.dot(xt, wt, acc, input_precision="ieee")
+    if HAS_BIAS:
+        acc += tl.load(b_ptr + cols * sb, mask=cols < C, other=0).to(COMPUTE)[None, :]
+    return acc
+
+
+@triton.jit
+def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr,
+                                    M, K, C, sxm, sxk, swc, swk, sb, stm, ignore_index,
+                                    HAS_BIAS: tl.constexpr, REDUCE: tl.constexpr,
+                                    COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
+                                    BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
+    pid = tl.program_id(0)
+    rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+    cols = tl.arange(0, BLOCK_C).to(tl.int64)
+    rmask = rows < M
+    logits = _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
+                          HAS_BIAS, COMPUTE, BLOCK_M, BLOCK_C, BLOCK_K)
+    logits = tl.where((cols < C)[None, :], logits, float("-inf"))
+    t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
+    valid = rmask & (t != ignore_index)
+    bad = valid & ((t < 0) | (t >= C))
+    t = tl.where(bad, 0, t)
+    row_max = tl.max(logits, axis=1)
+    log_sum = tl.log(tl.sum(tl.exp(logits - row_max[:, None]), axis=1))
+    picked = tl.sum(tl.where(cols[None, :] == t[:, None], logits, 0.0), axis=1)
+    # grouped as (max - picked) + log_sum, like ops/loss.py: stable for large logits
+    loss = tl.where(valid, log_sum + (row_max - picked), 0.0)
+    tl.store(lse_ptr + rows * 2, row_max, mask=rmask)
+    tl.store(lse_ptr + rows * 2 + 1, log_sum, mask=rmask)
+    total = tl.sum(loss, axis=0)
+    count = tl.sum(valid.to(COMPUTE), axis=0)
+    tl.store(part_ptr + pid * 3, total)
+    tl.store(part_ptr + pid * 3 + 1, count)
+    tl.store(part_ptr + pid * 3 + 2, tl.sum(bad.to(COMPUTE), axis=0))
+    if REDUCE == 0:
+        tl.store(loss_ptr + rows, loss, mask=rmask)
+    elif REDUCE == 3:  # single program: the mean (nan when every row is ignored)
+        tl.store(loss_ptr, total / count)
+    elif REDUCE == 4:  # single program: the sum
+        tl.store(loss_ptr, total)
+
+
+@triton.jit
+def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, count_ptr,
+                                    dx_ptr, dw_ptr, db_ptr, M, K, C, sxm, sxk, swc, swk, sb, stm,
+                                    sgm, ignore_index,
+                                    HAS_BIAS: tl.constexpr, MEAN: tl.constexpr,
+                                    RELU_MASK: tl.constexpr, NEED_X: tl.constexpr,
+                                    NEED_W: tl.constexpr, NEED_B: tl.constexpr,
+                                    ATOMIC: tl.constexpr, COMPUTE: tl.constexpr,
+                                    BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr,
+                                    BLOCK_K: tl.constexpr):
+    pid = tl.program_id(0)
+    rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+    cols = tl.arange(0, BLOCK_C).to(tl.int64)
+    rmask = rows < M
+    cmask = cols < C
+    logits = _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
+                          HAS_BIAS, COMPUTE, BLOCK_M, BLOCK_C, BLOCK_K)
+    t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
+    row_max = tl.load(lse_ptr + rows * 2, mask=rmask, other=0).to(COMPUTE)
+    log_sum = tl.load(lse_ptr + rows * 2 + 1, mask=rmask, other=0).to(COMPUTE)
+    g = tl.load(g_ptr + rows * sgm, mask=rmask, other=0).to(COMPUTE)
+    if MEAN:
+        g = g / tl.load(count_ptr).to(COMPUTE)
+    g = tl.where(rmask & (t != ignore_index), g, 0.0)
+    p = tl.exp((logits - row_max[:, None]) - log_sum[:, None])
+    target = tl.where(cols[None, :] == t[:, None], 1.0, 0.0)
+    d = tl.where(cmask[None, :], (p - target) * g[:, None], 0.0)  # dlogits (BLOCK_M, BLOCK_C)
+    if NEED_B:
+        db = tl.sum(d, axis=0)
+        if ATOMIC:
+            tl.atomic_add(db_ptr + cols, db, mask=cmask)
+        else:
+            tl.store(db_ptr + cols, db, mask=cmask)
+    ks0 = tl.arange(0, BLOCK_K).to(tl.int64)
+    for k in range(0, K, BLOCK_K):
+        ks = k + ks0
+        kmask = ks < K
+        xt = tl.load(x_ptr + rows[:, None] * sxm + ks[None, :] * sxk,
+                     mask=rmask[:, None] & kmask[None, :], other=0).to(COMPUTE)
+        if NEED_X:
+            # W as (C, K): dX[:, k-chunk] = dlogits · W[:, k-chunk]
+            wt = tl.load(w_ptr + cols[:, None] * swc + ks[None, :] * swk,
+                         mask=cmask[:, None] & kmask[None, :], other=0).to(COMPUTE)
+            dx = tl.dot(d, wt, input_precision="ieee")
+            if RELU_MASK:
+                dx = tl.where(xt > 0, dx, 0.0)
+            tl.store(dx_ptr + rows[:, None] * K + ks[None, :], dx,
+                     mask=rmask[:, None] & kmask[None, :])
+        if NEED_W:
+            dw = tl.dot(tl.trans(d), xt, input_precision="ieee")  # (BLOCK_C, BLOCK_K)
+            dw_ptrs = dw_ptr + cols[:, None] * K + ks[None, :]
+            if ATOMIC:
+                tl.atomic_add(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
+            else:
+                tl.store(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
+
+
+def supported(x, w, target, smoothing):
+    """What the fused head handles: 2-D float input, class-index targets, C within one tile, no
+    label smoothing (that case takes the separate cross-entropy kernels)."""
+    return (not smoothing and x.dim() == 2 and w.dim() == 2 and target.dim() == 1 and x.dtype == w.dtype
+            and x.dtype in (torch.float32, torch.float64) and w.shape[0] <= 1024
+            and x.shape[0] == target.shape[0] and x.shape[1] == w.shape[1])
+
+
+def _config(M, K, C):
+    block_c = max(16, launcher.next_pow2(C))
+    if launcher.POLICY == "interpreter":
+        block_k = max(16, min(launcher.next_pow2(K), 256))
+        block_m = max(16, min(launcher.next_pow2(M), max(16, (1 << 15) // block_c)))
+        return block_m, block_c, block_k, 4
+    block_k = 32 if block_c <= 128 else 16
+    block_m = 32 if block_c <= 128 else 16
+    return block_m, block_c, block_k, 4 if block_c <= 128 else 8
+
+
+def _compute(dtype):
+    return tl.float64 if dtype == torch.float64 else tl.float32
+
+
+def forward(x, w, b, t, reduction, ignore_index):
+    """Returns (loss, lse, count, bad): count/bad are 0-d views (valid rows, bad targets)."""
+    M, K = x.shape
+    C = w.shape[0]
+    bm, bc, bk, warps = _config(M, K, C)
+    programs = launcher.cdiv(M, bm)
+    acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+    lse = torch.empty((M, 2), dtype=acc, device=x.device)  # row max, log of the shifted sum
+    part = torch.empty((programs, 3), dtype=acc, device=x.device)
+    red = {"none": 0, "mean": 1, "sum": 2}[reduction]
+    if red == 0:
+        loss = torch.empty((M,), dtype=x.dtype, device=x.device)
+        kind = 0
+    else:
+        loss = torch.empty((), dtype=x.dtype, device=x.device)
+        kind = (3 if red == 1 else 4) if programs == 1 else red
+    launcher.launch(linear_cross_entropy_fwd_kernel, (programs,),
+                    (x, w, b if b is not None else w, t, loss, lse, part, M, K, C, x.stride(0),
+                     x.stride(1), w.stride(0), w.stride(1), b.stride(0) if b is not None else 0,
+                     t.stride(0), int(ignore_index)),
+                    dict(HAS_BIAS=b is not None, REDUCE=kind, COMPUTE=_compute(x.dtype),
+                         BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk), warps)
+    count, bad = part[0, 1], part[0, 2]
+    if programs > 1:
+        from . import elementwise as EW
+        from . import reduce as R
+        sums = R.reduce("sum", part, (0,))
+        count, bad = sums[1], sums[2]
+        if red == 1:
+            EW.pointwise("div", loss, sums[0], sums[1])
+        elif red == 2:
+            EW.pointwise("copy", loss, sums[0])
+    return loss, lse, count, bad
+
+
+def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need_x, need_w,
+             need_b):
+    """(dx, dw, db) storages (None where not needed)."""
+    M, K = x.shape
+    C = w.shape[0]
+    bm, bc, bk, warps = _config(M, K, C)
+    programs = launcher.cdiv(M, bm)
+    atomic = programs > 1
+    alloc = torch.empty
+    dx = alloc((M, K), dtype=x.dtype, device=x.device) if need_x else None
+    if atomic:
+        from . import elementwise as EW
+        dw = alloc((C, K), dtype=w.dtype, device=w.device) if need_w else None
+        db = alloc((C,), dtype=w.dtype, device=w.device) if need_b else None
+        for buf in (dw, db):
+            if buf is not None:
+                EW.pointwise("copy", buf, 0.0)
+    else:
+        dw = alloc((C, K), dtype=w.dtype, device=w.device) if need_w else None
+        db = alloc((C,), dtype=w.dtype, device=w.device) if need_b else None
+    dummy = lse
+    launcher.launch(linear_cross_entropy_bwd_kernel, (programs,),
+                    (x, w, b if b is not None else w, t, lse, g, count,
+                     dx if dx is not None else dummy, dw if dw is not None else dummy,
+                     db if db is not None else dummy, M, K, C, x.stride(0), x.stride(1),
+                     w.stride(0), w.stride(1), b.stride(0) if b is not None else 0, t.stride(0),
+                     0 if reduction != "none" else g.stride(0), int(ignore_index)),
+                    dict(HAS_BIAS=b is not None, MEAN=reduction == "mean", RELU_MASK=relu_mask,
+                         NEED_X=need_x, NEED_W=need_w, NEED_B=need_b, ATOMIC=atomic,
+                         COMPUTE=_compute(x.dtype), BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk), warps)
+    return dx, dw, db
