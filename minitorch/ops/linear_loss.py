@@ -13,6 +13,7 @@ import triton
 import triton.language as tl
 
 from . import launcher
+from .loss import check_targets, finish_reduction, loss_output
 
 
 @triton.jit
@@ -151,7 +152,7 @@ def _compute(dtype):
 
 
 def forward(x, w, b, t, reduction, ignore_index):
-    """Returns (loss, lse, count, bad): count/bad are 0-d views (valid rows, bad targets)."""
+    """Returns (loss, lse, count): count is a 0-d view (the non-ignored rows)."""
     M, K = x.shape
     C = w.shape[0]
     bm, bc, bk, warps = _config(M, K, C)
@@ -160,29 +161,16 @@ def forward(x, w, b, t, reduction, ignore_index):
     lse = torch.empty((M, 2), dtype=acc, device=x.device)  # row max, log of the shifted sum
     part = torch.empty((programs, 3), dtype=acc, device=x.device)
     red = {"none": 0, "mean": 1, "sum": 2}[reduction]
-    if red == 0:
-        loss = torch.empty((M,), dtype=x.dtype, device=x.device)
-        kind = 0
-    else:
-        loss = torch.empty((), dtype=x.dtype, device=x.device)
-        kind = (3 if red == 1 else 4) if programs == 1 else red
+    loss, kind = loss_output(M, red, programs, x)
     launcher.launch(linear_cross_entropy_fwd_kernel, (programs,),
                     (x, w, b if b is not None else w, t, loss, lse, part, M, K, C, x.stride(0),
                      x.stride(1), w.stride(0), w.stride(1), b.stride(0) if b is not None else 0,
                      t.stride(0), int(ignore_index)),
                     dict(HAS_BIAS=b is not None, REDUCE=kind, COMPUTE=_compute(x.dtype),
                          BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk), warps)
-    count, bad = part[0, 1], part[0, 2]
-    if programs > 1:
-        from . import elementwise as EW
-        from . import reduce as R
-        sums = R.reduce("sum", part, (0,))
-        count, bad = sums[1], sums[2]
-        if red == 1:
-            EW.pointwise("div", loss, sums[0], sums[1])
-        elif red == 2:
-            EW.pointwise("copy", loss, sums[0])
-    return loss, lse, count, bad
+    count, bad = finish_reduction(part, loss, red)
+    check_targets(bad, t, ignore_index, C)
+    return loss, lse, count
 
 
 def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need_x, need_w,

@@ -148,32 +148,48 @@ def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
             return torch.empty((0,), dtype=x.dtype, device=x.device), lse, count
         loss = torch.tensor(float("nan") if red == 1 else 0.0, dtype=x.dtype, device=x.device)
         return loss, lse, count
-    if red == 0:
-        loss = torch.empty((M,), dtype=x.dtype, device=x.device)
-        kind = 0
-    else:
-        loss = torch.empty((), dtype=x.dtype, device=x.device)
-        kind = (3 if red == 1 else 4) if programs == 1 else red
+    loss, kind = loss_output(M, red, programs, x)
     launcher.launch(cross_entropy_fwd_kernel, (programs,),
                     (x, t, loss, lse, part, M, C, x.stride(0), x.stride(1), t.stride(0),
                      int(ignore_index), float(smoothing), _eps(smoothing, x.device)),
                     dict(REDUCE=kind, COMPUTE=compute, BLOCK_M=block_m, BLOCK_C=block_c),
                     _warps(block_m, block_c))
-    count, bad = part[0, 1], part[0, 2]
-    if programs > 1:
-        from . import elementwise as EW
-        from . import reduce as R
-        sums = R.reduce("sum", part, (0,))
-        count, bad = sums[1], sums[2]
-        if red == 1:
-            EW.pointwise("div", loss, sums[0], sums[1])
-        elif red == 2:
-            EW.pointwise("copy", loss, sums[0])
-    if bad.item():  # the step's one host synchronization
+    count, bad = finish_reduction(part, loss, red)
+    check_targets(bad, t, ignore_index, C)
+    return loss, lse, count
+
+
+def loss_output(M, red, programs, like):
+    """The loss buffer and the kernel's REDUCE mode: 0 per row; with one program 3 (mean) / 4
+    (sum) finish in the kernel; with several, 1 / 2 leave partial sums for finish_reduction."""
+    if red == 0:
+        return torch.empty((M,), dtype=like.dtype, device=like.device), 0
+    loss = torch.empty((), dtype=like.dtype, device=like.device)
+    return loss, ((3 if red == 1 else 4) if programs == 1 else red)
+
+
+def finish_reduction(part, loss, red):
+    """Per-program [sum, count, bad] rows -> (count, bad) 0-d views; with several programs the
+    partial sums are added (one reduction launch) and the mean/sum written to ``loss``."""
+    if part.shape[0] == 1:
+        return part[0, 1], part[0, 2]
+    from . import elementwise as EW
+    from . import reduce as R
+    sums = R.reduce("sum", part, (0,))
+    if red == 1:
+        EW.pointwise("div", loss, sums[0], sums[1])
+    elif red == 2:
+        EW.pointwise("copy", loss, sums[0])
+    return sums[1], sums[2]
+
+
+def check_targets(bad, t, ignore_index, C):
+    """Raise torch's IndexError when the kernel counted out-of-range targets (reading the count is
+    the step's one host synchronization)."""
+    if bad.item():
         for v in t.tolist():
             if v != ignore_index and not 0 <= v < C:
                 raise IndexError(f"Target {v} is out of bounds.")
-    return loss, lse, count
 
 
 def cross_entropy_backward(x, t, lse, g, reduction, count, ignore_index, smoothing):
