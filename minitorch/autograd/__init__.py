@@ -57,6 +57,24 @@ def _implicit_ones(t, create_graph):
     return cached[0]
 
 
+def zero_grads(params, set_to_none=True):
+    """``zero_grad`` for Module and Optimizer: drop each ``.grad`` (no launch), or zero it in
+    place after detaching it from any graph."""
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if set_to_none:
+            p.grad = None
+            continue
+        if g.grad_fn is not None:
+            g.detach_()
+        else:
+            g.requires_grad_(False)
+        with no_grad():
+            g.zero_()
+
+
 def _as_tuple(x):
     from ..tensor import Tensor
     if x is None:

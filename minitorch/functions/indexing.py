@@ -300,7 +300,6 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..tensor import zeros
         from .pointwise import unbroadcast
         gx = g.clone()
         with grad_mode.no_grad():

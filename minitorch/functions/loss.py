@@ -1,5 +1,4 @@
 """Fused cross-entropy (log-softmax + NLL in one forward kernel, one backward kernel)."""
-import torch
 
 from ..autograd.function import Function
 from ..ops import loss as L

@@ -1,6 +1,5 @@
 """``nn.Module``: parameters, buffers and submodules registered by attribute assignment, with
 PyTorch's traversal, state_dict, train/eval and repr semantics."""
-import itertools
 from collections import OrderedDict, namedtuple
 
 import torch
@@ -274,19 +273,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                g = p.grad
-                if g.grad_fn is not None:
-                    g.detach_()
-                else:
-                    g.requires_grad_(False)
-                with grad_mode.no_grad():
-                    g.zero_()
+        from ..autograd import zero_grads
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         for module in self.children():

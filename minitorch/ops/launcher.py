@@ -17,7 +17,6 @@ import threading
 
 import numpy as np
 import torch
-import triton
 
 from .. import _backend
 from . import lazy

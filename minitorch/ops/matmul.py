@@ -2,7 +2,6 @@
 (dW = dYᵀ·X passes dY with swapped strides). Accumulates in fp32 (fp64 for fp64) with an optional
 epilogue: + bias, then an activation — the fused Linear forward.
 """
-import math
 
 import torch
 import triton
