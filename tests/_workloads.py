@@ -310,6 +310,12 @@ def _sweep_optional(n, filled, empty, log):
                     h = F.relu(F.linear(x, w1))
                     out = F.cross_entropy(F.linear(h, w2, bias), t, reduction=red)
                     out.sum().backward() if red == "none" else out.backward()
+        from minitorch.ops import matmul as _mm
+        previous, _mm.matmul_backend.allow_tf32 = _mm.matmul_backend.allow_tf32, True
+        try:  # the head's dots in tf32
+            F.cross_entropy(F.linear(x.float(), w2.float()[:, :20]), t).backward()
+        finally:
+            _mm.matmul_backend.allow_tf32 = previous
     # optimizer kernels through the public API: every flag on and off
     optim_ops = mod("optim")
     SGD, Adam, AdamW = _opt("optim.SGD"), _opt("optim.Adam"), _opt("optim.AdamW")

@@ -2,8 +2,9 @@
 
 Forward, one launch: logits = x·Wᵀ + b are formed tile by tile in registers and reduced straight
 to the loss and each row's log-sum-exp; the logits never reach memory.
-Backward, one launch: the logits are recomputed, turned into dlogits = (softmax − one-hot)·g (÷ count for 'mean'), and in the same program give dX = dlogits·W — with the previous
-layer's ReLU derivative applied when x is a ReLU output — and dW = dlogitsᵀ·X, db = Σ dlogits.
+Backward, one launch: the logits are recomputed and turned into dlogits = (softmax − one-hot)·g
+(÷ count for 'mean'), which in the same program give dX = dlogits·W — with the previous layer's
+ReLU derivative applied when x is a ReLU output — dW = dlogitsᵀ·X and db = Σ dlogits.
 
 Under the interpreter policy a single program covers the whole batch and stores dW/db directly;
 with several programs (GPU policy) each adds its share with atomics into zeroed buffers.
@@ -18,8 +19,8 @@ from .loss import check_targets, finish_reduction, loss_output
 
 @triton.jit
 def _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
-                 HAS_BIAS: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
-                 BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
+                 HAS_BIAS: tl.constexpr, COMPUTE: tl.constexpr, PRECISION: tl.constexpr,
+                 BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
     ks0 = tl.arange(0, BLOCK_K).to(tl.int64)
     acc = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
     for k in range(0, K, BLOCK_K):
@@ -28,7 +29,7 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, s
                      mask=(rows[:, None] < M) & (ks[None, :] < K), other=0).to(COMPUTE)
         wt = tl.load(w_ptr + ks[:, None] * swk + cols[None, :] * swc,
                      mask=(ks[:, None] < K) & (cols[None, :] < C), other=0).to(COMPUTE)
-        acc = tl.dot(xt, wt, acc, input_precision="ieee")
+        acc = tl.dot(xt, wt, acc, input_precision=PRECISION)
     if HAS_BIAS:
         acc += tl.load(b_ptr + cols * sb, mask=cols < C, other=0).to(COMPUTE)[None, :]
     return acc
@@ -38,14 +39,15 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, s
 def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr,
                                     M, K, C, sxm, sxk, swc, swk, sb, stm, ignore_index,
                                     HAS_BIAS: tl.constexpr, REDUCE: tl.constexpr,
-                                    COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr,
+                                    COMPUTE: tl.constexpr, PRECISION: tl.constexpr,
+                                    BLOCK_M: tl.constexpr,
                                     BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
     pid = tl.program_id(0)
     rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
     cols = tl.arange(0, BLOCK_C).to(tl.int64)
     rmask = rows < M
     logits = _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
-                          HAS_BIAS, COMPUTE, BLOCK_M, BLOCK_C, BLOCK_K)
+                          HAS_BIAS, COMPUTE, PRECISION, BLOCK_M, BLOCK_C, BLOCK_K)
     logits = tl.where((cols < C)[None, :], logits, float("-inf"))
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
     valid = rmask & (t != ignore_index)
@@ -79,15 +81,15 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
                                     RELU_MASK: tl.constexpr, NEED_X: tl.constexpr,
                                     NEED_W: tl.constexpr, NEED_B: tl.constexpr,
                                     ATOMIC: tl.constexpr, COMPUTE: tl.constexpr,
-                                    BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr,
-                                    BLOCK_K: tl.constexpr):
+                                    PRECISION: tl.constexpr, BLOCK_M: tl.constexpr,
+                                    BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
     pid = tl.program_id(0)
     rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
     cols = tl.arange(0, BLOCK_C).to(tl.int64)
     rmask = rows < M
     cmask = cols < C
     logits = _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
-                          HAS_BIAS, COMPUTE, BLOCK_M, BLOCK_C, BLOCK_K)
+                          HAS_BIAS, COMPUTE, PRECISION, BLOCK_M, BLOCK_C, BLOCK_K)
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
     row_max = tl.load(lse_ptr + rows * 2, mask=rmask, other=0).to(COMPUTE)
     log_sum = tl.load(lse_ptr + rows * 2 + 1, mask=rmask, other=0).to(COMPUTE)
@@ -114,13 +116,13 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
             # W as (C, K): dX[:, k-chunk] = dlogits · W[:, k-chunk]
             wt = tl.load(w_ptr + cols[:, None] * swc + ks[None, :] * swk,
                          mask=cmask[:, None] & kmask[None, :], other=0).to(COMPUTE)
-            dx = tl.dot(d, wt, input_precision="ieee")
+            dx = tl.dot(d, wt, input_precision=PRECISION)
             if RELU_MASK:
                 dx = tl.where(xt > 0, dx, 0.0)
             tl.store(dx_ptr + rows[:, None] * K + ks[None, :], dx,
                      mask=rmask[:, None] & kmask[None, :])
         if NEED_W:
-            dw = tl.dot(tl.trans(d), xt, input_precision="ieee")  # (BLOCK_C, BLOCK_K)
+            dw = tl.dot(tl.trans(d), xt, input_precision=PRECISION)  # (BLOCK_C, BLOCK_K)
             dw_ptrs = dw_ptr + cols[:, None] * K + ks[None, :]
             if ATOMIC:
                 tl.atomic_add(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
@@ -131,7 +133,8 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
 def supported(x, w, target, smoothing):
     """What the fused head handles: 2-D float input, class-index targets, C within one tile, no
     label smoothing (that case takes the separate cross-entropy kernels)."""
-    return (not smoothing and x.dim() == 2 and w.dim() == 2 and target.dim() == 1 and x.dtype == w.dtype
+    return (not smoothing and x.dim() == 2 and w.dim() == 2 and target.dim() == 1
+            and x.dtype == w.dtype
             and x.dtype in (torch.float32, torch.float64) and w.shape[0] <= 1024
             and x.shape[0] == target.shape[0] and x.shape[1] == w.shape[1])
 
@@ -151,6 +154,11 @@ def _compute(dtype):
     return tl.float64 if dtype == torch.float64 else tl.float32
 
 
+def _precision(dtype):
+    from .matmul import matmul_backend
+    return "tf32" if matmul_backend.allow_tf32 and dtype == torch.float32 else "ieee"
+
+
 def forward(x, w, b, t, reduction, ignore_index):
     """Returns (loss, lse, count): count is a 0-d view (the non-ignored rows)."""
     M, K = x.shape
@@ -167,7 +175,8 @@ def forward(x, w, b, t, reduction, ignore_index):
                      x.stride(1), w.stride(0), w.stride(1), b.stride(0) if b is not None else 0,
                      t.stride(0), int(ignore_index)),
                     dict(HAS_BIAS=b is not None, REDUCE=kind, COMPUTE=_compute(x.dtype),
-                         BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk), warps)
+                         PRECISION=_precision(x.dtype), BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk),
+                    warps)
     count, bad = finish_reduction(part, loss, red)
     check_targets(bad, t, ignore_index, C)
     return loss, lse, count
@@ -202,5 +211,6 @@ def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need
                      0 if reduction != "none" else g.stride(0), int(ignore_index)),
                     dict(HAS_BIAS=b is not None, MEAN=reduction == "mean", RELU_MASK=relu_mask,
                          NEED_X=need_x, NEED_W=need_w, NEED_B=need_b, ATOMIC=atomic,
-                         COMPUTE=_compute(x.dtype), BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk), warps)
+                         COMPUTE=_compute(x.dtype), PRECISION=_precision(x.dtype), BLOCK_M=bm,
+                         BLOCK_C=bc, BLOCK_K=bk), warps)
     return dx, dw, db
