@@ -154,10 +154,6 @@ class Tensor:
     def is_cuda(self):
         return self._storage.is_cuda
 
-    @property
-    def is_floating_point_(self):
-        return self.dtype.is_floating_point
-
     def is_floating_point(self):
         return self.dtype.is_floating_point
 

@@ -56,10 +56,6 @@ def _accumulate_into_grad(var, grad):
         var._grad.add_(grad)
 
 
-def _root_edge(t):
-    return t._edge()
-
-
 def _check_nan(node, grads):
     for i, g in enumerate(grads):
         if g is not None and g.dtype.is_floating_point and g.numel() and bool(g.isnan().any()):

@@ -29,10 +29,6 @@ def _check_operand(x, opname):
                         f"'{type(x).__name__}'")
 
 
-def _unwrap_0d(x):
-    return x
-
-
 # ---------------------------------------------------------------------------------------------
 # pointwise
 # ---------------------------------------------------------------------------------------------
@@ -591,10 +587,7 @@ def _shape_args(shape):
 
 
 def reshape(input, *shape):
-    shape = _shape_args(shape)
-    if tuple(shape) == tuple(input.shape):
-        return S.View.apply(input, shape, False)
-    return S.View.apply(input, shape, False)
+    return S.View.apply(input, _shape_args(shape), False)
 
 
 def view(input, *shape):
@@ -840,10 +833,6 @@ for _name, _fn in _METHODS.items():
 Tensor.T = property(lambda self: permute(self, tuple(range(self.dim() - 1, -1, -1))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))
 Tensor.H = Tensor.T
-
-
-def _reflect(fn):
-    return lambda self, other: fn(other, self)
 
 
 def _binop(fn, sym):

@@ -160,16 +160,22 @@ def _assign_(self, value):
     return self
 
 
+def _recompute_(self, fn, *others):
+    """In place through the out-of-place op ``fn``; a recorded op starts from a clone of self,
+    whose old value its backward needs."""
+    _check_leaf(self)
+    if _recording(self, *others):
+        return rebase_history(self, fn(P.Clone.apply(self)))
+    return _assign_(self, fn(self))
+
+
 def pow_(self, exponent):
-    return _assign_(self, self.pow(exponent)) if not _recording(self, exponent) else \
-        rebase_history(self, P.Clone.apply(self).pow(exponent))
+    return _recompute_(self, lambda s: s.pow(exponent), exponent)
 
 
 def clamp_(self, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor) or _recording(self):
-        _check_leaf(self)
-        return _assign_(self, self.clamp(min, max)) if not _recording(self) else \
-            rebase_history(self, P.Clone.apply(self).clamp(min, max))
+        return _recompute_(self, lambda s: s.clamp(min, max), min, max)
     return _pointwise_(self, "clamp", lambda s, lo, hi: s.clamp(lo, hi),
                        float("-inf") if min is None else min, float("inf") if max is None else max)
 

@@ -4,7 +4,6 @@ import numbers
 
 import torch
 
-from .. import _dtype
 from ..autograd.function import Function
 from ..ops import index as IX
 from ..ops import reduce as R
@@ -366,10 +365,6 @@ def softmax_backward(g, y, dim, log):
     return SoftmaxBackward.apply(g, y, dim, log)
 
 
-def _check_dim(dim, ndim):
-    return normalize_dims(dim, ndim)[0] if ndim else 0
-
-
 __all__ = ["Sum", "SumAll", "Mean", "MeanAll", "Prod", "ProdAll", "MaxAll", "MinAll", "MaxDim",
            "MinDim", "Norm2", "Var", "Softmax", "LogSoftmax", "gather", "scatter_into_zeros",
-           "normalize_dims", "_dtype"]
+           "normalize_dims"]

@@ -8,7 +8,6 @@ import torch
 from ..autograd.function import Function
 from ..ops import elementwise as EW
 from ..ops import index as IX
-from ..ops import reduce as R
 
 
 def _view(x, storage):
@@ -404,4 +403,4 @@ class Flip(Function):
 
 
 __all__ = ["View", "Expand", "Transpose", "Permute", "Squeeze", "Unsqueeze", "BasicIndex",
-           "Split", "Cat", "cat", "stack", "ToDevice", "R"]
+           "Split", "Cat", "cat", "stack", "ToDevice"]

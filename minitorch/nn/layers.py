@@ -13,6 +13,17 @@ from .parameter import Parameter
 
 
 # ============================================================================== containers
+def _delete_and_renumber(container, idx, key_of):
+    """del container[idx] for Sequential/ModuleList (``key_of`` maps an int index to its key,
+    raising torch's IndexError), then renumber the keys 0..n-1 as torch does."""
+    keys = list(container._modules.keys())[idx] if isinstance(idx, slice) else [key_of(idx)]
+    for key in keys:
+        delattr(container, key)
+    items = [(str(i), m) for i, m in enumerate(container._modules.values())]
+    container._modules.clear()
+    container._modules.update(items)
+
+
 class Sequential(Module):
     def __init__(self, *args):
         super().__init__()
@@ -41,16 +52,8 @@ class Sequential(Module):
         setattr(self, key, module)
 
     def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for key in list(self._modules.keys())[idx]:
-                delattr(self, key)
-        else:
-            delattr(self, self._get_item_by_idx(iter(self._modules.keys()), idx))
-        # keep numbering contiguous, as torch does
-        str_indices = [str(i) for i in range(len(self._modules))]
-        items = list(zip(str_indices, self._modules.values()))
-        self._modules.clear()
-        self._modules.update(items)
+        _delete_and_renumber(self, idx,
+                             lambda i: self._get_item_by_idx(iter(self._modules.keys()), i))
 
     def __len__(self):
         return len(self._modules)
@@ -121,15 +124,7 @@ class ModuleList(Module):
         setattr(self, self._get_abs_string_index(idx), module)
 
     def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
-        else:
-            delattr(self, self._get_abs_string_index(idx))
-        str_indices = [str(i) for i in range(len(self._modules))]
-        items = list(zip(str_indices, self._modules.values()))
-        self._modules.clear()
-        self._modules.update(items)
+        _delete_and_renumber(self, idx, self._get_abs_string_index)
 
     def __len__(self):
         return len(self._modules)

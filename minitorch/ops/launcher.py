@@ -84,15 +84,6 @@ def rows_config(m, n):
     return max(1, min(next_pow2(max(m, 1)), 1024 // block_n)), block_n, 4 if block_n < 1024 else 8
 
 
-def row_config(n):
-    """(BLOCK_N, num_warps) for kernels that keep a whole row of n elements in one block
-    (softmax, cross-entropy, layer norm)."""
-    block = next_pow2(max(n, 16))
-    if POLICY == "interpreter":
-        return block, 4
-    return block, 4 if block <= 2048 else (8 if block <= 8192 else 16)
-
-
 def matmul_config(m, n, k, dtype):
     """(BLOCK_M, BLOCK_N, BLOCK_K, num_warps). tl.dot needs every block dim >= 16 when compiled."""
     if POLICY == "interpreter":
@@ -200,4 +191,4 @@ def grid_1d(n, block):
 
 
 __all__ = ["launch", "stats", "record_specializations", "elementwise_config", "reduction_config",
-           "row_config", "matmul_config", "next_pow2", "cdiv", "POLICY"]
+           "matmul_config", "next_pow2", "cdiv", "POLICY"]

@@ -190,18 +190,14 @@ def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need
     bm, bc, bk, warps = _config(M, K, C)
     programs = launcher.cdiv(M, bm)
     atomic = programs > 1
-    alloc = torch.empty
-    dx = alloc((M, K), dtype=x.dtype, device=x.device) if need_x else None
-    if atomic:
+    dx = torch.empty((M, K), dtype=x.dtype, device=x.device) if need_x else None
+    dw = torch.empty((C, K), dtype=w.dtype, device=w.device) if need_w else None
+    db = torch.empty((C,), dtype=w.dtype, device=w.device) if need_b else None
+    if atomic:  # several programs add into dW/db: start from zero
         from . import elementwise as EW
-        dw = alloc((C, K), dtype=w.dtype, device=w.device) if need_w else None
-        db = alloc((C,), dtype=w.dtype, device=w.device) if need_b else None
         for buf in (dw, db):
             if buf is not None:
                 EW.pointwise("copy", buf, 0.0)
-    else:
-        dw = alloc((C, K), dtype=w.dtype, device=w.device) if need_w else None
-        db = alloc((C,), dtype=w.dtype, device=w.device) if need_b else None
     dummy = lse
     launcher.launch(linear_cross_entropy_bwd_kernel, (programs,),
                     (x, w, b if b is not None else w, t, lse, g, count,

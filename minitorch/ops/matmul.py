@@ -69,11 +69,6 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, M, N, K,
     tl.store(c_ptrs, acc, mask=(rm[:, None] < M) & (rn[None, :] < N))
 
 
-def _batch_stride(t):
-    """Stride of the single (coalesced) batch dim of a 3-D storage view; None if it can't be one."""
-    return t.stride(0)
-
-
 def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
     """out[i] = act(a[i] @ b[i] + bias) for 3-D storage views with equal batch sizes (a batch
     stride of 0 broadcasts). ``out`` is preallocated, any strides. 2-D only: ``relu_mask`` (M, N)
