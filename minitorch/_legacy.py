@@ -15,7 +15,8 @@ _TYPES = {"FloatTensor": torch.float32, "DoubleTensor": torch.float64,
 
 class _LegacyTensorType(type):
     def __call__(cls, *args, device=None):
-        from .tensor import Tensor, empty, tensor
+        from .tensor import Tensor
+        from .creation import empty, tensor
         dev = "cuda" if cls._is_cuda else (device or "cpu")
         if len(args) == 1 and isinstance(args[0], Tensor):
             return args[0].to(device=dev, dtype=cls.dtype)
@@ -55,7 +56,8 @@ class Variable(metaclass=_VariableMeta):
     """Deprecated wrapper: ``Variable(t, requires_grad=...)`` returns a Tensor (like PyTorch)."""
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
-        from .tensor import Tensor, tensor
+        from .tensor import Tensor
+        from .creation import tensor
         if data is None:
             data = tensor([], dtype=_dtype.get_default_dtype())
         if not isinstance(data, Tensor):

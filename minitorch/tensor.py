@@ -6,15 +6,22 @@ the differentiable ones are ``autograd.Function`` subclasses in ``minitorch.func
 """
 import builtins
 import numbers
-import warnings
+import weakref
 
-import numpy as np
 import torch
 
 from . import _dtype
+from ._repr import tensor_repr
+from .autograd import backward
 from .autograd import grad_mode
-from .autograd.function import _warn_nonleaf_grad
-from .ops import elementwise as EW
+from .autograd.engine import AccumulateGrad
+from .autograd.function import _RemovableHandle, _warn_nonleaf_grad
+from .functions import indexing, inplace, pointwise
+from .functions.shape import ToDevice
+from .ops import lazy
+from . import functions as F
+
+__all__ = ["Tensor"]
 
 _py_bool, _py_float, _py_int, _py_slice = builtins.bool, builtins.float, builtins.int, builtins.slice
 
@@ -24,6 +31,7 @@ class Tensor:
     def __init__(self, *args, **kwargs):
         # ``minitorch.Tensor(2, 3)`` / ``Tensor([1., 2.])`` like the legacy torch constructor
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            from .creation import tensor  # creation.py imports this module
             t = tensor(args[0], dtype=kwargs.get("dtype", _dtype.get_default_dtype()))
             storage = t._data
         else:
@@ -39,7 +47,6 @@ class Tensor:
     @property
     def _data(self):
         if self._pending is not None:
-            from .ops import lazy
             lazy.materialize(self)
         return self._storage
 
@@ -92,10 +99,8 @@ class Tensor:
         return None, 0
 
     def _get_accumulator(self):
-        from .autograd.engine import AccumulateGrad
         acc = self._accumulator() if self._accumulator is not None else None
         if acc is None:
-            import weakref
             acc = AccumulateGrad(self)
             self._accumulator = weakref.ref(acc)
         return acc
@@ -263,7 +268,6 @@ class Tensor:
         if self._grad_fn is not None:
             return self._grad_fn._register_output_hook(self._output_nr, hook)
         self._hooks.append(hook)
-        from .autograd.function import _RemovableHandle
         return _RemovableHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
@@ -271,11 +275,9 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
         self._post_accumulate_hooks.append(hook)
-        from .autograd.function import _RemovableHandle
         return _RemovableHandle(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                  inputs=inputs)
 
@@ -352,7 +354,6 @@ class Tensor:
         if dtype is not None and dtype != t.dtype:
             t = _cast(t, dtype)
         if device is not None and torch.device(device) != t.device:
-            from .functions.shape import ToDevice
             t = ToDevice.apply(t, torch.device(device))
         if copy and t is self:
             t = t.clone()
@@ -404,9 +405,183 @@ class Tensor:
     def _type_string(self):
         return _type_string(self.dtype, self.device)
 
+    # ---------------------------------------------------------------- ops (minitorch/functions)
+    # Each method is the torch-namespace function of the same name (``x.add(y)`` is
+    # ``minitorch.add(x, y)``); the functions check arguments and apply one autograd Function.
+    # pointwise
+    add, sub, mul, div, true_divide, divide = F.add, F.sub, F.mul, F.div, F.div, F.div
+    floor_divide, remainder, pow, neg, negative = F.floor_divide, F.remainder, F.pow, F.neg, F.neg
+    abs, exp, log, sqrt, rsqrt = F.abs, F.exp, F.log, F.sqrt, F.rsqrt
+    sin, cos, tanh, sigmoid, relu = F.sin, F.cos, F.tanh, F.sigmoid, F.relu
+    reciprocal, sign, isnan, isinf, isfinite = F.reciprocal, F.sign, F.isnan, F.isinf, F.isfinite
+    logical_not, square, log2, log10, log1p = F.logical_not, F.square, F.log2, F.log10, F.log1p
+    expm1, floor, ceil, round = F.expm1, F.floor, F.ceil, F.round
+    clamp, clip, clamp_min, clamp_max = F.clamp, F.clamp, F.clamp_min, F.clamp_max
+    maximum, minimum = F.maximum, F.minimum
+    eq, ne, lt, le, gt, ge = F.eq, F.ne, F.lt, F.le, F.gt, F.ge
+    less, less_equal, greater, greater_equal, not_equal = F.lt, F.le, F.gt, F.ge, F.ne
+    logical_and, logical_or, logical_xor = F.logical_and, F.logical_or, F.logical_xor
+    equal, allclose, isclose = F.equal, F.allclose, F.isclose
+    lerp, addcmul, addcdiv = F.lerp, F.addcmul, F.addcdiv
+
+    def where(self, condition, other):
+        return F.where(condition, self, other)
+
+    # reductions
+    sum, mean, prod, max, min, amax, amin = F.sum, F.mean, F.prod, F.max, F.min, F.amax, F.amin
+    argmax, argmin, all, any, norm = F.argmax, F.argmin, F.all, F.any, F.norm
+    var, std, logsumexp, sum_to_size = F.var, F.std, F.logsumexp, F.sum_to_size
+    softmax, log_softmax = F.softmax, F.log_softmax
+    # linear algebra
+    matmul, mm, bmm, mv, dot, outer, addmm = F.matmul, F.mm, F.bmm, F.mv, F.dot, F.outer, F.addmm
+    # shape
+    reshape, view, view_as, reshape_as = F.reshape, F.view, F.view_as, F.reshape_as
+    flatten, unflatten, t, permute, movedim = F.flatten, F.unflatten, F.t, F.permute, F.movedim
+    transpose, swapaxes, swapdims = F.transpose, F.transpose, F.transpose
+    squeeze, unsqueeze, expand, expand_as = F.squeeze, F.unsqueeze, F.expand, F.expand_as
+    broadcast_to, narrow, select, split = F.broadcast_to, F.narrow, F.select, F.split
+    chunk, unbind, flip, contiguous, clone = F.chunk, F.unbind, F.flip, F.contiguous, F.clone
+    # indexing
+    gather, index_select, nonzero = F.gather, F.index_select, F.nonzero
+    masked_select, masked_fill = F.masked_select, F.masked_fill
+    __getitem__, __setitem__ = indexing.getitem, indexing.setitem
+
+    @property
+    def T(self):
+        return F.permute(self, tuple(range(self.dim() - 1, -1, -1)))
+
+    H = T
+
+    @property
+    def mT(self):
+        return F.transpose(self, -2, -1)
+
+    # ---------------------------------------------------------------- operators
+    # A non-Tensor, non-number operand returns NotImplemented so Python tries the other side.
+    def __add__(self, other):
+        return F.add(self, other) if _operand(other) else NotImplemented
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return F.sub(self, other) if _operand(other) else NotImplemented
+
+    def __rsub__(self, other):
+        if not _operand(other):
+            return NotImplemented
+        if isinstance(other, Tensor) or self.dtype == torch.bool:
+            return F.sub(other, self)
+        return pointwise.Rsub.apply(other, self)
+
+    def __mul__(self, other):
+        return F.mul(self, other) if _operand(other) else NotImplemented
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return F.div(self, other) if _operand(other) else NotImplemented
+
+    def __rtruediv__(self, other):
+        if not _operand(other):
+            return NotImplemented
+        if isinstance(other, Tensor):
+            return pointwise.Div.apply(other, self)
+        return self.reciprocal() * other  # torch: number / tensor is reciprocal(tensor) * number
+
+    def __floordiv__(self, other):
+        return F.floor_divide(self, other) if _operand(other) else NotImplemented
+
+    def __rfloordiv__(self, other):
+        if not _operand(other):
+            return NotImplemented
+        if isinstance(other, Tensor):
+            return F.floor_divide(other, self)
+        F._check_int_zero_division(other, self)
+        return pointwise.FloorDivide.apply(other, self)
+
+    def __mod__(self, other):
+        return F.remainder(self, other) if _operand(other) else NotImplemented
+
+    def __rmod__(self, other):
+        if not _operand(other):
+            return NotImplemented
+        F._check_int_zero_division(other, self)
+        return pointwise.Remainder.apply(other, self)
+
+    def __pow__(self, other):
+        return F.pow(self, other) if _operand(other) else NotImplemented
+
+    def __rpow__(self, other):
+        return F.pow(other, self) if _operand(other) else NotImplemented
+
+    def __matmul__(self, other):
+        return F.matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+
+    def __rmatmul__(self, other):
+        return F.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
+
+    __neg__, __abs__, __invert__ = F.neg, F.abs, F.bitwise_not
+
+    def __pos__(self):
+        return self
+
+    def __eq__(self, other):
+        return F.eq(self, other) if _operand(other) else NotImplemented
+
+    def __ne__(self, other):
+        return F.ne(self, other) if _operand(other) else NotImplemented
+
+    def __lt__(self, other):
+        return F.lt(self, other) if _operand(other) else NotImplemented
+
+    def __le__(self, other):
+        return F.le(self, other) if _operand(other) else NotImplemented
+
+    def __gt__(self, other):
+        return F.gt(self, other) if _operand(other) else NotImplemented
+
+    def __ge__(self, other):
+        return F.ge(self, other) if _operand(other) else NotImplemented
+
+    def __and__(self, other):
+        return F.bitwise_and(self, other) if _operand(other) else NotImplemented
+
+    def __or__(self, other):
+        return F.bitwise_or(self, other) if _operand(other) else NotImplemented
+
+    def __xor__(self, other):
+        return F.bitwise_xor(self, other) if _operand(other) else NotImplemented
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    # ---------------------------------------------------------------- in place (functions/inplace.py)
+    add_, sub_, mul_, div_, true_divide_ = inplace.add_, inplace.sub_, inplace.mul_, \
+        inplace.div_, inplace.div_
+    pow_, clamp_, clip_, fill_, zero_ = inplace.pow_, inplace.clamp_, inplace.clamp_, \
+        inplace.fill_, inplace.zero_
+    copy_, masked_fill_ = inplace.copy_, inplace.masked_fill_
+    uniform_, normal_, bernoulli_, random_ = inplace.uniform_, inplace.normal_, \
+        inplace.bernoulli_, inplace.random_
+    neg_, abs_, exp_, log_, sqrt_ = inplace.neg_, inplace.abs_, inplace.exp_, inplace.log_, \
+        inplace.sqrt_
+    sin_, cos_, tanh_, sigmoid_, relu_ = inplace.sin_, inplace.cos_, inplace.tanh_, \
+        inplace.sigmoid_, inplace.relu_
+    reciprocal_, rsqrt_ = inplace.reciprocal_, inplace.rsqrt_
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
     # ---------------------------------------------------------------- repr
     def __repr__(self, *, tensor_contents=None):
-        from ._repr import tensor_repr
         return tensor_repr(self)
 
     def __format__(self, spec):
@@ -476,269 +651,9 @@ def _parse_to(*args, **kwargs):
 
 
 def _cast(t, dtype):
-    from .functions.pointwise import ToCopy
-    return ToCopy.apply(t, dtype)
+    return pointwise.ToCopy.apply(t, dtype)
 
 
-# ---------------------------------------------------------------------------------------------
-# Creation
-# ---------------------------------------------------------------------------------------------
-def _resolve_device(device):
-    return torch.device(device) if device is not None else torch.device("cpu")
-
-
-def _check_requires_grad(dtype, requires_grad):
-    if requires_grad and not dtype.is_floating_point:
-        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
-                           "gradients")
-
-
-def _infer_dtype(data):
-    """dtype torch.tensor would infer for nested Python data."""
-    kinds = set()
-
-    def walk(x):
-        if isinstance(x, (list, tuple)):
-            for v in x:
-                walk(v)
-        elif isinstance(x, Tensor):
-            kinds.add(x.dtype)
-        elif isinstance(x, _py_bool) or isinstance(x, np.bool_):
-            kinds.add(torch.bool)
-        elif isinstance(x, numbers.Integral):
-            kinds.add(torch.int64)
-        elif isinstance(x, numbers.Real):
-            kinds.add(_dtype.get_default_dtype())
-        else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    walk(data)
-    if not kinds:
-        return _dtype.get_default_dtype()
-    result = None
-    for k in kinds:
-        result = k if result is None else torch.promote_types(result, k)
-    return result
-
-
-def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """Copy ``data`` (nested lists, numbers, numpy arrays, Tensors) into a new leaf tensor."""
-    if isinstance(data, Tensor):
-        warnings.warn("To copy construct from a tensor, it is recommended to use "
-                      "sourceTensor.clone().detach() or sourceTensor.clone().detach()."
-                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
-                      UserWarning, stacklevel=2)
-        t = data.detach().to(device=device, dtype=dtype).clone() if (dtype or device) else \
-            data.detach().clone()
-        _check_requires_grad(t.dtype, requires_grad)
-        t._requires_grad = requires_grad
-        return t
-    if isinstance(data, (np.ndarray, np.generic)):  # numpy scalars keep their dtype too
-        storage = torch.from_numpy(np.array(data, order="C", copy=True))
-        if dtype is not None and dtype != storage.dtype:
-            t = _cast(Tensor._make(storage), dtype)
-            storage = t._data
-    else:
-        inferred = _infer_dtype(data)
-        if _contains_tensor(data):
-            data = _tensors_to_lists(data)
-        # torch.tensor here is a host->storage copy of Python values, not math.
-        storage = torch.tensor(data, dtype=inferred)
-        if dtype is not None and dtype != inferred:
-            storage = _cast(Tensor._make(storage), dtype)._data
-    if device is not None and torch.device(device) != storage.device:
-        storage = storage.to(device)
-    _check_requires_grad(storage.dtype, requires_grad)
-    return Tensor._make(storage, requires_grad)
-
-
-def _contains_tensor(x):
-    if isinstance(x, Tensor):
-        return True
-    if isinstance(x, (list, tuple)):
-        return any(_contains_tensor(v) for v in x)
-    return False
-
-
-def _tensors_to_lists(x):
-    if isinstance(x, Tensor):
-        return x.tolist()
-    if isinstance(x, (list, tuple)):
-        return [_tensors_to_lists(v) for v in x]
-    return x
-
-
-def as_tensor(data, dtype=None, device=None):
-    if isinstance(data, Tensor):
-        return data.to(device=device, dtype=dtype) if (dtype or device) else data
-    if isinstance(data, np.ndarray) and dtype is None and device is None:
-        return from_numpy(data)
-    return tensor(data, dtype=dtype, device=device)
-
-
-def from_numpy(array):
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    return Tensor._make(torch.from_numpy(array))
-
-
-def _size_args(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, numbers.Integral):
-            raise TypeError(f"expected a sequence of integers as the size, but got an element of "
-                            f"type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
-    return tuple(_py_int(s) for s in size)
-
-
-def empty(*size, dtype=None, device=None, requires_grad=False, **_):
-    size = _size_args(size or (_.pop("size", ()),))
-    dtype = dtype or _dtype.get_default_dtype()
-    _check_requires_grad(dtype, requires_grad)
-    return Tensor._make(torch.empty(size, dtype=dtype, device=_resolve_device(device)),
-                        requires_grad)
-
-
-def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
-    size = _size_args((size,) if isinstance(size, (tuple, list, torch.Size)) else (size,))
-    if dtype is None:
-        dtype = _dtype.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) \
-            else fill_value.dtype
-    t = empty(size, dtype=dtype, device=device)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    EW.pointwise("copy", t._data, fill_value)
-    t._requires_grad = requires_grad
-    _check_requires_grad(dtype, requires_grad)
-    return t
-
-
-def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 0, dtype=dtype or _dtype.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
-
-
-def ones(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 1, dtype=dtype or _dtype.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
-
-
-def _like(x, dtype, device):
-    return dict(dtype=dtype or x.dtype, device=device or x.device)
-
-
-def empty_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return empty(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
-
-
-def zeros_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return zeros(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
-
-
-def ones_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return ones(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
-
-
-def full_like(x, fill_value, dtype=None, device=None, requires_grad=False, **_):
-    return full(tuple(x.shape), fill_value, requires_grad=requires_grad,
-                **_like(x, dtype, device))
-
-
-def _random(size, kind, low, high, dtype, device, requires_grad, generator):
-    from .ops import creation
-    size = _size_args(size)
-    dtype = dtype or _dtype.get_default_dtype()
-    _check_requires_grad(dtype, requires_grad)
-    out = torch.empty(size, dtype=dtype, device=_resolve_device(device))
-    creation.random_(out, kind, low, high, generator=generator)
-    return Tensor._make(out, requires_grad)
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    from .ops.creation import UNIFORM
-    return _random(size or (_.pop("size", ()),), UNIFORM, 0.0, 1.0, dtype, device, requires_grad, generator)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    from .ops.creation import NORMAL
-    return _random(size or (_.pop("size", ()),), NORMAL, 0.0, 1.0, dtype, device, requires_grad, generator)
-
-
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
-            requires_grad=False, **_):
-    from .ops.creation import RANDINT
-    if size is None:  # randint(high, size)
-        raise TypeError("randint() missing required argument 'size'")
-    if high is None:
-        low, high = 0, low
-    if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                           f"to={high}")
-    return _random((size,) if isinstance(size, (tuple, list, torch.Size)) else (size,), RANDINT,
-                   _py_int(low), _py_int(high), dtype or torch.int64, device, requires_grad,
-                   generator)
-
-
-def rand_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return rand(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
-
-
-def randn_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return randn(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
-
-
-def randint_like(x, low, high=None, dtype=None, device=None, **_):
-    return randint(low, high, tuple(x.shape), **_like(x, dtype, device))
-
-
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, **_):
-    from .ops import creation
-    if end is None:
-        start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    start, end, step = vals
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
-        dtype = torch.int64 if all(isinstance(v, numbers.Integral) for v in vals) \
-            else _dtype.get_default_dtype()
-    import math
-    n = max(0, math.ceil((end - start) / step))
-    out = torch.empty((n,), dtype=dtype, device=_resolve_device(device))
-    creation.range_(out, start, step)
-    _check_requires_grad(dtype, requires_grad)
-    return Tensor._make(out, requires_grad)
-
-
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **_):
-    from .ops import creation
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    dtype = dtype or _dtype.get_default_dtype()
-    out = torch.empty((steps,), dtype=dtype, device=_resolve_device(device))
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    creation.range_(out, _py_float(start), _py_float(step))
-    if steps > 1:  # the last point exactly, as torch does
-        EW.pointwise("copy", out[-1:], _py_float(end))
-    _check_requires_grad(dtype, requires_grad)
-    return Tensor._make(out, requires_grad)
-
-
-def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
-    m = n if m is None else m
-    rows = arange(n, device=device)
-    cols = arange(m, device=device)
-    out = empty(n, m, dtype=dtype or _dtype.get_default_dtype(), device=device)
-    EW.pointwise("eq", out._data, rows._data.unsqueeze(1), cols._data.unsqueeze(0),
-                 compute=torch.int64)
-    out._requires_grad = requires_grad
-    return out
-
-
-# Tensor methods for ops live in functions/ and are attached there (one obvious place each).
-from . import functions  # noqa: E402,F401  (attaches the op methods to Tensor)
+def _operand(x):
+    """Whether a binary operator takes ``x`` (a Tensor or a real number) or returns NotImplemented."""
+    return isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, complex)

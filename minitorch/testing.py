@@ -52,7 +52,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, raise_exception=Tru
     Returns True, or raises GradcheckError (returns False with ``raise_exception=False``).
     """
     from . import functions as F
-    from .tensor import arange, randn, zeros_like
+    from .creation import arange, randn, zeros_like
     second_order = _second_order
     stack = F.stack
     inputs = _as_tuple(inputs)
@@ -142,7 +142,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                   raise_exception=True, gen_non_contig_grad_outputs=False, fast_mode=False):
     """Second-order check: gradcheck of ``(inputs, v) -> autograd.grad(fn(inputs), inputs, v,
     create_graph=True)``, i.e. the double-backward of ``fn``."""
-    from .tensor import randn
+    from .creation import randn
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     with grad_mode.enable_grad():
@@ -186,11 +186,11 @@ def _to_mt(x):
         # storage only: wrap torch's values (read, never written) as a minitorch tensor
         return Tensor._make(x.detach())
     if isinstance(x, (numbers.Number, list, tuple)):
-        from .tensor import tensor
+        from .creation import tensor
         return tensor(x)
     import numpy as np
     if isinstance(x, np.ndarray):
-        from .tensor import tensor
+        from .creation import tensor
         return tensor(x)
     raise TypeError(f"assert_close: unsupported type {type(x).__name__}")
 

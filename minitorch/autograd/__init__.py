@@ -7,7 +7,8 @@ from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_
 
 
 def _make_grads(outputs, grads, create_graph=False):
-    from ..tensor import Tensor, ones_like
+    from ..tensor import Tensor
+    from ..creation import ones_like
     out = []
     for t, g in zip(outputs, grads):
         if g is None:
@@ -43,7 +44,7 @@ def _implicit_ones(t, create_graph):
     """The implicit gradient 1 of a scalar output. Without create_graph a cached ones tensor per
     (shape, dtype, device) saves a fill launch every step; it is marked so that it is never
     stored as anyone's .grad, and refilled if something wrote to it."""
-    from ..tensor import ones_like
+    from ..creation import ones_like
     if create_graph:
         g = ones_like(t)
         g._stolen = False
@@ -129,7 +130,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
             if materialize_grads:
-                from ..tensor import zeros_like
+                from ..creation import zeros_like
                 g = zeros_like(x)
         elif not create_graph:
             g = g.detach()

@@ -175,7 +175,7 @@ class BackwardNode(Node):
 
     # ---- backward ---------------------------------------------------------------------------
     def apply(self, *grad_outputs):
-        from ..tensor import zeros
+        from ..creation import zeros
         if self._materialize_grads:
             grad_outputs = tuple(
                 zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta is not None

@@ -2,13 +2,17 @@
 Tensor methods and operators that call them. Each function validates its arguments and dispatches
 to one ``autograd.Function`` (pointwise, reduction, shape, indexing, linalg)."""
 import builtins
+import math
 import numbers
+import warnings
 
 import torch
 
 from .. import _dtype
 from ..autograd import grad_mode
-from ..tensor import Tensor
+from .. import _tensor_ref
+from .._tensor_ref import full, zeros
+from ..ops import reduce as R
 from . import indexing, linalg, pointwise as P, reduction as RD, shape as S
 from .reduction import normalize_dims
 
@@ -16,7 +20,7 @@ _py_bool = builtins.bool
 
 
 def _t(x):
-    return isinstance(x, Tensor)
+    return _tensor_ref.is_tensor(x)
 
 
 def _num(x):
@@ -163,12 +167,10 @@ def square(x):
 
 
 def log2(x):
-    import math
     return log(x) / math.log(2)
 
 
 def log10(x):
-    import math
     return log(x) / math.log(10)
 
 
@@ -205,7 +207,6 @@ def isfinite(x):
 
 
 def zeros_bool(x):
-    from ..tensor import zeros
     return zeros(tuple(x.shape), dtype=torch.bool, device=x.device)
 
 
@@ -224,7 +225,6 @@ clip = clamp
 
 
 def _scalar_like(v, ref):
-    from ..tensor import full
     return full((), v, dtype=ref.dtype, device=ref.device)
 
 
@@ -367,7 +367,6 @@ def _maxmin(op, input, dim, keepdim, other):
 
 
 def _scalar_index(x):
-    from ..tensor import zeros
     return zeros((), dtype=torch.int64, device=x.device)
 
 
@@ -416,7 +415,6 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def all(input, dim=None, keepdim=False):
-    from ..ops import reduce as R
     dims = normalize_dims(dim, input.dim())
     out = R.reduce("min", input._data, dims, out_dtype=torch.bool, compute=torch.bool) \
         if input.numel() else None
@@ -424,7 +422,6 @@ def all(input, dim=None, keepdim=False):
 
 
 def any(input, dim=None, keepdim=False):
-    from ..ops import reduce as R
     dims = normalize_dims(dim, input.dim())
     out = R.reduce("max", input._data, dims, out_dtype=torch.bool, compute=torch.bool) \
         if input.numel() else None
@@ -432,11 +429,10 @@ def any(input, dim=None, keepdim=False):
 
 
 def _bool_reduce(out, input, dims, keepdim, empty_value):
-    from ..tensor import full
     shape = RD._result_shape(tuple(input.shape), dims, keepdim)
     if out is None:
         return full(shape, empty_value, dtype=torch.bool, device=input.device)
-    return Tensor._make(out.reshape(shape))
+    return _tensor_ref.wrap(out.reshape(shape))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
@@ -507,7 +503,6 @@ def log_softmax(input, dim=None, dtype=None):
 
 def _softmax_dim(input, dim):
     if dim is None:
-        import warnings
         warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call "
                       "to include dim=X as an argument.", UserWarning, stacklevel=3)
         dim = 0 if input.dim() in (0, 1, 3) else 1
@@ -794,89 +789,28 @@ def numel(input):
 
 
 def is_tensor(obj):
-    return isinstance(obj, Tensor)
+    return _tensor_ref.is_tensor(obj)
 
 
 def is_floating_point(x):
     return x.dtype.is_floating_point
 
 
-# ---------------------------------------------------------------------------------------------
-# attach methods and operators to Tensor
-# ---------------------------------------------------------------------------------------------
-_METHODS = dict(
-    add=add, sub=sub, mul=mul, div=div, true_divide=div, divide=div, floor_divide=floor_divide,
-    remainder=remainder, pow=pow, neg=neg, negative=neg, abs=abs, exp=exp, log=log, sqrt=sqrt,
-    rsqrt=rsqrt, sin=sin, cos=cos, tanh=tanh, sigmoid=sigmoid, relu=relu, reciprocal=reciprocal,
-    sign=sign, isnan=isnan, isinf=isinf, isfinite=isfinite, logical_not=logical_not, square=square,
-    log2=log2, log10=log10, log1p=log1p, expm1=expm1, floor=floor, ceil=ceil, round=round,
-    clamp=clamp, clip=clamp, clamp_min=clamp_min, clamp_max=clamp_max, maximum=maximum,
-    minimum=minimum, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, less=lt, less_equal=le,
-    greater=gt, greater_equal=ge, not_equal=ne, logical_and=logical_and, logical_or=logical_or,
-    logical_xor=logical_xor, equal=equal, allclose=allclose, isclose=isclose, lerp=lerp,
-    addcmul=addcmul, addcdiv=addcdiv, where=lambda self, cond, other: where(cond, self, other),
-    sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, amin=amin, argmax=argmax,
-    argmin=argmin, all=all, any=any, norm=norm, var=var, std=std, logsumexp=logsumexp,
-    softmax=softmax, log_softmax=log_softmax, sum_to_size=sum_to_size,
-    matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, outer=outer, addmm=addmm,
-    reshape=reshape, view=view, view_as=view_as, reshape_as=reshape_as, flatten=flatten,
-    unflatten=unflatten, transpose=transpose, swapaxes=transpose, swapdims=transpose, t=t,
-    permute=permute, movedim=movedim, squeeze=squeeze, unsqueeze=unsqueeze, expand=expand,
-    expand_as=expand_as, broadcast_to=broadcast_to, narrow=narrow, select=select, split=split,
-    chunk=chunk, unbind=unbind, flip=flip, contiguous=contiguous, clone=clone, gather=gather,
-    index_select=index_select, nonzero=nonzero, masked_select=masked_select,
-    masked_fill=masked_fill,
-)
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
-
-Tensor.T = property(lambda self: permute(self, tuple(range(self.dim() - 1, -1, -1))))
-Tensor.mT = property(lambda self: transpose(self, -2, -1))
-Tensor.H = Tensor.T
-
-
-def _binop(fn, sym):
-    def op(self, other):
-        if not (_t(other) or _num(other)):
-            return NotImplemented
-        return fn(self, other)
-    return op
-
-
-Tensor.__add__ = _binop(add, "+")
-Tensor.__radd__ = _binop(add, "+")
-Tensor.__sub__ = _binop(sub, "-")
-Tensor.__rsub__ = _binop(lambda a, b: sub(b, a) if _t(b) or a.dtype == torch.bool else
-                          P.Rsub.apply(b, a), "-")
-Tensor.__mul__ = _binop(mul, "*")
-Tensor.__rmul__ = _binop(mul, "*")
-Tensor.__truediv__ = _binop(div, "/")
-Tensor.__rtruediv__ = _binop(lambda a, b: P.Div.apply(b, a) if _t(b) else a.reciprocal() * b,
-                             "/")  # torch: number / tensor is reciprocal(tensor) * number
-Tensor.__floordiv__ = _binop(floor_divide, "//")
-Tensor.__rfloordiv__ = _binop(lambda a, b: floor_divide(b, a) if _t(b) else
-                              (_check_int_zero_division(b, a), P.FloorDivide.apply(b, a))[1], "//")
-Tensor.__mod__ = _binop(remainder, "%")
-Tensor.__rmod__ = _binop(lambda a, b: (_check_int_zero_division(b, a),
-                                       P.Remainder.apply(b, a))[1], "%")
-Tensor.__pow__ = _binop(pow, "**")
-Tensor.__rpow__ = _binop(lambda a, b: pow(b, a), "**")
-Tensor.__matmul__ = lambda self, other: matmul(self, other) if _t(other) else NotImplemented
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self) if _t(other) else NotImplemented
-Tensor.__neg__ = neg
-Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = abs
-Tensor.__invert__ = bitwise_not
-Tensor.__eq__ = _binop(eq, "==")
-Tensor.__ne__ = _binop(ne, "!=")
-Tensor.__lt__ = _binop(lt, "<")
-Tensor.__le__ = _binop(le, "<=")
-Tensor.__gt__ = _binop(gt, ">")
-Tensor.__ge__ = _binop(ge, ">=")
-Tensor.__and__ = Tensor.__rand__ = _binop(bitwise_and, "&")
-Tensor.__or__ = Tensor.__ror__ = _binop(bitwise_or, "|")
-Tensor.__xor__ = Tensor.__rxor__ = _binop(bitwise_xor, "^")
-Tensor.__getitem__ = indexing.getitem
-Tensor.__setitem__ = indexing.setitem
-
-from . import inplace  # noqa: E402,F401  (in-place methods: add_, zero_, copy_, ...)
+# The torch-namespace functions (``minitorch.add`` ...); the Tensor-only ones (``view``,
+# ``expand``, ``contiguous`` ...) are reached as methods.
+__all__ = ["abs", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin", "any",
+           "argmax", "argmin", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
+           "broadcast_to", "cat", "ceil", "chunk", "clamp", "clamp_max", "clamp_min", "clip",
+           "clone", "concat", "concatenate", "cos", "div", "divide", "dot", "eq", "equal", "exp",
+           "expm1", "flatten", "flip", "floor", "floor_divide", "gather", "ge", "greater",
+           "greater_equal", "gt", "hstack", "index_select", "is_floating_point", "is_tensor",
+           "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal", "log",
+           "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
+           "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max",
+           "maximum", "mean", "min", "minimum", "mm", "movedim", "mul", "mv", "narrow", "ne",
+           "neg", "negative", "nonzero", "norm", "not_equal", "numel", "outer", "permute", "pow",
+           "prod", "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "rsub",
+           "select", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze",
+           "stack", "std", "std_mean", "sub", "sum", "swapaxes", "swapdims", "t", "tanh",
+           "transpose", "true_divide", "unbind", "unflatten", "unsqueeze", "var", "var_mean",
+           "vstack", "where"]

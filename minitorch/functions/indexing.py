@@ -136,7 +136,7 @@ def _all_ints(seq):
 
 
 def _as_index_tensor(k, device):
-    from ..tensor import tensor
+    from ..creation import tensor
     T = _tensor_cls()
     if isinstance(k, T):
         if k.dtype.is_floating_point:
@@ -182,7 +182,7 @@ def getitem(self, key):
     if isinstance(key, bool) or (isinstance(key, tuple) and builtins.any(
             isinstance(k, bool) for k in key)):
         # x[True] adds a dim, x[False] selects nothing — rare; route through a bool tensor
-        from ..tensor import tensor
+        from ..creation import tensor
         key = tuple(tensor(k) if isinstance(k, bool) else k
                     for k in (key if isinstance(key, tuple) else (key,)))
     key = _split_key(key, self.dim())
@@ -339,7 +339,7 @@ def _write(x, key, value):
         if isinstance(value, T):
             src = value.expand(sel_shape)
         else:
-            from ..tensor import full
+            from ..creation import full
             src = full(sel_shape, value, dtype=x.dtype, device=x.device)
         src = src.reshape(vshape[:pos] + [-1] + vshape[pos + n_dims:])
         flat = idx.reshape(-1).contiguous()
@@ -365,7 +365,7 @@ def _compute(dtype, value):
 def setitem(self, key, value):
     T = _tensor_cls()
     if not isinstance(value, (T, numbers.Number)):
-        from ..tensor import tensor
+        from ..creation import tensor
         value = tensor(value, dtype=self.dtype, device=self.device)
     value_needs = isinstance(value, T) and value.requires_grad
     if grad_mode.is_grad_enabled() and (self.requires_grad or value_needs):

@@ -13,7 +13,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import creation
 from ..ops import elementwise as EW
-from ..tensor import Tensor
+from .._tensor_ref import is_tensor
 from . import pointwise as P
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -47,7 +47,7 @@ class CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, result, geometry):
-        from ..tensor import ones
+        from ..creation import ones
         size, stride, offset = geometry
         ctx.geometry, ctx.result_shape, ctx.result_dtype = geometry, tuple(result.shape), \
             result.dtype
@@ -100,7 +100,7 @@ def rebase_history(self, result):
 
 def _recording(self, *others):
     return grad_mode.is_grad_enabled() and (
-        self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others))
+        self.requires_grad or any(is_tensor(o) and o.requires_grad for o in others))
 
 
 def _pointwise_(self, op, out_of_place, *args, saves_self=False):
@@ -174,7 +174,7 @@ def pow_(self, exponent):
 
 
 def clamp_(self, min=None, max=None):
-    if isinstance(min, Tensor) or isinstance(max, Tensor) or _recording(self):
+    if is_tensor(min) or is_tensor(max) or _recording(self):
         return _recompute_(self, lambda s: s.clamp(min, max), min, max)
     return _pointwise_(self, "clamp", lambda s, lo, hi: s.clamp(lo, hi),
                        float("-inf") if min is None else min, float("inf") if max is None else max)
@@ -182,7 +182,7 @@ def clamp_(self, min=None, max=None):
 
 def fill_(self, value):
     _check_leaf(self)
-    if isinstance(value, Tensor):
+    if is_tensor(value):
         if value.dim() != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.dim()} dimensions.")
@@ -197,7 +197,7 @@ def fill_(self, value):
 
 
 def _full_like(self, value):
-    from ..tensor import full
+    from ..creation import full
     with grad_mode.no_grad():
         return full(tuple(self.shape), value, dtype=self.dtype, device=self.device)
 
@@ -208,7 +208,7 @@ def zero_(self):
 
 def copy_(self, src, non_blocking=False):
     _check_leaf(self)
-    if not isinstance(src, Tensor):
+    if not is_tensor(src):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
     from .pointwise import broadcast_shapes
@@ -269,27 +269,17 @@ def random_(self, from_=0, to=None, generator=None):
     return _random_(self, creation.RANDINT, int(from_), int(to), generator)
 
 
-_INPLACE = dict(
-    add_=add_, sub_=sub_, mul_=mul_, div_=div_, true_divide_=div_, pow_=pow_, clamp_=clamp_,
-    clip_=clamp_, fill_=fill_, zero_=zero_, copy_=copy_, masked_fill_=masked_fill_,
-    uniform_=uniform_, normal_=normal_, bernoulli_=bernoulli_, random_=random_,
-    neg_=_unary_("neg", "neg"), abs_=_unary_("abs", "abs"), exp_=_unary_("exp", "exp"),
-    log_=_unary_("log", "log"), sqrt_=_unary_("sqrt", "sqrt"), sin_=_unary_("sin", "sin"),
-    cos_=_unary_("cos", "cos"), tanh_=_unary_("tanh", "tanh"),
-    sigmoid_=_unary_("sigmoid", "sigmoid"), relu_=_unary_("relu", "relu"),
-    reciprocal_=_unary_("reciprocal", "reciprocal"), rsqrt_=_unary_("rsqrt", "rsqrt"),
-)
-for _name, _fn in _INPLACE.items():
-    setattr(Tensor, _name, _fn)
-
-
-def _iop(method):
-    def op(self, other):
-        return getattr(self, method)(other)
-    return op
-
-
-Tensor.__iadd__ = _iop("add_")
-Tensor.__isub__ = _iop("sub_")
-Tensor.__imul__ = _iop("mul_")
-Tensor.__itruediv__ = _iop("div_")
+true_divide_ = div_
+clip_ = clamp_
+neg_ = _unary_("neg", "neg")
+abs_ = _unary_("abs", "abs")
+exp_ = _unary_("exp", "exp")
+log_ = _unary_("log", "log")
+sqrt_ = _unary_("sqrt", "sqrt")
+sin_ = _unary_("sin", "sin")
+cos_ = _unary_("cos", "cos")
+tanh_ = _unary_("tanh", "tanh")
+sigmoid_ = _unary_("sigmoid", "sigmoid")
+relu_ = _unary_("relu", "relu")
+reciprocal_ = _unary_("reciprocal", "reciprocal")
+rsqrt_ = _unary_("rsqrt", "rsqrt")

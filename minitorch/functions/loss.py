@@ -55,7 +55,7 @@ class CrossEntropyBackward(Function):
         pg = (p * gg).sum(-1, keepdim=True)
         gx = w * (p * gg - p * pg)
         # d/dg: sum over classes of (p - y~) * gg * valid (/count)
-        from ..tensor import arange
+        from ..creation import arange
         classes = arange(x.shape[-1], device=x.device)
         onehot = (classes == target.unsqueeze(-1)).to(x.dtype) * (1.0 - smoothing) \
             + smoothing / x.shape[-1]

@@ -227,7 +227,7 @@ class ScatterIntoZeros(Function):
 
     @staticmethod
     def forward(ctx, src, shape, dim, idx):
-        from ..tensor import zeros
+        from ..creation import zeros
         out = zeros(shape, dtype=src.dtype, device=src.device)
         if len(shape) == 0:
             IX.scatter_add_(out._data.reshape(1), 0, idx._data.reshape(1), src._data.reshape(1))

@@ -182,7 +182,7 @@ class IndexBackward(Function):
 
     @staticmethod
     def forward(ctx, g, shape, key):
-        from ..tensor import zeros
+        from ..creation import zeros
         ctx.key = key
         out = zeros(shape, dtype=g.dtype, device=g.device)
         EW.pointwise("copy", out._data[key], g._data)
@@ -215,7 +215,7 @@ class Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        from ..tensor import zeros
+        from ..creation import zeros
         pieces = []
         for g, s in zip(grads, ctx.sizes):
             shape = list(ctx.in_shape)
@@ -355,7 +355,7 @@ class AsStridedScatter(Function):
 
     @staticmethod
     def forward(ctx, g, shape, geometry):
-        from ..tensor import zeros
+        from ..creation import zeros
         size, stride, offset = geometry
         ctx.geometry = geometry
         out = zeros(shape, dtype=g.dtype, device=g.device)
@@ -387,7 +387,7 @@ class Flip(Function):
     def forward(ctx, x, dims):
         ctx.dims = dims
         # a negative-stride view is not expressible in torch storage: gather with reversed index
-        from ..tensor import arange
+        from ..creation import arange
         out = x._data
         for d in dims:
             n = out.shape[d]

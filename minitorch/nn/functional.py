@@ -9,7 +9,7 @@ from ..functions import linalg as _linalg
 from ..functions import linear_loss as _linear_loss
 from ..functions import loss as _loss
 from ..functions import pointwise as _P
-from ..tensor import empty
+from ..creation import empty
 
 
 def _check_reduction(reduction):

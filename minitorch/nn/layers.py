@@ -5,7 +5,7 @@ from collections import OrderedDict
 from itertools import islice
 
 from ..autograd import grad_mode
-from ..tensor import empty, ones, zeros
+from ..creation import empty, ones, zeros
 from . import functional as F
 from . import init
 from .module import Module

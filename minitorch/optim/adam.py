@@ -4,7 +4,8 @@ import math
 
 from ..autograd import grad_mode
 from ..ops import optim as K
-from ..tensor import Tensor, zeros_like
+from ..tensor import Tensor
+from ..creation import zeros_like
 from .optimizer import Optimizer, _params_with_grad
 
 

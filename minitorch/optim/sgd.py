@@ -47,7 +47,7 @@ class SGD(Optimizer):
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
                         if buf is None:
-                            from ..tensor import empty_like
+                            from ..creation import empty_like
                             buf = empty_like(p).contiguous()
                             state["momentum_buffer"] = buf
                             first = True

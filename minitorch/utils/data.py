@@ -10,7 +10,8 @@ import torch
 from ..functions.indexing import IndexSelect
 
 from ..ops import sort as _sort
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor
+from ..creation import tensor
 
 
 def randperm(n, generator=None, device=None):
