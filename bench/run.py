@@ -127,7 +127,7 @@ def record_case1_specs(path):
     with launcher.record_specializations() as rec:
         step()
         step()
-    from minitorch.ops import audit
+    from tools import audit
     with open(path, "w") as f:
         json.dump(audit.normalize(rec), f)
 
@@ -145,7 +145,7 @@ def gpu_audit_rows():
         subprocess.run([sys.executable, here, "--record-specs", specs], env=env, check=True,
                        capture_output=True)
         env = dict(os.environ, TRITON_INTERPRET="0", PYTHONPATH=root, TRITON_CACHE_DIR=tmp)
-        done = subprocess.run([sys.executable, "-m", "minitorch.ops.audit", specs, rows],
+        done = subprocess.run([sys.executable, "-m", "tools.audit", specs, rows],
                               env=env, capture_output=True, text=True)
         if not os.path.exists(rows):
             return {"error": done.stderr[-2000:]}

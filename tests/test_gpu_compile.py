@@ -25,7 +25,8 @@ RECORD = r"""
 import json, sys
 sys.path.insert(0, sys.argv[2])
 import minitorch
-from minitorch.ops import audit, launcher
+from minitorch.ops import launcher
+from tools import audit
 import _workloads
 assert launcher.POLICY == "gpu", launcher.POLICY
 with launcher.record_specializations() as rec:
@@ -64,7 +65,7 @@ def test_gpu_kernels_compile_without_spills(tmp_path, capsys):
 
     # 2. compile for sm_80 / sm_90 with real JITFunctions (interpreter off)
     rows_path = tmp_path / "rows.json"
-    p = _run([sys.executable, "-m", "minitorch.ops.audit", str(tmp_path / "specs_only.json"),
+    p = _run([sys.executable, "-m", "tools.audit", str(tmp_path / "specs_only.json"),
               str(rows_path), "--processes", "2"],
              dict(base, TRITON_INTERPRET="0"), timeout=420)
     rows = json.loads(rows_path.read_text())

@@ -291,7 +291,7 @@ __all__ = ["find_kernels", "uncovered_kernels", "normalize", "build_source", "co
 
 
 def main(argv=None):
-    """``python -m minitorch.ops.audit SPECS.json [ROWS.json]``: compile recorded specializations
+    """``python -m tools.audit SPECS.json [ROWS.json]``: compile recorded specializations
     (run with ``TRITON_INTERPRET=0``) and print the resource table."""
     import argparse
     import json
