@@ -3,6 +3,7 @@ prints ``torch.float32`` and user code may pass either. Type promotion follows P
 import numbers
 
 import torch
+from ._tensor_ref import tensor_type
 
 float32 = float = torch.float32
 float64 = double = torch.float64
@@ -57,7 +58,7 @@ def scalar_dtype(x):
 def result_type(*operands):
     """PyTorch's promotion: dimensioned tensors > 0-d tensors > Python scalars, where a lower
     class only matters if its category (bool < integer < floating) is higher."""
-    from .tensor import Tensor
+    Tensor = tensor_type()
     groups = [[], [], []]  # dimensioned, zero-dim, scalars
     for x in operands:
         if isinstance(x, Tensor):

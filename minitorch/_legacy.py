@@ -6,6 +6,7 @@ import numbers
 import torch
 
 from . import _dtype
+from ._tensor_ref import empty, tensor, tensor_type
 
 _TYPES = {"FloatTensor": torch.float32, "DoubleTensor": torch.float64,
           "HalfTensor": torch.float16, "BFloat16Tensor": torch.bfloat16,
@@ -15,8 +16,7 @@ _TYPES = {"FloatTensor": torch.float32, "DoubleTensor": torch.float64,
 
 class _LegacyTensorType(type):
     def __call__(cls, *args, device=None):
-        from .tensor import Tensor
-        from .creation import empty, tensor
+        Tensor = tensor_type()
         dev = "cuda" if cls._is_cuda else (device or "cpu")
         if len(args) == 1 and isinstance(args[0], Tensor):
             return args[0].to(device=dev, dtype=cls.dtype)
@@ -26,7 +26,7 @@ class _LegacyTensorType(type):
         return empty(*args, dtype=cls.dtype, device=dev)
 
     def __instancecheck__(cls, obj):
-        from .tensor import Tensor
+        Tensor = tensor_type()
         return (isinstance(obj, Tensor) and obj.dtype == cls.dtype
                 and (obj.device.type == "cuda") == cls._is_cuda)
 
@@ -48,7 +48,7 @@ CUDA_TYPES = _make_types("torch.cuda", True)
 
 class _VariableMeta(type):
     def __instancecheck__(cls, obj):
-        from .tensor import Tensor
+        Tensor = tensor_type()
         return isinstance(obj, Tensor)
 
 
@@ -56,8 +56,7 @@ class Variable(metaclass=_VariableMeta):
     """Deprecated wrapper: ``Variable(t, requires_grad=...)`` returns a Tensor (like PyTorch)."""
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
-        from .tensor import Tensor
-        from .creation import tensor
+        Tensor = tensor_type()
         if data is None:
             data = tensor([], dtype=_dtype.get_default_dtype())
         if not isinstance(data, Tensor):

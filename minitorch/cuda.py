@@ -22,7 +22,7 @@ def synchronize(device=None):
 
 
 def manual_seed(seed):
-    from . import manual_seed as _seed
+    from . import manual_seed as _seed  # the package imports this module
     return _seed(seed)
 
 
@@ -31,3 +31,7 @@ manual_seed_all = manual_seed
 
 from ._legacy import CUDA_TYPES as _LEGACY_TYPES  # noqa: E402
 globals().update(_LEGACY_TYPES)  # torch.cuda.FloatTensor, ...
+
+
+__all__ = ["is_available", "device_count", "current_device", "synchronize", "manual_seed",
+           "manual_seed_all"]

@@ -8,6 +8,9 @@ import torch
 from . import autograd
 from .autograd import grad_mode
 from .tensor import Tensor
+from . import functions as F
+from .creation import arange, randn, zeros_like
+from .creation import tensor
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "assert_close"]
 
@@ -51,8 +54,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, raise_exception=Tru
     ``autograd.grad`` within ``atol + rtol * |numerical|``. Inputs should be float64.
     Returns True, or raises GradcheckError (returns False with ``raise_exception=False``).
     """
-    from . import functions as F
-    from .creation import arange, randn, zeros_like
     second_order = _second_order
     stack = F.stack
     inputs = _as_tuple(inputs)
@@ -142,7 +143,6 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                   raise_exception=True, gen_non_contig_grad_outputs=False, fast_mode=False):
     """Second-order check: gradcheck of ``(inputs, v) -> autograd.grad(fn(inputs), inputs, v,
     create_graph=True)``, i.e. the double-backward of ``fn``."""
-    from .creation import randn
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     with grad_mode.enable_grad():
@@ -186,11 +186,9 @@ def _to_mt(x):
         # storage only: wrap torch's values (read, never written) as a minitorch tensor
         return Tensor._make(x.detach())
     if isinstance(x, (numbers.Number, list, tuple)):
-        from .creation import tensor
         return tensor(x)
     import numpy as np
     if isinstance(x, np.ndarray):
-        from .creation import tensor
         return tensor(x)
     raise TypeError(f"assert_close: unsupported type {type(x).__name__}")
 
@@ -200,7 +198,6 @@ def assert_close(actual, expected, rtol=None, atol=None, *, equal_nan=True, chec
     """Assert that ``actual`` and ``expected`` (minitorch or torch tensors, numbers, sequences of
     them) have the same shape (and dtype) and are elementwise close:
     ``|actual - expected| <= atol + rtol * |expected|``."""
-    from . import functions as F
     if (rtol is None) != (atol is None):
         raise ValueError("assert_close: rtol and atol must both be given or both omitted")
     if isinstance(actual, (tuple, list)) and isinstance(expected, (tuple, list)) and (

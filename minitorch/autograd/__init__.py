@@ -4,11 +4,11 @@ from .function import Function, once_differentiable
 from .._legacy import Variable
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled,
                         is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
+from .._tensor_ref import ones_like, tensor_type, zeros_like
 
 
 def _make_grads(outputs, grads, create_graph=False):
-    from ..tensor import Tensor
-    from ..creation import ones_like
+    Tensor = tensor_type()
     out = []
     for t, g in zip(outputs, grads):
         if g is None:
@@ -44,7 +44,6 @@ def _implicit_ones(t, create_graph):
     """The implicit gradient 1 of a scalar output. Without create_graph a cached ones tensor per
     (shape, dtype, device) saves a fill launch every step; it is marked so that it is never
     stored as anyone's .grad, and refilled if something wrote to it."""
-    from ..creation import ones_like
     if create_graph:
         g = ones_like(t)
         g._stolen = False
@@ -77,7 +76,7 @@ def zero_grads(params, set_to_none=True):
 
 
 def _as_tuple(x):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     if x is None:
         return None
     if isinstance(x, Tensor):
@@ -130,7 +129,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
             if materialize_grads:
-                from ..creation import zeros_like
                 g = zeros_like(x)
         elif not create_graph:
             g = g.detach()

@@ -12,6 +12,7 @@ import heapq
 
 from .function import Node
 from .grad_mode import is_anomaly_enabled, set_grad_enabled
+from .grad_mode import is_grad_enabled
 
 
 class AccumulateGrad(Node):
@@ -37,7 +38,6 @@ class AccumulateGrad(Node):
 
 
 def _accumulate_into_grad(var, grad):
-    from .grad_mode import is_grad_enabled
     create_graph = is_grad_enabled()
     if grad.dtype != var.dtype:
         grad = grad.to(var.dtype)

@@ -9,6 +9,7 @@ import itertools
 import warnings
 
 from .grad_mode import is_anomaly_enabled, is_grad_enabled, no_grad
+from .._tensor_ref import tensor_type, zeros
 
 _sequence = itertools.count()
 
@@ -81,7 +82,7 @@ class SavedTensor:
     __slots__ = ("data_tensor", "version", "is_output", "output_nr", "requires_grad", "name")
 
     def __init__(self, tensor, is_output, output_nr):
-        from ..tensor import Tensor
+        Tensor = tensor_type()
         self.version = tensor._version_counter[0]
         self.is_output = is_output
         self.output_nr = output_nr
@@ -113,7 +114,7 @@ class SavedTensor:
                 "anomaly detection to find the operation that failed to compute its gradient, "
                 "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
         if self.is_output and self.requires_grad:
-            from ..tensor import Tensor
+            Tensor = tensor_type()
             out = Tensor._make(t._data, requires_grad=False)
             out._version_counter = t._version_counter
             out._grad_fn = node
@@ -175,7 +176,6 @@ class BackwardNode(Node):
 
     # ---- backward ---------------------------------------------------------------------------
     def apply(self, *grad_outputs):
-        from ..creation import zeros
         if self._materialize_grads:
             grad_outputs = tuple(
                 zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta is not None
@@ -230,7 +230,7 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
+        Tensor = tensor_type()
         ctx = cls._backward_cls()
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx.needs_input_grad = needs
@@ -310,3 +310,7 @@ def _warn_nonleaf_grad():
         "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
         "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
         "instead.", UserWarning, stacklevel=3)
+
+
+__all__ = ["SAVED_FREED_MSG", "Node", "SavedTensor", "BackwardNode", "FunctionMeta", "Function",
+           "once_differentiable"]

@@ -105,3 +105,7 @@ class detect_anomaly:
     def __exit__(self, *exc):
         set_detect_anomaly(self.prev)
         return False
+
+
+__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_anomaly_enabled", "set_detect_anomaly", "detect_anomaly"]

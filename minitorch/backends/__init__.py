@@ -1,2 +1,5 @@
 """``minitorch.backends.matmul.allow_tf32`` (default False, like PyTorch)."""
 from ..ops.matmul import matmul_backend as matmul  # noqa: F401
+
+
+__all__ = ["matmul"]

@@ -17,10 +17,18 @@ from ..ops import index as IX
 from ..ops import reduce as R
 from . import shape as S
 from .reduction import normalize_dims
+from .inplace import rebase_history
+from .pointwise import broadcast_shapes
+from .pointwise import unbroadcast
+from .pointwise import where
+from .reduction import gather as _gather
+from .reduction import scatter_into_zeros
+from .shape import stack
+from .._tensor_ref import full, tensor, tensor_type
 
 
 def _tensor_cls():
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     return Tensor
 
 
@@ -55,7 +63,6 @@ class IndexSelect(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .reduction import scatter_into_zeros
         return scatter_into_zeros(g, ctx.in_shape, ctx.dim, _wrap(ctx.idx)), None, None
 
 
@@ -77,7 +84,6 @@ def index_select(input, dim, index, _node=IndexSelect):
 
 
 def gather(input, dim, index):
-    from .reduction import gather as _gather
     if index.dtype != torch.int64:
         raise RuntimeError("gather(): Expected dtype int64 for index")
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
@@ -88,7 +94,6 @@ def gather(input, dim, index):
 
 
 def nonzero(input, as_tuple=False):
-    from .shape import stack
     pos = _wrap(IX.nonzero_flat(input._data))
     if input.dim() <= 1 and not as_tuple:
         return pos.reshape(-1, 1) if input.dim() == 1 else pos.reshape(-1, 0)
@@ -103,13 +108,11 @@ def nonzero(input, as_tuple=False):
 
 
 def masked_select(input, mask):
-    from .pointwise import broadcast_shapes
     shape = broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     return input.expand(shape).reshape(-1)[mask.expand(shape).reshape(-1)]
 
 
 def masked_fill(input, mask, value):
-    from .pointwise import where
     if mask.dtype != torch.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{mask.dtype}")
@@ -136,7 +139,6 @@ def _all_ints(seq):
 
 
 def _as_index_tensor(k, device):
-    from ..creation import tensor
     T = _tensor_cls()
     if isinstance(k, T):
         if k.dtype.is_floating_point:
@@ -182,7 +184,6 @@ def getitem(self, key):
     if isinstance(key, bool) or (isinstance(key, tuple) and builtins.any(
             isinstance(k, bool) for k in key)):
         # x[True] adds a dim, x[False] selects nothing — rare; route through a bool tensor
-        from ..creation import tensor
         key = tuple(tensor(k) if isinstance(k, bool) else k
                     for k in (key if isinstance(key, tuple) else (key,)))
     key = _split_key(key, self.dim())
@@ -227,7 +228,6 @@ def _advanced_plan(x, key):
 def _flat_index(view, pos, tensors):
     """One int64 index over the dims ``pos..`` that ``tensors`` address, plus how many dims those
     are and the broadcast shape of the index."""
-    from .pointwise import broadcast_shapes
     ints, dims = [], []
     d = pos
     for t in tensors:
@@ -300,7 +300,6 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .pointwise import unbroadcast
         gx = g.clone()
         with grad_mode.no_grad():
             _write(gx, ctx.key, 0.0)
@@ -321,7 +320,6 @@ def _write(x, key, value):
         if isinstance(value, T) and value.dim() > target.dim():
             src = value._data.reshape(tuple(value.shape)[value.dim() - target.dim():]) \
                 if all(s == 1 for s in value.shape[:value.dim() - target.dim()]) else src
-        from .pointwise import broadcast_shapes
         if isinstance(value, T):
             broadcast_shapes(tuple(src.shape), tuple(target.shape))
         EW.pointwise("copy", target, src, compute=_compute(x.dtype, value))
@@ -339,7 +337,6 @@ def _write(x, key, value):
         if isinstance(value, T):
             src = value.expand(sel_shape)
         else:
-            from ..creation import full
             src = full(sel_shape, value, dtype=x.dtype, device=x.device)
         src = src.reshape(vshape[:pos] + [-1] + vshape[pos + n_dims:])
         flat = idx.reshape(-1).contiguous()
@@ -365,14 +362,16 @@ def _compute(dtype, value):
 def setitem(self, key, value):
     T = _tensor_cls()
     if not isinstance(value, (T, numbers.Number)):
-        from ..creation import tensor
         value = tensor(value, dtype=self.dtype, device=self.device)
     value_needs = isinstance(value, T) and value.requires_grad
     if grad_mode.is_grad_enabled() and (self.requires_grad or value_needs):
         if self.is_leaf and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        from .inplace import rebase_history
         rebase_history(self, IndexPut.apply(self, value, key))
         return
     _write(self, key, value)
+
+
+__all__ = ["IndexSelect", "Index", "index_select", "gather", "nonzero", "masked_select",
+           "masked_fill", "getitem", "IndexPut", "setitem"]

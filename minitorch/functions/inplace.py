@@ -15,6 +15,10 @@ from ..ops import creation
 from ..ops import elementwise as EW
 from .._tensor_ref import is_tensor
 from . import pointwise as P
+from .pointwise import broadcast_shapes
+from .pointwise import unbroadcast
+from .shape import AsStrided
+from .._tensor_ref import full, ones
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -47,7 +51,6 @@ class CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, result, geometry):
-        from ..creation import ones
         size, stride, offset = geometry
         ctx.geometry, ctx.result_shape, ctx.result_dtype = geometry, tuple(result.shape), \
             result.dtype
@@ -59,8 +62,6 @@ class CopySlices(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .pointwise import unbroadcast
-        from .shape import AsStrided
         g = g.contiguous()
         g_result = AsStrided.apply(g, ctx.geometry)
         return g * ctx.mask, unbroadcast(g_result, ctx.result_shape, ctx.result_dtype), None
@@ -71,7 +72,6 @@ def _rebase_view(self, result):
     if not base.is_contiguous():
         raise NotImplementedError("in-place operations on views are recorded for contiguous base "
                                   "tensors only; apply the operation out of place")
-    from .shape import AsStrided
     geometry = (tuple(self.shape), tuple(self.stride()),
                 self.storage_offset() - base.storage_offset())
     EW.pointwise("copy", self._data, result._data)
@@ -197,7 +197,6 @@ def fill_(self, value):
 
 
 def _full_like(self, value):
-    from ..creation import full
     with grad_mode.no_grad():
         return full(tuple(self.shape), value, dtype=self.dtype, device=self.device)
 
@@ -211,7 +210,6 @@ def copy_(self, src, non_blocking=False):
     if not is_tensor(src):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
-    from .pointwise import broadcast_shapes
     shape = broadcast_shapes(tuple(self.shape), tuple(src.shape))
     if shape != tuple(self.shape):
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
@@ -283,3 +281,9 @@ sigmoid_ = _unary_("sigmoid", "sigmoid")
 relu_ = _unary_("relu", "relu")
 reciprocal_ = _unary_("reciprocal", "reciprocal")
 rsqrt_ = _unary_("rsqrt", "rsqrt")
+
+
+__all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "add_", "sub_", "mul_", "div_", "pow_",
+           "clamp_", "fill_", "zero_", "copy_", "masked_fill_", "uniform_", "normal_",
+           "bernoulli_", "random_", "true_divide_", "clip_", "neg_", "abs_", "exp_", "log_",
+           "sqrt_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_", "reciprocal_", "rsqrt_"]

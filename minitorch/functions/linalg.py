@@ -8,10 +8,14 @@ from ..ops import lazy
 from ..ops import matmul as MM
 from .pointwise import broadcast_shapes
 from .shape import dense_copy
+from ..autograd import grad_mode
+from ..ops.reduce import _group
+from .pointwise import threshold_backward
+from .._tensor_ref import tensor_type
 
 
 def _wrap(storage):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     return Tensor._make(storage)
 
 
@@ -56,7 +60,6 @@ def _check_shapes(a, b):
 def _batched(storage, batch, rows, cols):
     """Expand ``storage`` to batch+(rows, cols) and view it as (B, rows, cols) — copying only if
     the batch dims can't be merged into one stride."""
-    from ..ops.reduce import _group
     x = storage.expand(*batch, rows, cols)
     B = math.prod(batch)
     g = _group(x.shape[:-2], x.stride()[:-2])
@@ -176,8 +179,6 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..autograd import grad_mode
-        from .pointwise import threshold_backward
         x, w, out = ctx.saved_tensors
         if ctx.activation == "relu" and not getattr(g, "_relu_masked", False):
             g = threshold_backward(g, out)
@@ -236,3 +237,7 @@ def fuse_relu(x):
     if args is None:
         return None
     return linear(*args, activation="relu")
+
+
+__all__ = ["matmul_shape", "matmul_storage", "Matmul", "Dot", "Mv", "Bmm", "matmul", "Linear",
+           "is_fused_relu_output", "LinearReLU", "linear", "fuse_relu"]

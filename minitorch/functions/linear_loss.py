@@ -5,10 +5,15 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import linear_loss as LL
 from .linalg import is_fused_relu_output
+from ..autograd import grad as _grad
+from ..ops import lazy
+from .linalg import matmul
+from .loss import cross_entropy
+from .._tensor_ref import tensor_type
 
 
 def _wrap(storage):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     return Tensor._make(storage)
 
 
@@ -32,9 +37,6 @@ class LinearCrossEntropy(Function):
         need_b = need_b and ctx.has_bias
         if grad_mode.is_grad_enabled():
             # create_graph: the same gradient from differentiable pieces
-            from ..autograd import grad as _grad
-            from .loss import cross_entropy
-            from .linalg import matmul
             with grad_mode.enable_grad():
                 xs = [t for t, n in ((x, need_x), (w, need_w), (b, need_b)) if n]
                 logits = matmul(x, w.t())
@@ -58,7 +60,6 @@ class LinearCrossEntropy(Function):
 def fused_cross_entropy(logits, target, reduction, ignore_index, smoothing):
     """cross_entropy(linear(...)) as the fused head when ``logits`` is a deferred Linear output
     the kernels support; None otherwise (the caller takes the ordinary path)."""
-    from ..ops import lazy
     p = logits._pending
     if p is None or p.kind != "linear":
         return None
@@ -68,3 +69,6 @@ def fused_cross_entropy(logits, target, reduction, ignore_index, smoothing):
     if lazy.take(logits, "linear") is None:
         return None
     return LinearCrossEntropy.apply(x, w, b, target, reduction, ignore_index, smoothing)
+
+
+__all__ = ["LinearCrossEntropy", "fused_cross_entropy"]

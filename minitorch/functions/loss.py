@@ -2,10 +2,11 @@
 
 from ..autograd.function import Function
 from ..ops import loss as L
+from .._tensor_ref import arange, tensor_type
 
 
 def _wrap(storage):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     return Tensor._make(storage)
 
 
@@ -55,7 +56,6 @@ class CrossEntropyBackward(Function):
         pg = (p * gg).sum(-1, keepdim=True)
         gx = w * (p * gg - p * pg)
         # d/dg: sum over classes of (p - y~) * gg * valid (/count)
-        from ..creation import arange
         classes = arange(x.shape[-1], device=x.device)
         onehot = (classes == target.unsqueeze(-1)).to(x.dtype) * (1.0 - smoothing) \
             + smoothing / x.shape[-1]
@@ -68,3 +68,6 @@ class CrossEntropyBackward(Function):
 
 def cross_entropy(x, target, reduction="mean", ignore_index=-100, label_smoothing=0.0):
     return CrossEntropy.apply(x, target, reduction, ignore_index, label_smoothing)
+
+
+__all__ = ["CrossEntropy", "CrossEntropyBackward", "cross_entropy"]

@@ -9,6 +9,7 @@ import torch
 from .. import _dtype
 from ..autograd.function import Function
 from ..ops import elementwise as EW
+from .._tensor_ref import tensor_type
 
 # ---------------------------------------------------------------------------------------------
 # host helpers: broadcasting, devices, launching
@@ -46,7 +47,7 @@ def check_same_device(*tensors):
 
 
 def _is_tensor(x):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     return isinstance(x, Tensor)
 
 
@@ -57,7 +58,7 @@ def _validate_scalar(x):
 
 def launch(op, args, out_dtype, compute=None, out=None):
     """Run kernel op ``op`` on Tensors/Python numbers ``args``; returns a new Tensor (or ``out``)."""
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     tensors = [a for a in args if _is_tensor(a)]
     check_same_device(*tensors)
     shape = broadcast_shapes(*[tuple(t.shape) for t in tensors])
@@ -308,7 +309,7 @@ class PowScalar(Function):
         ctx.meta = (tuple(x.shape), x.dtype)
         ctx.save_for_backward(x)
         if e == 0:
-            from ..tensor import Tensor
+            Tensor = tensor_type()
             out = Tensor._make(torch.empty(x.shape, dtype=out_dtype, device=x.device))
             EW.pointwise("copy", out._data, 1)
             return out
@@ -418,3 +419,13 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
+
+__all__ = ["broadcast_shapes", "check_same_device", "launch", "unbroadcast", "Neg", "Abs", "Exp",
+           "Log", "Sqrt", "Rsqrt", "Sin", "Cos", "Reciprocal", "Sign", "IsNan", "LogicalNot",
+           "ThresholdBackward", "SigmoidBackward", "TanhBackward", "LeakyReluBackward",
+           "threshold_backward", "sigmoid_backward", "tanh_backward", "leaky_relu_backward",
+           "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Add", "Sub", "AddScaled", "Mul", "Div",
+           "FloorDivide", "Remainder", "Maximum", "Minimum", "Rsub", "Eq", "Ne", "Lt", "Le", "Gt",
+           "Ge", "LogicalAnd", "LogicalOr", "LogicalXor", "PowTensor", "PowScalarBase",
+           "PowScalar", "Where", "where", "Clamp", "ToCopy", "Clone"]

@@ -8,10 +8,12 @@ from ..autograd.function import Function
 from ..ops import index as IX
 from ..ops import reduce as R
 from ..ops import softmax as SM
+from .pointwise import where
+from .._tensor_ref import tensor_type, zeros
 
 
 def _wrap(storage):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     return Tensor._make(storage)
 
 
@@ -116,7 +118,6 @@ class Prod(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .pointwise import where
         x, out = ctx.saved_tensors
         g = _keep(g, ctx.shape, ctx.dims, ctx.keepdim)
         out = _keep(out, ctx.shape, ctx.dims, ctx.keepdim)
@@ -227,7 +228,6 @@ class ScatterIntoZeros(Function):
 
     @staticmethod
     def forward(ctx, src, shape, dim, idx):
-        from ..creation import zeros
         out = zeros(shape, dtype=src.dtype, device=src.device)
         if len(shape) == 0:
             IX.scatter_add_(out._data.reshape(1), 0, idx._data.reshape(1), src._data.reshape(1))
@@ -276,7 +276,6 @@ class Norm2(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .pointwise import where
         x, out = ctx.saved_tensors
         g = _keep(g, ctx.shape, ctx.dims, ctx.keepdim)
         out = _keep(out, ctx.shape, ctx.dims, ctx.keepdim)

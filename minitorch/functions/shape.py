@@ -8,6 +8,9 @@ import torch
 from ..autograd.function import Function
 from ..ops import elementwise as EW
 from ..ops import index as IX
+from .. import _dtype
+from .reduction import normalize_dims
+from .._tensor_ref import arange, tensor_type, zeros
 
 
 def _view(x, storage):
@@ -15,7 +18,7 @@ def _view(x, storage):
 
 
 def _wrap(storage):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     return Tensor._make(storage)
 
 
@@ -182,7 +185,6 @@ class IndexBackward(Function):
 
     @staticmethod
     def forward(ctx, g, shape, key):
-        from ..creation import zeros
         ctx.key = key
         out = zeros(shape, dtype=g.dtype, device=g.device)
         EW.pointwise("copy", out._data[key], g._data)
@@ -215,7 +217,6 @@ class Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        from ..creation import zeros
         pieces = []
         for g, s in zip(grads, ctx.sizes):
             shape = list(ctx.in_shape)
@@ -237,7 +238,7 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
-        from ..tensor import Tensor
+        Tensor = tensor_type()
         ref = tensors[0]
         shape = list(ref.shape)
         total = 0
@@ -253,7 +254,6 @@ class Cat(Function):
                         f"{num} in the list.")
             total += t.shape[dim]
         shape[dim] = total
-        from .. import _dtype
         dtype = _dtype.result_type(*tensors)
         out = torch.empty(shape, dtype=dtype, device=ref.device)
         start = 0
@@ -287,7 +287,7 @@ def _compute_for(src, dst):
 
 
 def cat(tensors, dim=0):
-    from ..tensor import Tensor
+    Tensor = tensor_type()
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -300,7 +300,6 @@ def cat(tensors, dim=0):
     ndim = nonempty[0].dim()
     if ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    from .reduction import normalize_dims
     d = normalize_dims(dim, ndim)[0]
     return Cat.apply(d, *nonempty)
 
@@ -314,7 +313,6 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry "
                                f"{i}")
-    from .reduction import normalize_dims
     d = normalize_dims(dim, tensors[0].dim() + 1)[0]
     return Stack.apply(d, *tensors)
 
@@ -325,7 +323,7 @@ class Stack(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
-        from ..tensor import Tensor
+        Tensor = tensor_type()
         return Cat.forward(ctx, dim, *[Tensor._make(t._data.unsqueeze(dim)) for t in tensors])
 
     @staticmethod
@@ -355,7 +353,6 @@ class AsStridedScatter(Function):
 
     @staticmethod
     def forward(ctx, g, shape, geometry):
-        from ..creation import zeros
         size, stride, offset = geometry
         ctx.geometry = geometry
         out = zeros(shape, dtype=g.dtype, device=g.device)
@@ -387,7 +384,6 @@ class Flip(Function):
     def forward(ctx, x, dims):
         ctx.dims = dims
         # a negative-stride view is not expressible in torch storage: gather with reversed index
-        from ..creation import arange
         out = x._data
         for d in dims:
             n = out.shape[d]

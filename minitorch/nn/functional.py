@@ -74,7 +74,7 @@ def gelu(input, approximate="none"):
         inner = _SQRT_2_OVER_PI * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1.0 + inner.tanh())
     if approximate != "none":
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return 0.5 * input * (1.0 + _erf(input * (1.0 / math.sqrt(2.0))))
 
 

@@ -7,6 +7,8 @@ import torch
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from .parameter import Parameter
+from ..autograd import zero_grads
+from ..tensor import _parse_to
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -273,7 +275,6 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        from ..autograd import zero_grads
         zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
@@ -302,7 +303,6 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        from ..tensor import _parse_to
         device, dtype, _ = _parse_to(*args, **kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "

@@ -1,5 +1,6 @@
 """``nn.Parameter``: a leaf Tensor that a Module registers as one of its parameters."""
 from ..tensor import Tensor
+from ..creation import empty
 
 
 class Parameter(Tensor):
@@ -7,7 +8,6 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            from ..creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter data must be a Tensor, got {type(data).__name__}")
@@ -20,3 +20,6 @@ class Parameter(Tensor):
     def __reduce_ex__(self, proto):
         raise TypeError("minitorch parameters are not picklable: save a state_dict with "
                         "minitorch.save")
+
+
+__all__ = ["Parameter"]

@@ -99,3 +99,7 @@ def range_(out, start, step):
     launcher.launch(range_kernel, launcher.grid_1d(n, block), (out, n, start, step),
                     dict(BLOCK=block), warps)
     return out
+
+
+__all__ = ["UNIFORM", "NORMAL", "RANDINT", "BERNOULLI", "random_kernel", "range_kernel",
+           "Generator", "default_generator", "random_", "range_"]

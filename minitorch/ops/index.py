@@ -11,6 +11,7 @@ import triton
 import triton.language as tl
 
 from . import elementwise, launcher
+from .reduce import _group
 
 
 @triton.jit
@@ -57,7 +58,6 @@ def compact_kernel(mask_ptr, out_ptr, count_ptr, n, BLOCK: tl.constexpr):
 def _pdq(t, dim):
     """(P, D, Q) strides of ``t`` around ``dim``, or None when the outer or inner dims don't
     coalesce into one."""
-    from .reduce import _group
     pre = _group(t.shape[:dim], t.stride()[:dim])
     post = _group(t.shape[dim + 1:], t.stride()[dim + 1:])
     if pre is None or post is None:
@@ -130,3 +130,7 @@ def nonzero_flat(mask):
     block = launcher.elementwise_config(n)[0] if launcher.POLICY == "interpreter" else 1024
     launcher.launch(compact_kernel, (1,), (flat, out, count, n), dict(BLOCK=block), 4)
     return out[:int(count.item())]
+
+
+__all__ = ["gather_scatter_kernel", "compact_kernel", "gather", "scatter_add_", "scatter_store",
+           "nonzero_flat"]

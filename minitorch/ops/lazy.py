@@ -68,3 +68,6 @@ def take(tensor, kind):
         return None
     _state.slot = None
     return p.args
+
+
+__all__ = ["Pending", "defer", "flush", "materialize", "take"]

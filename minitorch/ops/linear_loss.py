@@ -15,6 +15,8 @@ import triton.language as tl
 
 from . import launcher
 from .loss import check_targets, finish_reduction, loss_output
+from . import elementwise as EW
+from .matmul import matmul_backend
 
 
 @triton.jit
@@ -155,7 +157,6 @@ def _compute(dtype):
 
 
 def _precision(dtype):
-    from .matmul import matmul_backend
     return "tf32" if matmul_backend.allow_tf32 and dtype == torch.float32 else "ieee"
 
 
@@ -194,7 +195,6 @@ def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need
     dw = torch.empty((C, K), dtype=w.dtype, device=w.device) if need_w else None
     db = torch.empty((C,), dtype=w.dtype, device=w.device) if need_b else None
     if atomic:  # several programs add into dW/db: start from zero
-        from . import elementwise as EW
         for buf in (dw, db):
             if buf is not None:
                 EW.pointwise("copy", buf, 0.0)
@@ -210,3 +210,7 @@ def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need
                          COMPUTE=_compute(x.dtype), PRECISION=_precision(x.dtype), BLOCK_M=bm,
                          BLOCK_C=bc, BLOCK_K=bk), warps)
     return dx, dw, db
+
+
+__all__ = ["linear_cross_entropy_fwd_kernel", "linear_cross_entropy_bwd_kernel", "supported",
+           "forward", "backward"]

@@ -11,6 +11,8 @@ import triton
 import triton.language as tl
 
 from . import launcher
+from . import elementwise as EW
+from . import reduce as R
 
 
 @triton.jit
@@ -173,8 +175,6 @@ def finish_reduction(part, loss, red):
     partial sums are added (one reduction launch) and the mean/sum written to ``loss``."""
     if part.shape[0] == 1:
         return part[0, 1], part[0, 2]
-    from . import elementwise as EW
-    from . import reduce as R
     sums = R.reduce("sum", part, (0,))
     if red == 1:
         EW.pointwise("div", loss, sums[0], sums[1])
@@ -209,3 +209,8 @@ def cross_entropy_backward(x, t, lse, g, reduction, count, ignore_index, smoothi
                     dict(MEAN=reduction == "mean", COMPUTE=compute, BLOCK_M=block_m,
                          BLOCK_C=block_c), _warps(block_m, block_c))
     return dx
+
+
+__all__ = ["cross_entropy_fwd_kernel", "cross_entropy_bwd_kernel", "REDUCTIONS",
+           "cross_entropy_forward", "loss_output", "finish_reduction", "check_targets",
+           "cross_entropy_backward"]

@@ -124,3 +124,6 @@ def adam_step(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step_size,
                      float(bias_correction2_sqrt)),
                     dict(HAS_WD=weight_decay != 0, DECOUPLED=bool(decoupled),
                          AMSGRAD=bool(amsgrad), MAXIMIZE=bool(maximize), BLOCK=block), warps)
+
+
+__all__ = ["MAX_TENSORS", "sgd_kernel", "adam_kernel", "sgd_step", "adam_step"]

@@ -154,3 +154,6 @@ def reduce(op, x, dims, out_dtype=None, with_indices=False, scale=1.0, correctio
                          LOG2_BLOCK_N=int(math.log2(block_n)), BLOCK_M=block_m, BLOCK_N=block_n),
                     warps)
     return (out, idx) if with_indices else out
+
+
+__all__ = ["SUM", "PROD", "MAX", "MIN", "NORM2", "VAR", "REDUCTIONS", "reduce_kernel", "reduce"]

@@ -8,6 +8,8 @@ import triton
 import triton.language as tl
 
 from . import launcher
+from . import elementwise
+from .reduce import _group
 
 
 @triton.jit
@@ -80,11 +82,9 @@ def softmax_backward_kernel(g_ptr, y_ptr, out_ptr, M, N, sgm, sgn, sym, syn, som
 
 
 def _as_rows(t, dim):
-    from . import elementwise
     moved = t.movedim(dim, -1) if t.dim() else t.reshape(1)
     n = moved.shape[-1]
     lead = moved.shape[:-1]
-    from .reduce import _group
     g = _group(lead, moved.stride()[:-1])
     if g is None:
         dense = torch.empty(moved.shape, dtype=t.dtype, device=t.device)
@@ -142,3 +142,6 @@ def softmax_backward(g, y, dim, log):
                     dict(LOG=log, COMPUTE=_compute(y.dtype), BLOCK_M=block_m, BLOCK_N=block_n),
                     warps)
     return out
+
+
+__all__ = ["softmax_kernel", "softmax_backward_kernel", "softmax", "softmax_backward"]

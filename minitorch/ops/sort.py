@@ -50,3 +50,6 @@ def randperm_(out, generator=None):
     keys = torch.empty((n,), dtype=torch.float32, device=out.device)
     creation.random_(keys, creation.UNIFORM, 0.0, 1.0, generator=generator)
     return argsort_(keys, out)
+
+
+__all__ = ["rank_kernel", "argsort_", "randperm_"]

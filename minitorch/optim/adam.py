@@ -77,3 +77,6 @@ class AdamW(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, **kw):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kw)
+
+
+__all__ = ["Adam", "AdamW"]

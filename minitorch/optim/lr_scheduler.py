@@ -92,3 +92,6 @@ class CosineAnnealingLR(LRScheduler):
 
 
 _LRScheduler = LRScheduler
+
+
+__all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR"]

@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from ..autograd import grad_mode
 from ..tensor import Tensor
+from ..autograd import zero_grads
 
 
 class _RequiredParameter:
@@ -83,7 +84,6 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
-        from ..autograd import zero_grads
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
@@ -176,3 +176,6 @@ def _params_with_grad(group):
         if p.grad is None:
             continue
         yield p
+
+
+__all__ = ["required", "Optimizer"]

@@ -4,6 +4,7 @@ from ..autograd import grad_mode
 from ..ops import optim as K
 from ..tensor import Tensor
 from .optimizer import Optimizer, _params_with_grad, required
+from ..creation import empty_like
 
 
 def _contig(t):
@@ -47,7 +48,6 @@ class SGD(Optimizer):
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
                         if buf is None:
-                            from ..creation import empty_like
                             buf = empty_like(p).contiguous()
                             state["momentum_buffer"] = buf
                             first = True
@@ -66,3 +66,6 @@ class SGD(Optimizer):
                         if buf is not None:
                             buf._bump_version()
         return loss
+
+
+__all__ = ["SGD"]

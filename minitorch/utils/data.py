@@ -12,6 +12,7 @@ from ..functions.indexing import IndexSelect
 from ..ops import sort as _sort
 from ..tensor import Tensor
 from ..creation import tensor
+from ..functions import stack
 
 
 def randperm(n, generator=None, device=None):
@@ -104,10 +105,8 @@ def random_split(dataset, lengths, generator=None):
 def default_collate(batch):
     elem = batch[0]
     if isinstance(elem, Tensor):
-        from ..functions import stack
         return stack(list(batch), 0)
     if isinstance(elem, torch.Tensor):
-        from ..functions import stack
         return stack([Tensor._make(b) for b in batch], 0)
     if isinstance(elem, bool):
         return tensor(list(batch), dtype=torch.bool)
