@@ -13,11 +13,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-import minitorch  # noqa: E402
-from minitorch.ops import launcher  # noqa: E402
+import minitorch
+from minitorch.ops import launcher
 
 
 def median_time(fn, repeat, warmup=2):

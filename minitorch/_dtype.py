@@ -3,6 +3,7 @@ prints ``torch.float32`` and user code may pass either. Type promotion follows P
 import numbers
 
 import torch
+
 from ._tensor_ref import tensor_type
 
 float32 = float = torch.float32

@@ -4,8 +4,8 @@ binds the op functions as methods), so they cannot import ``tensor.py`` or ``cre
 module level. They import these accessors instead; the two call-time imports below are the only
 place the layers under ``Tensor`` look up.
 
-Imports run one way: ``ops`` (kernels) <- ``autograd`` <- ``functions`` <- ``tensor`` <- ``creation``
-<- ``nn``, ``optim``, ``utils``, the package.
+Imports run one way: ``ops`` (kernels) <- ``autograd`` <- ``functions`` <- ``tensor`` <-
+``creation`` <- ``nn``, ``optim``, ``utils``, the package.
 """
 
 __all__ = ["tensor_type", "is_tensor", "wrap", "creation", "arange", "empty", "full", "ones",

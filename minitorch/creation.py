@@ -158,12 +158,14 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 0, dtype=dtype or _dtype.get_default_dtype(), device=device,
+    return full(_size_args(size or (_.pop("size", ()),)), 0,
+                dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 1, dtype=dtype or _dtype.get_default_dtype(), device=device,
+    return full(_size_args(size or (_.pop("size", ()),)), 1,
+                dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
@@ -198,11 +200,13 @@ def _random(size, kind, low, high, dtype, device, requires_grad, generator):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    return _random(size or (_.pop("size", ()),), UNIFORM, 0.0, 1.0, dtype, device, requires_grad, generator)
+    return _random(size or (_.pop("size", ()),), UNIFORM, 0.0, 1.0, dtype, device, requires_grad,
+                   generator)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    return _random(size or (_.pop("size", ()),), NORMAL, 0.0, 1.0, dtype, device, requires_grad, generator)
+    return _random(size or (_.pop("size", ()),), NORMAL, 0.0, 1.0, dtype, device, requires_grad,
+                   generator)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,

@@ -2,6 +2,7 @@
 import torch
 
 from . import _backend
+from ._legacy import CUDA_TYPES as _LEGACY_TYPES
 
 
 def is_available():
@@ -29,7 +30,6 @@ def manual_seed(seed):
 manual_seed_all = manual_seed
 
 
-from ._legacy import CUDA_TYPES as _LEGACY_TYPES  # noqa: E402
 globals().update(_LEGACY_TYPES)  # torch.cuda.FloatTensor, ...
 
 

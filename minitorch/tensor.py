@@ -11,19 +11,18 @@ import weakref
 import torch
 
 from . import _dtype
+from . import functions as F
 from ._repr import tensor_repr
-from .autograd import backward
-from .autograd import grad_mode
+from .autograd import backward, grad_mode
 from .autograd.engine import AccumulateGrad
 from .autograd.function import _RemovableHandle, _warn_nonleaf_grad
 from .functions import indexing, inplace, pointwise
 from .functions.shape import ToDevice
 from .ops import lazy
-from . import functions as F
 
 __all__ = ["Tensor"]
 
-_py_bool, _py_float, _py_int, _py_slice = builtins.bool, builtins.float, builtins.int, builtins.slice
+_py_bool, _py_float, _py_int = builtins.bool, builtins.float, builtins.int
 
 
 class Tensor:
@@ -554,7 +553,7 @@ class Tensor:
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
-    # ---------------------------------------------------------------- in place (functions/inplace.py)
+    # ---------------------------------------------------------- in place (functions/inplace.py)
     add_, sub_, mul_, div_, true_divide_ = inplace.add_, inplace.sub_, inplace.mul_, \
         inplace.div_, inplace.div_
     pow_, clamp_, clip_, fill_, zero_ = inplace.pow_, inplace.clamp_, inplace.clamp_, \
@@ -655,5 +654,6 @@ def _cast(t, dtype):
 
 
 def _operand(x):
-    """Whether a binary operator takes ``x`` (a Tensor or a real number) or returns NotImplemented."""
+    """Whether a binary operator takes ``x`` (a Tensor or a real number); if not, it returns
+    NotImplemented."""
     return isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, complex)

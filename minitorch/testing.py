@@ -6,11 +6,10 @@ import numbers
 import torch
 
 from . import autograd
-from .autograd import grad_mode
-from .tensor import Tensor
 from . import functions as F
-from .creation import arange, randn, zeros_like
-from .creation import tensor
+from .autograd import grad_mode
+from .creation import arange, randn, tensor, zeros_like
+from .tensor import Tensor
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "assert_close"]
 

@@ -126,8 +126,8 @@ def model_workload(log=print):
 def ops_sweep(log=print):
     """Launch every kernel and op variant of minitorch/ops directly (storage-level torch
     tensors are only allocated, never computed on by torch)."""
-    from minitorch.ops import elementwise as EW
     from minitorch.ops import creation, index, matmul, reduce, softmax
+    from minitorch.ops import elementwise as EW
 
     def empty(*shape, dtype=torch.float32):
         return torch.empty(shape, dtype=dtype)
@@ -162,7 +162,7 @@ def ops_sweep(log=print):
         cond = empty(*shape, dtype=torch.bool)
         EW.pointwise("gt", cond, full_, 0.0, compute=torch.float32)
         combos = [(strided, full_, 1.5, empty(*shape)),   # A strided, B flat, C scalar
-                  (cond, 0.5, strided, outs),               # A flat, B scalar, C strided, out strided
+                  (cond, 0.5, strided, outs),  # A flat, B scalar, C strided, out strided
                   (0.25, strided, full_, empty(*shape))]    # A scalar, B strided, C flat
         for a_, b_, c_, o_ in combos:
             EW.pointwise("add_scaled", o_, a_, b_, c_, compute=torch.float32)

@@ -3,10 +3,10 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
-import minitorch  # noqa: E402,F401
+import minitorch
 
 
 @pytest.fixture(autouse=True)

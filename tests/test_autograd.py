@@ -246,7 +246,8 @@ class TestHooks:
             y = x * 3
             log = []
             y.grad_fn.register_hook(lambda gi, go: log.append(
-                ("post", [None if g is None else g.tolist() for g in gi], [g.tolist() for g in go])))
+                ("post", [None if g is None else g.tolist() for g in gi],
+                 [g.tolist() for g in go])))
             y.grad_fn.register_prehook(lambda go: log.append(("pre", [g.tolist() for g in go]))
                                        or (go[0] * 2,))
             y.register_hook(lambda g: log.append(("tensor", g.tolist())) or g + 1)
@@ -600,8 +601,8 @@ class TestGraphStructure:
     def test_scalar_operands_like_torch(self, expr):
         res = []
         for L in (torch, real_torch):
-            a = L.tensor([1., 2.], requires_grad=True)
-            b = L.tensor([3., 4.], requires_grad=True)
+            a = L.tensor([1., 2.], requires_grad=True)  # noqa: F841  (read by eval(expr))
+            b = L.tensor([3., 4.], requires_grad=True)  # noqa: F841  (read by eval(expr))
             y = eval(expr)
             res.append((_structure(y.grad_fn), repr(y)))
         assert res[0] == res[1]

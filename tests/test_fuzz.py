@@ -11,7 +11,8 @@ runs thousands with fresh randomness.
 """
 import numpy as np
 import torch
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import minitorch as mt
 
@@ -98,13 +99,13 @@ def _fuzz_graph(data):
         layout = draw(st.sampled_from(["C", "T", "step", "expand"]))
         if layout == "T" and len(shape) >= 2:
             store = shape[:-2] + (shape[-1], shape[-2])
-            view = lambda x: x.transpose(-1, -2)  # noqa: E731
+            view = lambda x: x.transpose(-1, -2)
         elif layout == "step" and len(shape) >= 1:
             store = shape[:-1] + (2 * shape[-1],)
-            view = lambda x: x[..., ::2]  # noqa: E731
+            view = lambda x: x[..., ::2]
         elif layout == "expand" and len(shape) >= 1:
             store = (1,) + shape[1:]
-            view = lambda x, s=shape: x.expand(*s)  # noqa: E731
+            view = lambda x, s=shape: x.expand(*s)
         else:
             store, view = shape, (lambda x: x)
         arr = (rng.integers(-2, 3, store) if ties else rng.standard_normal(store)).astype(dtype)

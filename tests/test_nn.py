@@ -535,6 +535,7 @@ def test_nn_optim_data_serialization_do_no_torch_math(tmp_path):
     import sys
     sys.path.insert(0, os.path.dirname(__file__))
     from test_no_torch_math import AtenRecorder
+
     import minitorch.utils.data as data
 
     rec = AtenRecorder()

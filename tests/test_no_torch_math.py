@@ -25,11 +25,10 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-import minitorch
 from minitorch import _repr
 
 sys.path.insert(0, os.path.dirname(__file__))
-import _workloads  # noqa: E402
+import _workloads
 
 aten = torch.ops.aten
 

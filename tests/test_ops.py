@@ -4,7 +4,8 @@ and float64, with a random upstream gradient."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
 import minitorch as mt
 from minitorch.testing import assert_close
@@ -269,7 +270,7 @@ CMP = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: 
        dtype=st.sampled_from([np.float32, np.float64, np.int64]))
 def test_compare(name, shps, l1, seed, dtype):
     rng = rng_of(seed)
-    gen = lambda r, s: r.integers(-2, 3, s)  # noqa: E731  (ties)
+    gen = lambda r, s: r.integers(-2, 3, s)  # ties
     a = Input(shps[0], dtype, l1, rng, gen, requires_grad=False)
     b = Input(shps[1], dtype, "C", rng, gen, requires_grad=False)
     f = CMP[name]

@@ -1,5 +1,4 @@
 """minitorch.optim against torch.optim: parameters after N steps match within 1e-5."""
-import math
 
 import numpy as np
 import pytest

@@ -294,7 +294,7 @@ def test_hostile_files_refused_without_code_execution(tmp_path):
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    f4 = lambda n: {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]}  # noqa: E731
+    f4 = lambda n: {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]}
     cases = {
         "pickle": pickle.dumps({"w": Evil()}),
         "torch_save_zip": None,  # filled below: a real torch.save archive (pickle inside a zip)

@@ -45,7 +45,7 @@ def test_digits_resume_is_bit_exact(tmp_path):
     digits.train(digits.parse_args(common + ["--epochs", "1", "--out", str(b)]))
     _, rows_resumed = digits.train(digits.parse_args(common + ["--epochs", "2", "--out", str(b),
                                                                "--resume"]))
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
     assert strip(rows_resumed) == strip(rows_full)
     import minitorch
     full = minitorch.load(str(a / "model.safetensors"))

@@ -110,7 +110,7 @@ class TestSeed000:
     def test_gradient_descent_cells_100_101(self):
         def cell():
             x = torch.zeros(2, requires_grad=True)
-            f = lambda x: (x - torch.tensor([3, -2])).pow(2).sum()  # noqa: E731
+            f = lambda x: (x - torch.tensor([3, -2])).pow(2).sum()
             lr = 0.1
             for i in range(15):
                 y = f(x)

@@ -15,26 +15,30 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import minitorch  # noqa: E402
-from minitorch import nn, optim  # noqa: E402
-from minitorch.utils.data import DataLoader, TensorDataset  # noqa: E402
+import minitorch
+from minitorch import nn, optim
+from minitorch.utils.data import DataLoader, TensorDataset
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description="Train a multilayer perceptron on scikit-learn's digits dataset with minitorch "
                     "(every forward, backward and optimizer computation is a Triton kernel).")
-    p.add_argument("--epochs", type=int, default=20, help="passes over the training set (default 20)")
+    p.add_argument("--epochs", type=int, default=20,
+                   help="passes over the training set (default 20)")
     p.add_argument("--batch-size", type=int, default=64, help="examples per SGD step (default 64)")
     p.add_argument("--lr", type=float, default=0.05, help="SGD learning rate (default 0.05)")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
-    p.add_argument("--hidden", type=int, default=128, help="width of the hidden layer (default 128)")
+    p.add_argument("--hidden", type=int, default=128,
+                   help="width of the hidden layer (default 128)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed for the train/test split, weight init and shuffling (default 0)")
     p.add_argument("--out", default="runs/digits",
-                   help="folder for metrics.jsonl, curves.png and the checkpoint (default runs/digits)")
+                   help="folder for metrics.jsonl, curves.png and the checkpoint "
+                        "(default runs/digits)")
     p.add_argument("--resume", action="store_true",
-                   help="continue from the checkpoint in --out (bit-exact with an uninterrupted run)")
+                   help="continue from the checkpoint in --out "
+                        "(bit-exact with an uninterrupted run)")
     p.add_argument("--limit", type=int, default=None,
                    help="use only the first N training examples (for quick smoke runs)")
     return p.parse_args(argv)
@@ -49,8 +53,8 @@ def load_data(seed, limit=None):
         digits.data, digits.target, test_size=0.2, random_state=seed, stratify=digits.target)
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
-    to_x = lambda a: minitorch.tensor(a, dtype=minitorch.float32) / 16.0  # noqa: E731
-    to_y = lambda a: minitorch.tensor(a, dtype=minitorch.int64)  # noqa: E731
+    to_x = lambda a: minitorch.tensor(a, dtype=minitorch.float32) / 16.0
+    to_y = lambda a: minitorch.tensor(a, dtype=minitorch.int64)
     return to_x(x_train), to_y(y_train), to_x(x_test), to_y(y_test)
 
 

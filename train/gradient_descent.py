@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import minitorch as torch  # noqa: E402
+import minitorch as torch
 
 
 def main(argv=None):
@@ -17,7 +17,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     x = torch.zeros(2, requires_grad=True)
-    f = lambda x: (x - torch.tensor([3, -2])).pow(2).sum()  # noqa: E731
+    f = lambda x: (x - torch.tensor([3, -2])).pow(2).sum()
     lr = args.lr
     for i in range(args.steps):
         y = f(x)

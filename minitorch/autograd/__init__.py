@@ -1,10 +1,18 @@
 """Reverse-mode automatic differentiation: ``backward``, ``grad``, ``Function`` and grad mode."""
+from .._legacy import Variable
+from .._tensor_ref import ones_like, tensor_type, zeros_like
 from .engine import run_backward
 from .function import Function, once_differentiable
-from .._legacy import Variable
-from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled,
-                        is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
-from .._tensor_ref import ones_like, tensor_type, zeros_like
+from .grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
 
 
 def _make_grads(outputs, grads, create_graph=False):
@@ -98,7 +106,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     inputs = _as_tuple(inputs)
     if inputs is not None and len(inputs) == 0:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-    run_backward(tensors, _make_grads(tensors, grads, create_graph), retain_graph, create_graph, inputs=inputs,
+    run_backward(tensors, _make_grads(tensors, grads, create_graph), retain_graph, create_graph,
+                 inputs=inputs,
                  accumulate=True)
 
 
@@ -119,7 +128,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    result = run_backward(outputs, _make_grads(outputs, grads, create_graph), retain_graph, create_graph,
+    result = run_backward(outputs, _make_grads(outputs, grads, create_graph), retain_graph,
+                          create_graph,
                           inputs=inputs, accumulate=False)
     out = []
     for x, g in zip(inputs, result):

@@ -11,8 +11,7 @@ Saved tensors of every executed node are freed afterwards unless ``retain_graph`
 import heapq
 
 from .function import Node
-from .grad_mode import is_anomaly_enabled, set_grad_enabled
-from .grad_mode import is_grad_enabled
+from .grad_mode import is_anomaly_enabled, is_grad_enabled, set_grad_enabled
 
 
 class AccumulateGrad(Node):

@@ -2,14 +2,14 @@
 
 A *node* is the backward of one forward call. It records ``next_functions`` — one edge
 ``(node, output_nr)`` per tensor input, like PyTorch — and the tensors it saved. The node object
-is also the ``ctx`` handed to ``forward``/``backward`` (as in PyTorch), so ``ctx.save_for_backward``,
-``ctx.saved_tensors`` and ``ctx.needs_input_grad`` live here.
+is also the ``ctx`` handed to ``forward``/``backward`` (as in PyTorch), so
+``ctx.save_for_backward``, ``ctx.saved_tensors`` and ``ctx.needs_input_grad`` live here.
 """
 import itertools
 import warnings
 
-from .grad_mode import is_anomaly_enabled, is_grad_enabled, no_grad
 from .._tensor_ref import tensor_type, zeros
+from .grad_mode import is_anomaly_enabled, is_grad_enabled, no_grad
 
 _sequence = itertools.count()
 

@@ -8,12 +8,14 @@ import warnings
 
 import torch
 
-from .. import _dtype
-from ..autograd import grad_mode
-from .. import _tensor_ref
+from .. import _dtype, _tensor_ref
 from .._tensor_ref import full, zeros
+from ..autograd import grad_mode
 from ..ops import reduce as R
-from . import indexing, linalg, pointwise as P, reduction as RD, shape as S
+from . import indexing, linalg
+from . import pointwise as P
+from . import reduction as RD
+from . import shape as S
 from .reduction import normalize_dims
 
 _py_bool = builtins.bool

@@ -10,21 +10,18 @@ import numbers
 
 import torch
 
+from .._tensor_ref import full, tensor, tensor_type
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import elementwise as EW
 from ..ops import index as IX
 from ..ops import reduce as R
 from . import shape as S
-from .reduction import normalize_dims
 from .inplace import rebase_history
-from .pointwise import broadcast_shapes
-from .pointwise import unbroadcast
-from .pointwise import where
+from .pointwise import broadcast_shapes, unbroadcast, where
 from .reduction import gather as _gather
-from .reduction import scatter_into_zeros
+from .reduction import normalize_dims, scatter_into_zeros
 from .shape import stack
-from .._tensor_ref import full, tensor, tensor_type
 
 
 def _tensor_cls():

@@ -9,16 +9,14 @@ overwritten is detected at backward time.
 import torch
 
 from .. import _dtype
+from .._tensor_ref import full, is_tensor, ones
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import creation
 from ..ops import elementwise as EW
-from .._tensor_ref import is_tensor
 from . import pointwise as P
-from .pointwise import broadcast_shapes
-from .pointwise import unbroadcast
+from .pointwise import broadcast_shapes, unbroadcast
 from .shape import AsStrided
-from .._tensor_ref import full, ones
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -30,7 +28,8 @@ def _check_leaf(self):
 
 def _check_cast(result, target):
     if _dtype._category(result) > _dtype._category(target):
-        name = lambda d: str(d).replace("torch.", "").title()  # noqa: E731
+        def name(d):
+            return str(d).replace("torch.", "").title()
         raise RuntimeError(f"result type {name(result)} can't be cast to the desired output type "
                            f"{name(target)}")
 

@@ -3,15 +3,14 @@ import math
 
 import torch
 
+from .._tensor_ref import tensor_type
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import lazy
 from ..ops import matmul as MM
-from .pointwise import broadcast_shapes
-from .shape import dense_copy
-from ..autograd import grad_mode
 from ..ops.reduce import _group
-from .pointwise import threshold_backward
-from .._tensor_ref import tensor_type
+from .pointwise import broadcast_shapes, threshold_backward
+from .shape import dense_copy
 
 
 def _wrap(storage):

@@ -1,15 +1,14 @@
 """The classifier head fused: cross_entropy(linear(x, W, b), target) as one forward and one
 backward kernel (ops/linear_loss.py). Reached from F.cross_entropy when its input is the deferred
 output of a Linear (ops/lazy.py), so ordinary model code gets it."""
+from .._tensor_ref import tensor_type
+from ..autograd import grad as _grad
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from ..ops import linear_loss as LL
-from .linalg import is_fused_relu_output
-from ..autograd import grad as _grad
 from ..ops import lazy
-from .linalg import matmul
+from ..ops import linear_loss as LL
+from .linalg import is_fused_relu_output, matmul
 from .loss import cross_entropy
-from .._tensor_ref import tensor_type
 
 
 def _wrap(storage):

@@ -1,8 +1,8 @@
 """Fused cross-entropy (log-softmax + NLL in one forward kernel, one backward kernel)."""
 
+from .._tensor_ref import arange, tensor_type
 from ..autograd.function import Function
 from ..ops import loss as L
-from .._tensor_ref import arange, tensor_type
 
 
 def _wrap(storage):

@@ -7,9 +7,9 @@ import numbers
 import torch
 
 from .. import _dtype
+from .._tensor_ref import tensor_type
 from ..autograd.function import Function
 from ..ops import elementwise as EW
-from .._tensor_ref import tensor_type
 
 # ---------------------------------------------------------------------------------------------
 # host helpers: broadcasting, devices, launching
@@ -57,7 +57,8 @@ def _validate_scalar(x):
 
 
 def launch(op, args, out_dtype, compute=None, out=None):
-    """Run kernel op ``op`` on Tensors/Python numbers ``args``; returns a new Tensor (or ``out``)."""
+    """Run kernel op ``op`` on Tensors/Python numbers ``args``; returns a new Tensor (or
+    ``out``)."""
     Tensor = tensor_type()
     tensors = [a for a in args if _is_tensor(a)]
     check_same_device(*tensors)
@@ -236,7 +237,8 @@ AddScaled = _make("AddScaled", "AddBackward0", "add_scaled",
 Mul = _make("Mul", "MulBackward0", "mul", save_inputs=True,
             grad=lambda g, a, o: (g * a[1], g * a[0]))
 Div = _make("Div", "DivBackward0", "div", _floating, save_inputs=True,
-            grad=lambda g, a, o: (g / a[1], -g * a[0] / (a[1] * a[1]) if _is_tensor(a[1]) else None))
+            grad=lambda g, a, o: (g / a[1],
+                                  -g * a[0] / (a[1] * a[1]) if _is_tensor(a[1]) else None))
 FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide", grad=_nograd)
 Remainder = _make("Remainder", "RemainderBackward0", "remainder", save_inputs=True,
                   grad=lambda g, a, o: (g, -g * (a[0] / a[1]).floor() if _is_tensor(a[1])

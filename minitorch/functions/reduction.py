@@ -4,12 +4,12 @@ import numbers
 
 import torch
 
+from .._tensor_ref import tensor_type, zeros
 from ..autograd.function import Function
 from ..ops import index as IX
 from ..ops import reduce as R
 from ..ops import softmax as SM
 from .pointwise import where
-from .._tensor_ref import tensor_type, zeros
 
 
 def _wrap(storage):

@@ -5,12 +5,12 @@ import numbers
 
 import torch
 
+from .. import _dtype
+from .._tensor_ref import arange, tensor_type, zeros
 from ..autograd.function import Function
 from ..ops import elementwise as EW
 from ..ops import index as IX
-from .. import _dtype
 from .reduction import normalize_dims
-from .._tensor_ref import arange, tensor_type, zeros
 
 
 def _view(x, storage):

@@ -1,8 +1,28 @@
 """``minitorch.nn``: Parameter, Module, layers, containers, losses, ``functional`` and ``init``."""
 from . import functional, init
-from .layers import (BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Embedding, Flatten, GELU,
-                     Identity, L1Loss, LayerNorm, LeakyReLU, Linear, LogSoftmax, ModuleDict,
-                     ModuleList, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .layers import (
+                     GELU,
+                     BCEWithLogitsLoss,
+                     CrossEntropyLoss,
+                     Dropout,
+                     Embedding,
+                     Flatten,
+                     Identity,
+                     L1Loss,
+                     LayerNorm,
+                     LeakyReLU,
+                     Linear,
+                     LogSoftmax,
+                     ModuleDict,
+                     ModuleList,
+                     MSELoss,
+                     NLLLoss,
+                     ReLU,
+                     Sequential,
+                     Sigmoid,
+                     Softmax,
+                     Tanh,
+)
 from .module import Module
 from .parameter import Parameter
 

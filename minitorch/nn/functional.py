@@ -5,11 +5,11 @@ import math
 import torch
 
 from ..autograd import grad_mode
+from ..creation import empty
 from ..functions import linalg as _linalg
 from ..functions import linear_loss as _linear_loss
 from ..functions import loss as _loss
 from ..functions import pointwise as _P
-from ..creation import empty
 
 
 def _check_reduction(reduction):
@@ -26,7 +26,7 @@ def _reduce(loss, reduction):
     return loss
 
 
-# ------------------------------------------------------------------------------ linear / activations
+# ---------------------------------------------------------------------------- linear / activations
 def linear(input, weight, bias=None, activation=None):
     """y = x Wᵀ + b in one fused kernel; ``activation='relu'`` fuses the ReLU too."""
     return _linalg.linear(input, weight, bias, activation)

@@ -4,11 +4,9 @@ from collections import OrderedDict, namedtuple
 
 import torch
 
-from ..autograd import grad_mode
-from ..tensor import Tensor
+from ..autograd import grad_mode, zero_grads
+from ..tensor import Tensor, _parse_to
 from .parameter import Parameter
-from ..autograd import zero_grads
-from ..tensor import _parse_to
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):

@@ -1,6 +1,6 @@
 """``nn.Parameter``: a leaf Tensor that a Module registers as one of its parameters."""
-from ..tensor import Tensor
 from ..creation import empty
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -13,9 +13,9 @@ import torch
 import triton
 import triton.language as tl
 
+from . import elementwise as EW
 from . import launcher
 from .loss import check_targets, finish_reduction, loss_output
-from . import elementwise as EW
 from .matmul import matmul_backend
 
 

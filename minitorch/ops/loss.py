@@ -10,8 +10,8 @@ import torch
 import triton
 import triton.language as tl
 
-from . import launcher
 from . import elementwise as EW
+from . import launcher
 from . import reduce as R
 
 

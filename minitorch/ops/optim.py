@@ -10,7 +10,6 @@ import triton.language as tl
 
 from . import launcher
 
-
 MAX_TENSORS = 4  # parameters updated by one SGD launch
 
 

@@ -7,8 +7,7 @@ import torch
 import triton
 import triton.language as tl
 
-from . import launcher
-from . import elementwise
+from . import elementwise, launcher
 from .reduce import _group
 
 

@@ -3,9 +3,9 @@ following torch.optim.Adam's single-tensor update exactly."""
 import math
 
 from ..autograd import grad_mode
+from ..creation import zeros_like
 from ..ops import optim as K
 from ..tensor import Tensor
-from ..creation import zeros_like
 from .optimizer import Optimizer, _params_with_grad
 
 

@@ -2,9 +2,8 @@
 import copy
 from collections import defaultdict
 
-from ..autograd import grad_mode
+from ..autograd import grad_mode, zero_grads
 from ..tensor import Tensor
-from ..autograd import zero_grads
 
 
 class _RequiredParameter:

@@ -1,10 +1,10 @@
 """SGD with momentum, dampening, nesterov, weight decay and maximize — one fused multi-tensor
 Triton launch per group of up to four parameters (minitorch/ops/optim.py)."""
 from ..autograd import grad_mode
+from ..creation import empty_like
 from ..ops import optim as K
 from ..tensor import Tensor
 from .optimizer import Optimizer, _params_with_grad, required
-from ..creation import empty_like
 
 
 def _contig(t):

@@ -7,12 +7,11 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from ..functions.indexing import IndexSelect
-
-from ..ops import sort as _sort
-from ..tensor import Tensor
 from ..creation import tensor
 from ..functions import stack
+from ..functions.indexing import IndexSelect
+from ..ops import sort as _sort
+from ..tensor import Tensor
 
 
 def randperm(n, generator=None, device=None):
