@@ -67,11 +67,11 @@ def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_pt
     tl.store(part_ptr + pid * 3, total)
     tl.store(part_ptr + pid * 3 + 1, count)
     tl.store(part_ptr + pid * 3 + 2, tl.sum(bad.to(COMPUTE), axis=0))
-    if REDUCE == 0:
+    if REDUCE == "none":
         tl.store(loss_ptr + rows, loss, mask=rmask)
-    elif REDUCE == 3:  # single program: the mean (nan when every row is ignored)
+    elif REDUCE == "mean":  # single program: the mean (nan when every row is ignored)
         tl.store(loss_ptr, total / count)
-    elif REDUCE == 4:  # single program: the sum
+    elif REDUCE == "sum":  # single program: the sum
         tl.store(loss_ptr, total)
 
 
@@ -169,7 +169,7 @@ def forward(x, w, b, t, reduction, ignore_index):
     acc = torch.float64 if x.dtype == torch.float64 else torch.float32
     lse = torch.empty((M, 2), dtype=acc, device=x.device)  # row max, log of the shifted sum
     part = torch.empty((programs, 3), dtype=acc, device=x.device)
-    red = {"none": 0, "mean": 1, "sum": 2}[reduction]
+    red = reduction  # "none", "mean" or "sum" (ops/loss.py REDUCTIONS)
     loss, kind = loss_output(M, red, programs, x)
     launcher.launch(linear_cross_entropy_fwd_kernel, (programs,),
                     (x, w, b if b is not None else w, t, loss, lse, part, M, K, C, x.stride(0),

@@ -63,7 +63,7 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
     # per row: the max and the log of the shifted sum (the backward needs them apart)
     tl.store(lse_ptr + rows * 2, row_max, mask=rmask)
     tl.store(lse_ptr + rows * 2 + 1, log_sum, mask=rmask)
-    if REDUCE == 0:
+    if REDUCE == "none":
         tl.store(loss_ptr + rows, loss, mask=rmask)
     else:
         total = tl.sum(loss, axis=0)
@@ -71,9 +71,9 @@ def cross_entropy_fwd_kernel(x_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr, M, C, sx
         # partial sums: [sum, count] per program
         tl.store(part_ptr + pid * 3, total)
         tl.store(part_ptr + pid * 3 + 1, count)
-        if REDUCE == 3:  # single program: finish the mean (nan when every row is ignored)
+        if REDUCE == "mean":  # single program: finish the mean (nan when every row is ignored)
             tl.store(loss_ptr, total / count)
-        elif REDUCE == 4:  # single program: finish the sum
+        elif REDUCE == "sum":  # single program: finish the sum
             tl.store(loss_ptr, total)
 
 
@@ -107,7 +107,10 @@ def cross_entropy_bwd_kernel(x_ptr, t_ptr, lse_ptr, g_ptr, count_ptr, dx_ptr, M,
                  mask=m)
 
 
-REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+# The kernels' ``REDUCE``: "none" (a loss per row), "mean" / "sum" (one program finishes the
+# reduction) or "mean_partial" / "sum_partial" (each program leaves [sum, count] for
+# finish_reduction).
+REDUCTIONS = ("none", "mean", "sum")
 
 
 def _eps(smoothing, device):
@@ -143,12 +146,14 @@ def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
     lse = torch.empty((M, 2), dtype=torch.float32 if compute == tl.float32 else torch.float64,
                       device=x.device)
     part = torch.empty((max(programs, 1), 3), dtype=lse.dtype, device=x.device)
-    red = REDUCTIONS[reduction]
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    red = reduction
     if M == 0:  # an empty batch launches nothing: the mean of no rows is nan, their sum 0
         count = torch.tensor(0.0, dtype=lse.dtype, device=x.device)
-        if red == 0:
+        if red == "none":
             return torch.empty((0,), dtype=x.dtype, device=x.device), lse, count
-        loss = torch.tensor(float("nan") if red == 1 else 0.0, dtype=x.dtype, device=x.device)
+        loss = torch.tensor(float("nan") if red == "mean" else 0.0, dtype=x.dtype, device=x.device)
         return loss, lse, count
     loss, kind = loss_output(M, red, programs, x)
     launcher.launch(cross_entropy_fwd_kernel, (programs,),
@@ -162,12 +167,13 @@ def cross_entropy_forward(x, t, reduction, ignore_index, smoothing):
 
 
 def loss_output(M, red, programs, like):
-    """The loss buffer and the kernel's REDUCE mode: 0 per row; with one program 3 (mean) / 4
-    (sum) finish in the kernel; with several, 1 / 2 leave partial sums for finish_reduction."""
-    if red == 0:
-        return torch.empty((M,), dtype=like.dtype, device=like.device), 0
+    """The loss buffer and the kernel's REDUCE mode for reduction ``red``: "none" per row; with
+    one program "mean" / "sum" finish in the kernel; with several, "mean_partial" /
+    "sum_partial" leave partial sums for finish_reduction."""
+    if red == "none":
+        return torch.empty((M,), dtype=like.dtype, device=like.device), "none"
     loss = torch.empty((), dtype=like.dtype, device=like.device)
-    return loss, ((3 if red == 1 else 4) if programs == 1 else red)
+    return loss, (red if programs == 1 else red + "_partial")
 
 
 def finish_reduction(part, loss, red):
@@ -176,9 +182,9 @@ def finish_reduction(part, loss, red):
     if part.shape[0] == 1:
         return part[0, 1], part[0, 2]
     sums = R.reduce("sum", part, (0,))
-    if red == 1:
+    if red == "mean":
         EW.pointwise("div", loss, sums[0], sums[1])
-    elif red == 2:
+    elif red == "sum":
         EW.pointwise("copy", loss, sums[0])
     return sums[1], sums[2]
 

@@ -9,7 +9,8 @@ import triton.language as tl
 
 from . import elementwise, launcher
 
-ACTIVATIONS = {None: 0, "relu": 1}
+# The epilogue activation (``ACTIVATION``, a constexpr string): none or relu.
+ACTIVATIONS = (None, "relu")
 
 
 class _MatmulBackends:
@@ -25,7 +26,7 @@ matmul_backend = _MatmulBackends()
 def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, M, N, K,
                   stride_ab, stride_am, stride_ak, stride_bb, stride_bk, stride_bn,
                   stride_cb, stride_cm, stride_cn, stride_bias, stride_mm, stride_mn,
-                  HAS_BIAS: tl.constexpr, ACT: tl.constexpr, RELU_MASK: tl.constexpr,
+                  HAS_BIAS: tl.constexpr, ACTIVATION: tl.constexpr, RELU_MASK: tl.constexpr,
                   ROWSUM: tl.constexpr, ACC_TYPE: tl.constexpr,
                   PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                   BLOCK_K: tl.constexpr):
@@ -59,7 +60,7 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, M, N, K,
             tl.store(rowsum_ptr + rm, tl.sum(row_acc, axis=1), mask=rm < M)
     if HAS_BIAS:
         acc += tl.load(bias_ptr + rn * stride_bias, mask=rn < N, other=0).to(ACC_TYPE)[None, :]
-    if ACT == 1:
+    if ACTIVATION == "relu":
         acc = tl.where(acc < 0, 0, acc)
     if RELU_MASK:
         h = tl.load(mask_ptr + rm[:, None] * stride_mm + rn[None, :] * stride_mn,
@@ -73,6 +74,8 @@ def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
     """out[i] = act(a[i] @ b[i] + bias) for 3-D storage views with equal batch sizes (a batch
     stride of 0 broadcasts). ``out`` is preallocated, any strides. 2-D only: ``relu_mask`` (M, N)
     zeroes the result where mask <= 0; ``rowsum`` (M,) receives the row sums of ``a``."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
     B, M, K = a.shape
     N = b.shape[2]
     if out.numel() == 0:
@@ -97,7 +100,7 @@ def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
                      bias.stride(0) if bias is not None else 0,
                      relu_mask.stride(0) if relu_mask is not None else 0,
                      relu_mask.stride(1) if relu_mask is not None else 0),
-                    dict(HAS_BIAS=bias is not None, ACT=ACTIVATIONS[activation],
+                    dict(HAS_BIAS=bias is not None, ACTIVATION=activation or "none",
                          RELU_MASK=relu_mask is not None, ROWSUM=rowsum is not None,
                          ACC_TYPE=acc, PRECISION=precision, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk),
                     warps)

@@ -14,30 +14,30 @@ import triton.language as tl
 
 from . import elementwise, launcher
 
-SUM, PROD, MAX, MIN, NORM2, VAR = range(6)
-REDUCTIONS = {"sum": SUM, "prod": PROD, "max": MAX, "min": MIN, "norm2": NORM2, "var": VAR}
+# The kernel's ``OP``: a constexpr string, so each reduction compiles to its own specialization.
+REDUCTIONS = ("sum", "prod", "max", "min", "norm2", "var")
 
 
 @triton.jit
 def reduce_kernel(x_ptr, out_ptr, idx_ptr, M, N, stride_m, stride_n, scale, correction,
-                  OP: tl.constexpr, WRITE_IDX: tl.constexpr, COMPUTE: tl.constexpr, IS_FLOAT: tl.constexpr,
-                  FILL: tl.constexpr, HAS_SCALE: tl.constexpr,
+                  OP: tl.constexpr, WRITE_IDX: tl.constexpr, COMPUTE: tl.constexpr,
+                  IS_FLOAT: tl.constexpr, FILL: tl.constexpr, HAS_SCALE: tl.constexpr,
                   LOG2_BLOCK_N: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
     row_mask = rows < M
     cols0 = tl.arange(0, BLOCK_N).to(tl.int64)
     base = x_ptr + rows[:, None] * stride_m
-    if OP == 0 or OP == 4 or OP == 5:  # sum, sum of squares, variance
+    if OP == "sum" or OP == "norm2" or OP == "var":  # sum, sum of squares, variance
         acc = tl.zeros((BLOCK_M, BLOCK_N), COMPUTE)
         for start in range(0, N, BLOCK_N):
             cols = start + cols0
             m = row_mask[:, None] & (cols < N)[None, :]
             x = tl.load(base + cols[None, :] * stride_n, mask=m, other=0).to(COMPUTE)
-            if OP == 4:
+            if OP == "norm2":
                 x = x * x
             acc += x
         total = tl.sum(acc, axis=1)
-        if OP == 5:
+        if OP == "var":
             mean = total / N
             acc = tl.zeros((BLOCK_M, BLOCK_N), COMPUTE)
             for start in range(0, N, BLOCK_N):
@@ -47,14 +47,14 @@ def reduce_kernel(x_ptr, out_ptr, idx_ptr, M, N, stride_m, stride_n, scale, corr
                 d = tl.where(m, x - mean[:, None], 0)
                 acc += d * d
             result = tl.sum(acc, axis=1) / (N - correction)
-        elif OP == 4:
+        elif OP == "norm2":
             result = tl.sqrt(total)
         else:
             if HAS_SCALE:
                 result = total * scale
             else:
                 result = total
-    elif OP == 1:  # product: multiply chunks into a tile, then halve the tile log2(BLOCK_N) times
+    elif OP == "prod":  # multiply chunks into a tile, then halve the tile log2(BLOCK_N) times
         acc = tl.full((BLOCK_M, BLOCK_N), 1, COMPUTE)
         for start in range(0, N, BLOCK_N):
             cols = start + cols0
@@ -75,15 +75,18 @@ def reduce_kernel(x_ptr, out_ptr, idx_ptr, M, N, stride_m, stride_n, scale, corr
             m = row_mask[:, None] & (cols < N)[None, :]
             x = tl.load(base + cols[None, :] * stride_n, mask=m, other=0).to(COMPUTE)
             if IS_FLOAT:
-                nan_idx = tl.minimum(nan_idx, tl.min(tl.where(m & (x != x), cols[None, :], N), axis=1))
+                first_nan = tl.min(tl.where(m & (x != x), cols[None, :], N), axis=1)
+                nan_idx = tl.minimum(nan_idx, first_nan)
                 x = tl.where(m & (x == x), x, FILL)
             else:
                 x = tl.where(m, x, FILL)
-            if OP == 2:
-                cbest, carg = tl.max(x, axis=1, return_indices=True, return_indices_tie_break_left=True)
+            if OP == "max":
+                cbest, carg = tl.max(x, axis=1, return_indices=True,
+                                     return_indices_tie_break_left=True)
                 take = (cbest > best) | (start == 0)
             else:
-                cbest, carg = tl.min(x, axis=1, return_indices=True, return_indices_tie_break_left=True)
+                cbest, carg = tl.min(x, axis=1, return_indices=True,
+                                     return_indices_tie_break_left=True)
                 take = (cbest < best) | (start == 0)
             best = tl.where(take, cbest, best)
             best_idx = tl.where(take, start + carg.to(tl.int64), best_idx)
@@ -111,6 +114,8 @@ def reduce(op, x, dims, out_dtype=None, with_indices=False, scale=1.0, correctio
            compute=None):
     """Reduce storage tensor ``x`` over ``dims`` (a tuple of dims). Returns a contiguous tensor of
     the kept dims (in order), and the int64 indices of the extremes when ``with_indices``."""
+    if op not in REDUCTIONS:
+        raise ValueError(f"unknown reduction {op!r}; expected one of {REDUCTIONS}")
     dims = tuple(sorted(set(d % max(x.dim(), 1) for d in dims))) if x.dim() else ()
     kept = [d for d in range(x.dim()) if d not in dims]
     out_shape = [x.shape[d] for d in kept]
@@ -135,25 +140,25 @@ def reduce(op, x, dims, out_dtype=None, with_indices=False, scale=1.0, correctio
         (_, stride_m), (_, stride_n) = kept_g, red_g
     if N == 0:
         # sum of nothing is 0, mean/var of nothing is nan (max/min are rejected by the caller)
-        value = {SUM: 0.0 if scale == 1.0 else float("nan"), PROD: 1.0, NORM2: 0.0,
-                 VAR: float("nan")}[REDUCTIONS[op]]
+        value = {"sum": 0.0 if scale == 1.0 else float("nan"), "prod": 1.0, "norm2": 0.0,
+                 "var": float("nan")}[op]
         elementwise.pointwise("copy", out, value)
         return (out, idx) if with_indices else out
     block_m, block_n, warps = launcher.reduction_config(M, N)
     tl_compute = elementwise.COMPUTE_TYPES[compute if compute != torch.bool else torch.int64]
     is_float = compute.is_floating_point
-    if REDUCTIONS[op] == MAX:
+    if op == "max":
         fill = float("-inf") if is_float else -(2**63 - 1)
     else:
         fill = float("inf") if is_float else 2**63 - 1
     launcher.launch(reduce_kernel, launcher.grid_1d(M, block_m),
                     (x, out, idx if with_indices else out, M, N, stride_m, stride_n, float(scale),
                      float(correction)),
-                    dict(OP=REDUCTIONS[op], WRITE_IDX=with_indices, COMPUTE=tl_compute,
+                    dict(OP=op, WRITE_IDX=with_indices, COMPUTE=tl_compute,
                          IS_FLOAT=is_float, FILL=fill, HAS_SCALE=scale != 1.0,
                          LOG2_BLOCK_N=int(math.log2(block_n)), BLOCK_M=block_m, BLOCK_N=block_n),
                     warps)
     return (out, idx) if with_indices else out
 
 
-__all__ = ["SUM", "PROD", "MAX", "MIN", "NORM2", "VAR", "REDUCTIONS", "reduce_kernel", "reduce"]
+__all__ = ["REDUCTIONS", "reduce_kernel", "reduce"]
