@@ -12,8 +12,7 @@ import numpy as np
 import torch
 
 from . import _dtype
-from .ops import creation
-from .ops import elementwise as EW
+from .ops import creation, elementwise
 from .ops.creation import NORMAL, RANDINT, UNIFORM
 from .tensor import Tensor, _cast
 
@@ -151,7 +150,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     t = empty(size, dtype=dtype, device=device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    EW.pointwise("copy", t._data, fill_value)
+    elementwise.pointwise("copy", t._data, fill_value)
     t._requires_grad = requires_grad
     _check_requires_grad(dtype, requires_grad)
     return t
@@ -262,7 +261,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     creation.range_(out, _py_float(start), _py_float(step))
     if steps > 1:  # the last point exactly, as torch does
-        EW.pointwise("copy", out[-1:], _py_float(end))
+        elementwise.pointwise("copy", out[-1:], _py_float(end))
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(out, requires_grad)
 
@@ -272,7 +271,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
     rows = arange(n, device=device)
     cols = arange(m, device=device)
     out = empty(n, m, dtype=dtype or _dtype.get_default_dtype(), device=device)
-    EW.pointwise("eq", out._data, rows._data.unsqueeze(1), cols._data.unsqueeze(0),
-                 compute=torch.int64)
+    elementwise.pointwise("eq", out._data, rows._data.unsqueeze(1), cols._data.unsqueeze(0),
+                          compute=torch.int64)
     out._requires_grad = requires_grad
     return out

@@ -11,12 +11,12 @@ import weakref
 import torch
 
 from . import _dtype
-from . import functions as F
 from ._repr import tensor_repr
 from .autograd import backward, grad_mode
 from .autograd.engine import AccumulateGrad
 from .autograd.function import _RemovableHandle, _warn_nonleaf_grad
-from .functions import indexing, inplace, pointwise
+from .functions import TensorOps, pointwise
+from .functions.inplace import InplaceOps
 from .functions.shape import ToDevice
 from .ops import lazy
 
@@ -25,7 +25,11 @@ __all__ = ["Tensor"]
 _py_bool, _py_float, _py_int = builtins.bool, builtins.float, builtins.int
 
 
-class Tensor:
+class Tensor(TensorOps, InplaceOps):
+    """A tensor: storage, autograd state and (from the mixins) every op as a method.
+
+    ``TensorOps`` (functions/__init__.py) binds the torch-namespace functions as methods and
+    defines the operators; ``InplaceOps`` (functions/inplace.py) the in-place methods."""
     # ---------------------------------------------------------------- construction and state
     def __init__(self, *args, **kwargs):
         # ``minitorch.Tensor(2, 3)`` / ``Tensor([1., 2.])`` like the legacy torch constructor
@@ -404,181 +408,6 @@ class Tensor:
     def _type_string(self):
         return _type_string(self.dtype, self.device)
 
-    # ---------------------------------------------------------------- ops (minitorch/functions)
-    # Each method is the torch-namespace function of the same name (``x.add(y)`` is
-    # ``minitorch.add(x, y)``); the functions check arguments and apply one autograd Function.
-    # pointwise
-    add, sub, mul, div, true_divide, divide = F.add, F.sub, F.mul, F.div, F.div, F.div
-    floor_divide, remainder, pow, neg, negative = F.floor_divide, F.remainder, F.pow, F.neg, F.neg
-    abs, exp, log, sqrt, rsqrt = F.abs, F.exp, F.log, F.sqrt, F.rsqrt
-    sin, cos, tanh, sigmoid, relu = F.sin, F.cos, F.tanh, F.sigmoid, F.relu
-    reciprocal, sign, isnan, isinf, isfinite = F.reciprocal, F.sign, F.isnan, F.isinf, F.isfinite
-    logical_not, square, log2, log10, log1p = F.logical_not, F.square, F.log2, F.log10, F.log1p
-    expm1, floor, ceil, round = F.expm1, F.floor, F.ceil, F.round
-    clamp, clip, clamp_min, clamp_max = F.clamp, F.clamp, F.clamp_min, F.clamp_max
-    maximum, minimum = F.maximum, F.minimum
-    eq, ne, lt, le, gt, ge = F.eq, F.ne, F.lt, F.le, F.gt, F.ge
-    less, less_equal, greater, greater_equal, not_equal = F.lt, F.le, F.gt, F.ge, F.ne
-    logical_and, logical_or, logical_xor = F.logical_and, F.logical_or, F.logical_xor
-    equal, allclose, isclose = F.equal, F.allclose, F.isclose
-    lerp, addcmul, addcdiv = F.lerp, F.addcmul, F.addcdiv
-
-    def where(self, condition, other):
-        return F.where(condition, self, other)
-
-    # reductions
-    sum, mean, prod, max, min, amax, amin = F.sum, F.mean, F.prod, F.max, F.min, F.amax, F.amin
-    argmax, argmin, all, any, norm = F.argmax, F.argmin, F.all, F.any, F.norm
-    var, std, logsumexp, sum_to_size = F.var, F.std, F.logsumexp, F.sum_to_size
-    softmax, log_softmax = F.softmax, F.log_softmax
-    # linear algebra
-    matmul, mm, bmm, mv, dot, outer, addmm = F.matmul, F.mm, F.bmm, F.mv, F.dot, F.outer, F.addmm
-    # shape
-    reshape, view, view_as, reshape_as = F.reshape, F.view, F.view_as, F.reshape_as
-    flatten, unflatten, t, permute, movedim = F.flatten, F.unflatten, F.t, F.permute, F.movedim
-    transpose, swapaxes, swapdims = F.transpose, F.transpose, F.transpose
-    squeeze, unsqueeze, expand, expand_as = F.squeeze, F.unsqueeze, F.expand, F.expand_as
-    broadcast_to, narrow, select, split = F.broadcast_to, F.narrow, F.select, F.split
-    chunk, unbind, flip, contiguous, clone = F.chunk, F.unbind, F.flip, F.contiguous, F.clone
-    # indexing
-    gather, index_select, nonzero = F.gather, F.index_select, F.nonzero
-    masked_select, masked_fill = F.masked_select, F.masked_fill
-    __getitem__, __setitem__ = indexing.getitem, indexing.setitem
-
-    @property
-    def T(self):
-        return F.permute(self, tuple(range(self.dim() - 1, -1, -1)))
-
-    H = T
-
-    @property
-    def mT(self):
-        return F.transpose(self, -2, -1)
-
-    # ---------------------------------------------------------------- operators
-    # A non-Tensor, non-number operand returns NotImplemented so Python tries the other side.
-    def __add__(self, other):
-        return F.add(self, other) if _operand(other) else NotImplemented
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        return F.sub(self, other) if _operand(other) else NotImplemented
-
-    def __rsub__(self, other):
-        if not _operand(other):
-            return NotImplemented
-        if isinstance(other, Tensor) or self.dtype == torch.bool:
-            return F.sub(other, self)
-        return pointwise.Rsub.apply(other, self)
-
-    def __mul__(self, other):
-        return F.mul(self, other) if _operand(other) else NotImplemented
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other):
-        return F.div(self, other) if _operand(other) else NotImplemented
-
-    def __rtruediv__(self, other):
-        if not _operand(other):
-            return NotImplemented
-        if isinstance(other, Tensor):
-            return pointwise.Div.apply(other, self)
-        return self.reciprocal() * other  # torch: number / tensor is reciprocal(tensor) * number
-
-    def __floordiv__(self, other):
-        return F.floor_divide(self, other) if _operand(other) else NotImplemented
-
-    def __rfloordiv__(self, other):
-        if not _operand(other):
-            return NotImplemented
-        if isinstance(other, Tensor):
-            return F.floor_divide(other, self)
-        F._check_int_zero_division(other, self)
-        return pointwise.FloorDivide.apply(other, self)
-
-    def __mod__(self, other):
-        return F.remainder(self, other) if _operand(other) else NotImplemented
-
-    def __rmod__(self, other):
-        if not _operand(other):
-            return NotImplemented
-        F._check_int_zero_division(other, self)
-        return pointwise.Remainder.apply(other, self)
-
-    def __pow__(self, other):
-        return F.pow(self, other) if _operand(other) else NotImplemented
-
-    def __rpow__(self, other):
-        return F.pow(other, self) if _operand(other) else NotImplemented
-
-    def __matmul__(self, other):
-        return F.matmul(self, other) if isinstance(other, Tensor) else NotImplemented
-
-    def __rmatmul__(self, other):
-        return F.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
-
-    __neg__, __abs__, __invert__ = F.neg, F.abs, F.bitwise_not
-
-    def __pos__(self):
-        return self
-
-    def __eq__(self, other):
-        return F.eq(self, other) if _operand(other) else NotImplemented
-
-    def __ne__(self, other):
-        return F.ne(self, other) if _operand(other) else NotImplemented
-
-    def __lt__(self, other):
-        return F.lt(self, other) if _operand(other) else NotImplemented
-
-    def __le__(self, other):
-        return F.le(self, other) if _operand(other) else NotImplemented
-
-    def __gt__(self, other):
-        return F.gt(self, other) if _operand(other) else NotImplemented
-
-    def __ge__(self, other):
-        return F.ge(self, other) if _operand(other) else NotImplemented
-
-    def __and__(self, other):
-        return F.bitwise_and(self, other) if _operand(other) else NotImplemented
-
-    def __or__(self, other):
-        return F.bitwise_or(self, other) if _operand(other) else NotImplemented
-
-    def __xor__(self, other):
-        return F.bitwise_xor(self, other) if _operand(other) else NotImplemented
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    # ---------------------------------------------------------- in place (functions/inplace.py)
-    add_, sub_, mul_, div_, true_divide_ = inplace.add_, inplace.sub_, inplace.mul_, \
-        inplace.div_, inplace.div_
-    pow_, clamp_, clip_, fill_, zero_ = inplace.pow_, inplace.clamp_, inplace.clamp_, \
-        inplace.fill_, inplace.zero_
-    copy_, masked_fill_ = inplace.copy_, inplace.masked_fill_
-    uniform_, normal_, bernoulli_, random_ = inplace.uniform_, inplace.normal_, \
-        inplace.bernoulli_, inplace.random_
-    neg_, abs_, exp_, log_, sqrt_ = inplace.neg_, inplace.abs_, inplace.exp_, inplace.log_, \
-        inplace.sqrt_
-    sin_, cos_, tanh_, sigmoid_, relu_ = inplace.sin_, inplace.cos_, inplace.tanh_, \
-        inplace.sigmoid_, inplace.relu_
-    reciprocal_, rsqrt_ = inplace.reciprocal_, inplace.rsqrt_
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
-
     # ---------------------------------------------------------------- repr
     def __repr__(self, *, tensor_contents=None):
         return tensor_repr(self)
@@ -651,9 +480,3 @@ def _parse_to(*args, **kwargs):
 
 def _cast(t, dtype):
     return pointwise.ToCopy.apply(t, dtype)
-
-
-def _operand(x):
-    """Whether a binary operator takes ``x`` (a Tensor or a real number); if not, it returns
-    NotImplemented."""
-    return isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, complex)

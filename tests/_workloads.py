@@ -126,8 +126,7 @@ def model_workload(log=print):
 def ops_sweep(log=print):
     """Launch every kernel and op variant of minitorch/ops directly (storage-level torch
     tensors are only allocated, never computed on by torch)."""
-    from minitorch.ops import creation, index, matmul, reduce, softmax
-    from minitorch.ops import elementwise as EW
+    from minitorch.ops import creation, elementwise, index, matmul, reduce, softmax
 
     def empty(*shape, dtype=torch.float32):
         return torch.empty(shape, dtype=dtype)
@@ -143,14 +142,14 @@ def ops_sweep(log=print):
     n = 37
     fa, fb, fc = filled(n), filled(n), filled(n)
     # every OP id, flat operands, fp32 (powi takes an int exponent, the rest tensors)
-    for name, (op_id, arity) in EW.OPS.items():
+    for name, (op_id, arity) in elementwise.OPS.items():
         out = empty(n, dtype=torch.bool if name in (
             "logical_not", "isnan", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
             "logical_or", "logical_xor") else torch.float32)
         operands = [fa, fb, fc][:arity]
         if name == "powi":
             operands = [fa, 3]
-        EW.pointwise(name, out, *operands, compute=torch.float32)
+        elementwise.pointwise(name, out, *operands, compute=torch.float32)
     # every operand kind in every slot, NDIM 1..4 (broadcasting makes the strided ones)
     shapes = {1: (n,), 2: (3, 5), 3: (2, 3, 5), 4: (2, 3, 2, 5)}
     for ndim, shape in shapes.items():
@@ -160,40 +159,41 @@ def ops_sweep(log=print):
         strided = big[tuple(slice(None, None, 2) for _ in shape)]
         outs = empty(*[s * 2 for s in shape])[tuple(slice(None, None, 2) for _ in shape)]
         cond = empty(*shape, dtype=torch.bool)
-        EW.pointwise("gt", cond, full_, 0.0, compute=torch.float32)
+        elementwise.pointwise("gt", cond, full_, 0.0, compute=torch.float32)
         combos = [(strided, full_, 1.5, empty(*shape)),   # A strided, B flat, C scalar
                   (cond, 0.5, strided, outs),  # A flat, B scalar, C strided, out strided
                   (0.25, strided, full_, empty(*shape))]    # A scalar, B strided, C flat
         for a_, b_, c_, o_ in combos:
-            EW.pointwise("add_scaled", o_, a_, b_, c_, compute=torch.float32)
+            elementwise.pointwise("add_scaled", o_, a_, b_, c_, compute=torch.float32)
         if ndim > 1:  # broadcast operand (stride 0) with a flat one
-            EW.pointwise("add", empty(*shape), full_, filled(*shape[1:]), compute=torch.float32)
+            elementwise.pointwise("add", empty(*shape), full_, filled(*shape[1:]),
+                                  compute=torch.float32)
     # compute types and casts: fp64, int64, bool, fp16/bf16 storage
     d64 = filled(n, dtype=torch.float64)
     for name in ("add", "div", "pow", "maximum", "tanh", "exp"):
-        arity = EW.OPS[name][1]
-        EW.pointwise(name, empty(n, dtype=torch.float64), *[d64] * arity)
+        arity = elementwise.OPS[name][1]
+        elementwise.pointwise(name, empty(n, dtype=torch.float64), *[d64] * arity)
     i64 = filled(n, dtype=torch.int64)
     for name in ("add", "mul", "floor_divide", "remainder", "pow", "maximum", "abs", "neg",
                  "sign"):
-        arity = EW.OPS[name][1]
-        EW.pointwise(name, empty(n, dtype=torch.int64), *[i64] * arity)
-    EW.pointwise("powi", empty(n, dtype=torch.int64), i64, 2)
-    EW.pointwise("eq", empty(n, dtype=torch.bool), i64, 3)
+        arity = elementwise.OPS[name][1]
+        elementwise.pointwise(name, empty(n, dtype=torch.int64), *[i64] * arity)
+    elementwise.pointwise("powi", empty(n, dtype=torch.int64), i64, 2)
+    elementwise.pointwise("eq", empty(n, dtype=torch.bool), i64, 3)
     bl = empty(n, dtype=torch.bool)
-    EW.pointwise("gt", bl, fa, 0.0, compute=torch.float32)
+    elementwise.pointwise("gt", bl, fa, 0.0, compute=torch.float32)
     for name in ("logical_and", "logical_or", "logical_xor", "logical_not", "copy"):
-        arity = EW.OPS[name][1]
-        EW.pointwise(name, empty(n, dtype=torch.bool), *[bl] * arity)
+        arity = elementwise.OPS[name][1]
+        elementwise.pointwise(name, empty(n, dtype=torch.bool), *[bl] * arity)
     for dt in (torch.float16, torch.bfloat16):
         h = empty(n, dtype=dt)
-        EW.pointwise("copy", h, fa)
-        EW.pointwise("mul", empty(n, dtype=dt), h, h)
-        EW.pointwise("copy", empty(n), h)
-    EW.pointwise("copy", empty(n, dtype=torch.int32), i64)
-    EW.pointwise("copy", empty(n), i64, compute=torch.float32)
-    EW.pointwise("copy", empty(n, dtype=torch.float64), fa)
-    EW.pointwise("copy", empty(2000), 0.0)  # more than one program
+        elementwise.pointwise("copy", h, fa)
+        elementwise.pointwise("mul", empty(n, dtype=dt), h, h)
+        elementwise.pointwise("copy", empty(n), h)
+    elementwise.pointwise("copy", empty(n, dtype=torch.int32), i64)
+    elementwise.pointwise("copy", empty(n), i64, compute=torch.float32)
+    elementwise.pointwise("copy", empty(n, dtype=torch.float64), fa)
+    elementwise.pointwise("copy", empty(2000), 0.0)  # more than one program
     # reductions: every OP, with indices, int/bool, small and long rows (N >= 1024 config)
     x = filled(6, 37)
     for name in reduce.REDUCTIONS:
@@ -355,20 +355,20 @@ def _sweep_optional(n, filled, empty, log):
 
 
 def _abs(x):
-    from minitorch.ops import elementwise as EW
-    EW.pointwise("abs", x, x)
+    from minitorch.ops import elementwise
+    elementwise.pointwise("abs", x, x)
     return x
 
 
 def _zeros(*shape, dtype=torch.float32):
-    from minitorch.ops import elementwise as EW
+    from minitorch.ops import elementwise
     out = torch.empty(shape, dtype=dtype)
-    EW.pointwise("copy", out, 0.0)
+    elementwise.pointwise("copy", out, 0.0)
     return out
 
 
 def _gt0(x):
-    from minitorch.ops import elementwise as EW
+    from minitorch.ops import elementwise
     out = torch.empty(x.shape, dtype=torch.bool)
-    EW.pointwise("gt", out, x, 0.0, compute=torch.float32)
+    elementwise.pointwise("gt", out, x, 0.0, compute=torch.float32)
     return out

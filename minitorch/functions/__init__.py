@@ -11,11 +11,9 @@ import torch
 from .. import _dtype, _tensor_ref
 from .._tensor_ref import full, zeros
 from ..autograd import grad_mode
-from ..ops import reduce as R
-from . import indexing, linalg
-from . import pointwise as P
-from . import reduction as RD
-from . import shape as S
+from ..ops import reduce as reduce_kernels
+from . import indexing, linalg, pointwise, reduction
+from . import shape as shape_fns
 from .reduction import normalize_dims
 
 _py_bool = builtins.bool
@@ -42,11 +40,11 @@ def add(input, other, alpha=1):
     _check_operand(other, "+")
     if alpha != 1:
         if _t(other) or _t(input):
-            return P.AddScaled.apply(input, other, alpha)
+            return pointwise.AddScaled.apply(input, other, alpha)
         return input + alpha * other
     if not _t(input):
         input, other = other, input
-    return P.Add.apply(input, other)
+    return pointwise.Add.apply(input, other)
 
 
 def sub(input, other, alpha=1):
@@ -60,8 +58,8 @@ def sub(input, other, alpha=1):
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
     if alpha != 1:
-        return P.AddScaled.apply(input, other, -alpha)
-    return P.Sub.apply(input, other)
+        return pointwise.AddScaled.apply(input, other, -alpha)
+    return pointwise.Sub.apply(input, other)
 
 
 def rsub(input, other, alpha=1):
@@ -72,17 +70,17 @@ def mul(input, other):
     _check_operand(other, "*")
     if not _t(input):
         input, other = other, input
-    return P.Mul.apply(input, other)
+    return pointwise.Mul.apply(input, other)
 
 
 def div(input, other, rounding_mode=None):
     _check_operand(other, "/")
     if rounding_mode is None:
-        return P.Div.apply(input, other)
+        return pointwise.Div.apply(input, other)
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        q = P.Div.apply(input, other)
+        q = pointwise.Div.apply(input, other)
         r = where(q < 0, (-q).floor() * -1, q.floor())
         dt = _dtype.result_type(input, other)
         return r if dt.is_floating_point else r.to(dt)
@@ -96,13 +94,13 @@ true_divide = divide = div
 def floor_divide(input, other):
     _check_operand(other, "//")
     _check_int_zero_division(input, other)
-    return P.FloorDivide.apply(input, other)
+    return pointwise.FloorDivide.apply(input, other)
 
 
 def remainder(input, other):
     _check_operand(other, "%")
     _check_int_zero_division(input, other)
-    return P.Remainder.apply(input, other)
+    return pointwise.Remainder.apply(input, other)
 
 
 def _check_int_zero_division(a, b):
@@ -118,11 +116,11 @@ def _check_int_zero_division(a, b):
 
 def pow(input, exponent):
     if _t(input) and _num(exponent):
-        return P.PowScalar.apply(input, exponent)
+        return pointwise.PowScalar.apply(input, exponent)
     if _t(input) and _t(exponent):
-        return P.PowTensor.apply(input, exponent)
+        return pointwise.PowTensor.apply(input, exponent)
     if _num(input) and _t(exponent):
-        return P.PowScalarBase.apply(input, exponent)
+        return pointwise.PowScalarBase.apply(input, exponent)
     raise TypeError(f"pow(): unsupported operand types {type(input).__name__} and "
                     f"{type(exponent).__name__}")
 
@@ -132,7 +130,7 @@ def neg(x):
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
                            "are trying to invert a mask, use the `~` or `logical_not()` operator "
                            "instead.")
-    return P.Neg.apply(x)
+    return pointwise.Neg.apply(x)
 
 
 negative = neg
@@ -144,24 +142,24 @@ def _unary(cls):
     return f
 
 
-abs = _unary(P.Abs)
-exp = _unary(P.Exp)
-log = _unary(P.Log)
-sqrt = _unary(P.Sqrt)
-rsqrt = _unary(P.Rsqrt)
-sin = _unary(P.Sin)
-cos = _unary(P.Cos)
-tanh = _unary(P.Tanh)
-sigmoid = _unary(P.Sigmoid)
+abs = _unary(pointwise.Abs)
+exp = _unary(pointwise.Exp)
+log = _unary(pointwise.Log)
+sqrt = _unary(pointwise.Sqrt)
+rsqrt = _unary(pointwise.Rsqrt)
+sin = _unary(pointwise.Sin)
+cos = _unary(pointwise.Cos)
+tanh = _unary(pointwise.Tanh)
+sigmoid = _unary(pointwise.Sigmoid)
 def relu(input):
     fused = linalg.fuse_relu(input)  # relu right after a Linear: one fused kernel
-    return fused if fused is not None else P.Relu.apply(input)
+    return fused if fused is not None else pointwise.Relu.apply(input)
 
 
-reciprocal = _unary(P.Reciprocal)
-sign = _unary(P.Sign)
-isnan = _unary(P.IsNan)
-logical_not = _unary(P.LogicalNot)
+reciprocal = _unary(pointwise.Reciprocal)
+sign = _unary(pointwise.Sign)
+isnan = _unary(pointwise.IsNan)
+logical_not = _unary(pointwise.LogicalNot)
 
 
 def square(x):
@@ -220,7 +218,7 @@ def clamp(input, min=None, max=None):
         if max is not None:
             r = minimum(r, max if _t(max) else _scalar_like(max, r))
         return r
-    return P.Clamp.apply(input, min, max)
+    return pointwise.Clamp.apply(input, min, max)
 
 
 clip = clamp
@@ -239,17 +237,17 @@ def clamp_max(input, max):
 
 
 def maximum(input, other):
-    return P.Maximum.apply(input, other)
+    return pointwise.Maximum.apply(input, other)
 
 
 def minimum(input, other):
-    return P.Minimum.apply(input, other)
+    return pointwise.Minimum.apply(input, other)
 
 
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
-    return P.where(condition, input, other)
+    return pointwise.where(condition, input, other)
 
 
 def _cmp(cls, sym):
@@ -259,16 +257,16 @@ def _cmp(cls, sym):
     return f
 
 
-eq = _cmp(P.Eq, "==")
-ne = _cmp(P.Ne, "!=")
-lt = _cmp(P.Lt, "<")
-le = _cmp(P.Le, "<=")
-gt = _cmp(P.Gt, ">")
-ge = _cmp(P.Ge, ">=")
+eq = _cmp(pointwise.Eq, "==")
+ne = _cmp(pointwise.Ne, "!=")
+lt = _cmp(pointwise.Lt, "<")
+le = _cmp(pointwise.Le, "<=")
+gt = _cmp(pointwise.Gt, ">")
+ge = _cmp(pointwise.Ge, ">=")
 less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
-logical_and = _cmp(P.LogicalAnd, "&")
-logical_or = _cmp(P.LogicalOr, "|")
-logical_xor = _cmp(P.LogicalXor, "^")
+logical_and = _cmp(pointwise.LogicalAnd, "&")
+logical_or = _cmp(pointwise.LogicalOr, "|")
+logical_xor = _cmp(pointwise.LogicalXor, "^")
 
 
 def _bitwise(cls, sym):
@@ -280,9 +278,9 @@ def _bitwise(cls, sym):
     return f
 
 
-bitwise_and = _bitwise(P.LogicalAnd, "&")
-bitwise_or = _bitwise(P.LogicalOr, "|")
-bitwise_xor = _bitwise(P.LogicalXor, "^")
+bitwise_and = _bitwise(pointwise.LogicalAnd, "&")
+bitwise_or = _bitwise(pointwise.LogicalOr, "|")
+bitwise_xor = _bitwise(pointwise.LogicalXor, "^")
 
 
 def bitwise_not(x):
@@ -323,23 +321,23 @@ def addcdiv(input, tensor1, tensor2, value=1):
 # ---------------------------------------------------------------------------------------------
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
-        return RD.SumAll.apply(input, tuple(range(input.dim())), False, dtype)
-    return RD.Sum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
+        return reduction.SumAll.apply(input, tuple(range(input.dim())), False, dtype)
+    return reduction.Sum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
-        return RD.MeanAll.apply(input, tuple(range(input.dim())), False, dtype)
-    return RD.Mean.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
+        return reduction.MeanAll.apply(input, tuple(range(input.dim())), False, dtype)
+    return reduction.Mean.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
-        return RD.ProdAll.apply(input, tuple(range(input.dim())), False, dtype)
-    return RD.Prod.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
+        return reduction.ProdAll.apply(input, tuple(range(input.dim())), False, dtype)
+    return reduction.Prod.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
-class _MinMax(tuple):
+class _ValuesIndices(tuple):
     """torch.return_types.max / min: a (values, indices) tuple with names."""
 
     def __new__(cls, values, indices, name):
@@ -360,12 +358,13 @@ def _maxmin(op, input, dim, keepdim, other):
     if other is not None:
         return maximum(input, other) if op == "max" else minimum(input, other)
     if dim is None:
-        return (RD.MaxAll if op == "max" else RD.MinAll).apply(input, op)
+        return (reduction.MaxAll if op == "max" else reduction.MinAll).apply(input, op)
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
     if input.dim() == 0:
-        return _MinMax(input.clone(), _scalar_index(input), op)
-    values, idx = (RD.MaxDim if op == "max" else RD.MinDim).apply(input, op, d, keepdim)
-    return _MinMax(values, idx, op)
+        return _ValuesIndices(input.clone(), _scalar_index(input), op)
+    values, idx = (reduction.MaxDim if op == "max" else reduction.MinDim).apply(input, op, d,
+                                                                                keepdim)
+    return _ValuesIndices(values, idx, op)
 
 
 def _scalar_index(x):
@@ -389,7 +388,8 @@ def amax(input, dim=(), keepdim=False, _op="amax"):
         for d in dims:
             if input.shape[d] == 0:
                 raise IndexError(f"{_op}(): Expected reduction dim {d} to have non-zero size.")
-    return (RD.AMax if _op == "amax" else RD.AMin).apply(input, _op[1:], dims, keepdim)
+    return (reduction.AMax if _op == "amax" else reduction.AMin).apply(input, _op[1:], dims,
+                                                                       keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
@@ -418,20 +418,22 @@ def argmin(input, dim=None, keepdim=False):
 
 def all(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input.dim())
-    out = R.reduce("min", input._data, dims, out_dtype=torch.bool, compute=torch.bool) \
+    out = reduce_kernels.reduce("min", input._data, dims, out_dtype=torch.bool,
+                                compute=torch.bool) \
         if input.numel() else None
     return _bool_reduce(out, input, dims, keepdim, True)
 
 
 def any(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input.dim())
-    out = R.reduce("max", input._data, dims, out_dtype=torch.bool, compute=torch.bool) \
+    out = reduce_kernels.reduce("max", input._data, dims, out_dtype=torch.bool,
+                                compute=torch.bool) \
         if input.numel() else None
     return _bool_reduce(out, input, dims, keepdim, False)
 
 
 def _bool_reduce(out, input, dims, keepdim, empty_value):
-    shape = RD._result_shape(tuple(input.shape), dims, keepdim)
+    shape = reduction._result_shape(tuple(input.shape), dims, keepdim)
     if out is None:
         return full(shape, empty_value, dtype=torch.bool, device=input.device)
     return _tensor_ref.wrap(out.reshape(shape))
@@ -440,7 +442,7 @@ def _bool_reduce(out, input, dims, keepdim, empty_value):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p in ("fro", 2, 2.0):
         dims = normalize_dims(dim, input.dim())
-        return RD.Norm2.apply(input, dims, keepdim)
+        return reduction.Norm2.apply(input, dims, keepdim)
     if p in (float("inf"), "inf"):
         return amax(abs(input), dim if dim is not None else (), keepdim)
     if p == 1:
@@ -460,7 +462,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, _py_bool):  # var(x, False) — the unbiased positional form
         dim, unbiased = None, dim
     dims = normalize_dims(dim, input.dim())
-    return RD.Var.apply(input, dims, _correction(unbiased, correction), keepdim)
+    return reduction.Var.apply(input, dims, _correction(unbiased, correction), keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -493,14 +495,14 @@ def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim)
-    return RD.Softmax.apply(input, d)
+    return reduction.Softmax.apply(input, d)
 
 
 def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim)
-    return RD.LogSoftmax.apply(input, d)
+    return reduction.LogSoftmax.apply(input, d)
 
 
 def _softmax_dim(input, dim):
@@ -522,7 +524,7 @@ def sum_to_size(x, *size):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
                                       if s == 1 and shape[lead + i] != 1)
-    r = RD.Sum.apply(x, dims, True, None) if dims else x
+    r = reduction.Sum.apply(x, dims, True, None) if dims else x
     return r.reshape(size)
 
 
@@ -584,13 +586,13 @@ def _shape_args(shape):
 
 
 def reshape(input, *shape):
-    return S.View.apply(input, _shape_args(shape), False)
+    return shape_fns.View.apply(input, _shape_args(shape), False)
 
 
 def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], torch.dtype):
         raise NotImplementedError("view(dtype) is not supported by minitorch")
-    return S.View.apply(input, _shape_args(shape), True)
+    return shape_fns.View.apply(input, _shape_args(shape), True)
 
 
 def view_as(input, other):
@@ -635,15 +637,15 @@ def transpose(input, dim0, dim1):
     d0 = normalize_dims(dim0, n)[0] if n else 0
     d1 = normalize_dims(dim1, n)[0] if n else 0
     if n == 0:
-        return S.View.apply(input, (), False)
-    return S.Transpose.apply(input, d0, d1)
+        return shape_fns.View.apply(input, (), False)
+    return shape_fns.Transpose.apply(input, d0, d1)
 
 
 swapaxes = swapdims = transpose
 
 
 def t(input):
-    return S.TFn.apply(input)
+    return shape_fns.MatrixTranspose.apply(input)
 
 
 def permute(input, *dims):
@@ -655,7 +657,7 @@ def permute(input, *dims):
     nd = tuple(normalize_dims(d, input.dim())[0] for d in dims)
     if len(set(nd)) != len(nd):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return S.Permute.apply(input, nd)
+    return shape_fns.Permute.apply(input, nd)
 
 
 def movedim(input, source, destination):
@@ -671,9 +673,9 @@ def squeeze(input, dim=None):
     if dim is not None:
         dims = normalize_dims(dim, input.dim())
         if input.dim() == 0:
-            return S.Squeeze.apply(input, None)
-        return S.Squeeze.apply(input, dims[0] if len(dims) == 1 else dims)
-    return S.Squeeze.apply(input, None)
+            return shape_fns.Squeeze.apply(input, None)
+        return shape_fns.Squeeze.apply(input, dims[0] if len(dims) == 1 else dims)
+    return shape_fns.Squeeze.apply(input, None)
 
 
 def unsqueeze(input, dim):
@@ -681,7 +683,7 @@ def unsqueeze(input, dim):
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
-    return S.Unsqueeze.apply(input, dim % n)
+    return shape_fns.Unsqueeze.apply(input, dim % n)
 
 
 def expand(input, *sizes):
@@ -691,7 +693,7 @@ def expand(input, *sizes):
                            "the number of sizes provided "
                            f"({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({input.dim()})")
-    return S.Expand.apply(input, sizes)
+    return shape_fns.Expand.apply(input, sizes)
 
 
 def expand_as(input, other):
@@ -735,7 +737,7 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got split_sizes="
                                f"{sizes}")
-    return S.Split.apply(tensor, tuple(sizes), d, False)
+    return shape_fns.Split.apply(tensor, tuple(sizes), d, False)
 
 
 def chunk(input, chunks, dim=0):
@@ -749,13 +751,13 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     d = normalize_dims(dim, input.dim())[0]
-    out = S.UnbindFn.apply(input, tuple([1] * input.shape[d]), d, True)
+    out = shape_fns.UnbindFn.apply(input, tuple([1] * input.shape[d]), d, True)
     return out if isinstance(out, tuple) else (out,)
 
 
-cat = S.cat
+cat = shape_fns.cat
 concat = concatenate = cat
-stack = S.stack
+stack = shape_fns.stack
 
 
 def hstack(tensors):
@@ -768,7 +770,7 @@ def vstack(tensors):
 
 def flip(input, dims):
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
-    return S.Flip.apply(input, normalize_dims(dims, input.dim()))
+    return shape_fns.Flip.apply(input, normalize_dims(dims, input.dim()))
 
 
 def contiguous(input, memory_format=None):
@@ -776,7 +778,7 @@ def contiguous(input, memory_format=None):
 
 
 def clone(input, memory_format=None):
-    return P.Clone.apply(input)
+    return pointwise.Clone.apply(input)
 
 
 gather = indexing.gather
@@ -796,6 +798,160 @@ def is_tensor(obj):
 
 def is_floating_point(x):
     return x.dtype.is_floating_point
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor's op methods and operators (a mixin: ``class Tensor(TensorOps, InplaceOps)``)
+# ---------------------------------------------------------------------------------------------
+class TensorOps:
+    """Each method is the function of the same name above (``x.add(y)`` is ``add(x, y)``)."""
+    __slots__ = ()
+    # pointwise
+    add, sub, mul, div, true_divide, divide = add, sub, mul, div, div, div
+    floor_divide, remainder, pow, neg, negative = floor_divide, remainder, pow, neg, neg
+    abs, exp, log, sqrt, rsqrt = abs, exp, log, sqrt, rsqrt
+    sin, cos, tanh, sigmoid, relu = sin, cos, tanh, sigmoid, relu
+    reciprocal, sign, isnan, isinf, isfinite = reciprocal, sign, isnan, isinf, isfinite
+    logical_not, square, log2, log10, log1p = logical_not, square, log2, log10, log1p
+    expm1, floor, ceil, round = expm1, floor, ceil, round
+    clamp, clip, clamp_min, clamp_max = clamp, clamp, clamp_min, clamp_max
+    maximum, minimum = maximum, minimum
+    eq, ne, lt, le, gt, ge = eq, ne, lt, le, gt, ge
+    less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+    logical_and, logical_or, logical_xor = logical_and, logical_or, logical_xor
+    equal, allclose, isclose = equal, allclose, isclose
+    lerp, addcmul, addcdiv = lerp, addcmul, addcdiv
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    # reductions
+    sum, mean, prod, max, min, amax, amin = sum, mean, prod, max, min, amax, amin
+    argmax, argmin, all, any, norm = argmax, argmin, all, any, norm
+    var, std, logsumexp, sum_to_size = var, std, logsumexp, sum_to_size
+    softmax, log_softmax = softmax, log_softmax
+    # linear algebra
+    matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
+    # shape
+    reshape, view, view_as, reshape_as = reshape, view, view_as, reshape_as
+    flatten, unflatten, t, permute, movedim = flatten, unflatten, t, permute, movedim
+    transpose, swapaxes, swapdims = transpose, transpose, transpose
+    squeeze, unsqueeze, expand, expand_as = squeeze, unsqueeze, expand, expand_as
+    broadcast_to, narrow, select, split = broadcast_to, narrow, select, split
+    chunk, unbind, flip, contiguous, clone = chunk, unbind, flip, contiguous, clone
+    # indexing
+    gather, index_select, nonzero = gather, index_select, nonzero
+    masked_select, masked_fill = masked_select, masked_fill
+    __getitem__, __setitem__ = indexing.getitem, indexing.setitem
+
+    @property
+    def T(self):
+        return permute(self, tuple(range(self.dim() - 1, -1, -1)))
+
+    H = T
+
+    @property
+    def mT(self):
+        return transpose(self, -2, -1)
+
+    # ---------------------------------------------------------------- operators
+    # A non-Tensor, non-number operand returns NotImplemented so Python tries the other side.
+    def __add__(self, other):
+        return add(self, other) if _t(other) or _num(other) else NotImplemented
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return sub(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __rsub__(self, other):
+        if not (_t(other) or _num(other)):
+            return NotImplemented
+        if _t(other) or self.dtype == torch.bool:
+            return sub(other, self)
+        return pointwise.Rsub.apply(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other) if _t(other) or _num(other) else NotImplemented
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return div(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __rtruediv__(self, other):
+        if not (_t(other) or _num(other)):
+            return NotImplemented
+        if _t(other):
+            return pointwise.Div.apply(other, self)
+        return self.reciprocal() * other  # torch: number / tensor is reciprocal(tensor) * number
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __rfloordiv__(self, other):
+        if not (_t(other) or _num(other)):
+            return NotImplemented
+        if _t(other):
+            return floor_divide(other, self)
+        _check_int_zero_division(other, self)
+        return pointwise.FloorDivide.apply(other, self)
+
+    def __mod__(self, other):
+        return remainder(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __rmod__(self, other):
+        if not (_t(other) or _num(other)):
+            return NotImplemented
+        _check_int_zero_division(other, self)
+        return pointwise.Remainder.apply(other, self)
+
+    def __pow__(self, other):
+        return pow(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __rpow__(self, other):
+        return pow(other, self) if _t(other) or _num(other) else NotImplemented
+
+    def __matmul__(self, other):
+        return matmul(self, other) if _t(other) else NotImplemented
+
+    def __rmatmul__(self, other):
+        return matmul(other, self) if _t(other) else NotImplemented
+
+    __neg__, __abs__, __invert__ = neg, abs, bitwise_not
+
+    def __pos__(self):
+        return self
+
+    def __eq__(self, other):
+        return eq(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __ne__(self, other):
+        return ne(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __lt__(self, other):
+        return lt(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __le__(self, other):
+        return le(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __gt__(self, other):
+        return gt(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __ge__(self, other):
+        return ge(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __and__(self, other):
+        return bitwise_and(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __or__(self, other):
+        return bitwise_or(self, other) if _t(other) or _num(other) else NotImplemented
+
+    def __xor__(self, other):
+        return bitwise_xor(self, other) if _t(other) or _num(other) else NotImplemented
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
 
 # The torch-namespace functions (``minitorch.add`` ...); the Tensor-only ones (``view``,

@@ -13,10 +13,10 @@ import torch
 from .._tensor_ref import full, tensor, tensor_type
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from ..ops import elementwise as EW
-from ..ops import index as IX
-from ..ops import reduce as R
-from . import shape as S
+from ..ops import elementwise
+from ..ops import index as index_kernels
+from ..ops import reduce as reduce_kernels
+from . import shape as shape_fns
 from .inplace import rebase_history
 from .pointwise import broadcast_shapes, unbroadcast, where
 from .reduction import gather as _gather
@@ -36,8 +36,8 @@ def _wrap(storage):
 def _check_bounds(idx_storage, size, dim, exc=IndexError):
     if idx_storage.numel() == 0:
         return
-    lo = R.reduce("min", idx_storage, tuple(range(idx_storage.dim())))
-    hi = R.reduce("max", idx_storage, tuple(range(idx_storage.dim())))
+    lo = reduce_kernels.reduce("min", idx_storage, tuple(range(idx_storage.dim())))
+    hi = reduce_kernels.reduce("max", idx_storage, tuple(range(idx_storage.dim())))
     lo, hi = int(lo.item()), int(hi.item())
     bad = hi if hi >= size else (lo if lo < -size else None)
     if bad is not None:
@@ -56,7 +56,7 @@ class IndexSelect(Function):
         view_shape[dim] = idx.numel()
         expanded = idx._data.reshape(view_shape).expand(shape)
         ctx.dim, ctx.idx, ctx.in_shape = dim, expanded, tuple(x.shape)
-        return _wrap(IX.gather(x._data, dim, expanded))
+        return _wrap(index_kernels.gather(x._data, dim, expanded))
 
     @staticmethod
     def backward(ctx, g):
@@ -91,7 +91,7 @@ def gather(input, dim, index):
 
 
 def nonzero(input, as_tuple=False):
-    pos = _wrap(IX.nonzero_flat(input._data))
+    pos = _wrap(index_kernels.nonzero_flat(input._data))
     if input.dim() <= 1 and not as_tuple:
         return pos.reshape(-1, 1) if input.dim() == 1 else pos.reshape(-1, 0)
     coords, rest = [], pos
@@ -186,12 +186,12 @@ def getitem(self, key):
     key = _split_key(key, self.dim())
     if not builtins.any(_is_index_tensor(k) for k in key):
         _check_basic(self, key)
-        node = S.BasicIndex
+        node = shape_fns.BasicIndex
         last = [k for k in key if not (isinstance(k, slice) and k == slice(None))]
         if last and isinstance(last[-1], numbers.Integral):
-            node = S.SelectIndex
+            node = shape_fns.SelectIndex
         elif last and last[-1] is None:
-            node = S.UnsqueezeIndex
+            node = shape_fns.UnsqueezeIndex
         return node.apply(self, key)
     return _advanced_getitem(self, key)
 
@@ -236,7 +236,7 @@ def _flat_index(view, pos, tensors):
                         raise IndexError(f"The shape of the mask {list(t.shape)} at index {i} "
                                          f"does not match the shape of the indexed tensor "
                                          f"{list(sizes)} at index {i}")
-            flat = _wrap(IX.nonzero_flat(t._data))
+            flat = _wrap(index_kernels.nonzero_flat(t._data))
             ints.append(flat)
             dims.append((d, t.dim()))
             d += t.dim()
@@ -319,7 +319,7 @@ def _write(x, key, value):
                 if all(s == 1 for s in value.shape[:value.dim() - target.dim()]) else src
         if isinstance(value, T):
             broadcast_shapes(tuple(src.shape), tuple(target.shape))
-        EW.pointwise("copy", target, src, compute=_compute(x.dtype, value))
+        elementwise.pointwise("copy", target, src, compute=_compute(x.dtype, value))
     else:
         basic, pos, tensors = _advanced_plan(x, key_t)
         view = x._data[basic]
@@ -342,8 +342,8 @@ def _write(x, key, value):
         view_shape = [1] * merged.dim()
         view_shape[pos] = flat.numel()
         # writes happen in index order, so the last duplicate wins (torch: unspecified)
-        IX.scatter_store(merged, pos, flat._data.reshape(view_shape).expand(shape),
-                         src.to(x.dtype)._data)
+        index_kernels.scatter_store(merged, pos, flat._data.reshape(view_shape).expand(shape),
+                                    src.to(x.dtype)._data)
     x._bump_version()
 
 

@@ -12,9 +12,8 @@ from .. import _dtype
 from .._tensor_ref import full, is_tensor, ones
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from ..ops import creation
-from ..ops import elementwise as EW
-from . import pointwise as P
+from ..ops import creation, elementwise
+from . import pointwise
 from .pointwise import broadcast_shapes, unbroadcast
 from .shape import AsStrided
 
@@ -55,7 +54,7 @@ class CopySlices(Function):
             result.dtype
         # 1 outside the view's region, 0 inside: the old history's share of the gradient
         mask = ones(tuple(base.shape), dtype=base.dtype, device=base.device)
-        EW.pointwise("copy", mask._data.as_strided(size, stride, offset), 0)
+        elementwise.pointwise("copy", mask._data.as_strided(size, stride, offset), 0)
         ctx.mask = mask
         return base._alias()  # the data was already written in place
 
@@ -73,7 +72,7 @@ def _rebase_view(self, result):
                                   "tensors only; apply the operation out of place")
     geometry = (tuple(self.shape), tuple(self.stride()),
                 self.storage_offset() - base.storage_offset())
-    EW.pointwise("copy", self._data, result._data)
+    elementwise.pointwise("copy", self._data, result._data)
     self._bump_version()  # shared with the base
     new_base = CopySlices.apply(base, result, geometry)
     base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
@@ -89,7 +88,7 @@ def rebase_history(self, result):
     if self._base is not None and grad_mode.is_grad_enabled() and (
             self._base.requires_grad or result.requires_grad):
         return _rebase_view(self, result)
-    EW.pointwise("copy", self._data, result._data)
+    elementwise.pointwise("copy", self._data, result._data)
     self._bump_version()
     self._grad_fn = result._grad_fn
     self._output_nr = result._output_nr
@@ -109,13 +108,13 @@ def _pointwise_(self, op, out_of_place, *args, saves_self=False):
     result_dtype = _dtype.result_type(self, *[a for a in args if a is not None])
     _check_cast(result_dtype, self.dtype)
     if _recording(self, *args):
-        src = P.Clone.apply(self) if saves_self else self
+        src = pointwise.Clone.apply(self) if saves_self else self
         return rebase_history(self, out_of_place(src, *args))
     compute = result_dtype if result_dtype.is_floating_point or not self.dtype.is_floating_point \
         else self.dtype
     if compute in (torch.float16, torch.bfloat16):
         compute = torch.float32
-    P.launch(op, (self, *args), self.dtype, compute=compute, out=self)
+    pointwise.run_op(op, (self, *args), self.dtype, compute=compute, out=self)
     self._bump_version()
     return self
 
@@ -154,7 +153,7 @@ def _assign_(self, value):
     _check_leaf(self)
     if _recording(self, value):
         return rebase_history(self, value)
-    EW.pointwise("copy", self._data, value._data)
+    elementwise.pointwise("copy", self._data, value._data)
     self._bump_version()
     return self
 
@@ -164,7 +163,7 @@ def _recompute_(self, fn, *others):
     whose old value its backward needs."""
     _check_leaf(self)
     if _recording(self, *others):
-        return rebase_history(self, fn(P.Clone.apply(self)))
+        return rebase_history(self, fn(pointwise.Clone.apply(self)))
     return _assign_(self, fn(self))
 
 
@@ -190,7 +189,7 @@ def fill_(self, value):
         value = value.item()
     if _recording(self):
         return rebase_history(self, _full_like(self, value))
-    EW.pointwise("copy", self._data, value)
+    elementwise.pointwise("copy", self._data, value)
     self._bump_version()
     return self
 
@@ -224,10 +223,10 @@ def copy_(self, src, non_blocking=False):
             self.dtype.is_floating_point and not src.dtype.is_floating_point):
         compute = torch.float32 if self.dtype != torch.float64 else torch.float64
     if self.dtype == torch.bool:
-        EW.pointwise("ne", self._data, src._data, 0, compute=compute if compute != torch.bool
-                     else torch.int64)
+        elementwise.pointwise("ne", self._data, src._data, 0,
+                              compute=compute if compute != torch.bool else torch.int64)
     else:
-        EW.pointwise("copy", self._data, src._data, compute=compute)
+        elementwise.pointwise("copy", self._data, src._data, compute=compute)
     self._bump_version()
     return self
 
@@ -243,7 +242,7 @@ def _random_(self, kind, low, high, generator):
     else:
         tmp = torch.empty(self.shape, dtype=self.dtype, device=self.device)
         creation.random_(tmp, kind, low, high, generator=generator)
-        EW.pointwise("copy", self._data, tmp)
+        elementwise.pointwise("copy", self._data, tmp)
     self._bump_version()
     return self
 
@@ -280,6 +279,31 @@ sigmoid_ = _unary_("sigmoid", "sigmoid")
 relu_ = _unary_("relu", "relu")
 reciprocal_ = _unary_("reciprocal", "reciprocal")
 rsqrt_ = _unary_("rsqrt", "rsqrt")
+
+
+
+class InplaceOps:
+    """Tensor's in-place methods and in-place operators (a mixin of ``Tensor``)."""
+    __slots__ = ()
+    add_, sub_, mul_, div_, true_divide_ = add_, sub_, mul_, div_, div_
+    pow_, clamp_, clip_, fill_, zero_ = pow_, clamp_, clamp_, fill_, zero_
+    copy_, masked_fill_ = copy_, masked_fill_
+    uniform_, normal_, bernoulli_, random_ = uniform_, normal_, bernoulli_, random_
+    neg_, abs_, exp_, log_, sqrt_ = neg_, abs_, exp_, log_, sqrt_
+    sin_, cos_, tanh_, sigmoid_, relu_ = sin_, cos_, tanh_, sigmoid_, relu_
+    reciprocal_, rsqrt_ = reciprocal_, rsqrt_
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
 
 
 __all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "add_", "sub_", "mul_", "div_", "pow_",

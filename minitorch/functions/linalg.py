@@ -7,7 +7,7 @@ from .._tensor_ref import tensor_type
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import lazy
-from ..ops import matmul as MM
+from ..ops import matmul as matmul_kernels
 from ..ops.reduce import _group
 from .pointwise import broadcast_shapes, threshold_backward
 from .shape import dense_copy
@@ -87,8 +87,8 @@ def matmul_storage(a, b, bias=None, activation=None, out=None):
     if out is None:
         out = torch.empty((*batch, M, N), dtype=a.dtype, device=a.device)
     B = math.prod(batch)
-    MM.bmm(_batched(a2, batch, M, K), _batched(b2, batch, K, N), out.view(B, M, N), bias=bias,
-           activation=activation)
+    matmul_kernels.bmm(_batched(a2, batch, M, K), _batched(b2, batch, K, N), out.view(B, M, N),
+                       bias=bias, activation=activation)
     if a.dim() == 1:
         out = out.squeeze(-2)
     if b.dim() == 1:
@@ -195,14 +195,14 @@ class Linear(Function):
             # if x is the ReLU output of a fused Linear, apply its derivative here (epilogue)
             # and tell that node the gradient is already masked
             if is_fused_relu_output(x):
-                gx = _wrap(MM.mm(g2._data, w._data, relu_mask=x._data))
+                gx = _wrap(matmul_kernels.mm(g2._data, w._data, relu_mask=x._data))
                 gx._relu_masked = True
             else:
                 gx = matmul(g, w)
         if need_w:
             rowsum = torch.empty(g2.shape[1], dtype=g2.dtype, device=g2.device) if need_b \
                 else None
-            gw = _wrap(MM.mm(g2._data.t(), x2._data, rowsum=rowsum))
+            gw = _wrap(matmul_kernels.mm(g2._data.t(), x2._data, rowsum=rowsum))
             if need_b:
                 gb = _wrap(rowsum.view(ctx.bias_shape))
         elif need_b:

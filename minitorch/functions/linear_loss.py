@@ -6,7 +6,7 @@ from ..autograd import grad as _grad
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import lazy
-from ..ops import linear_loss as LL
+from ..ops import linear_loss as linear_loss_kernels
 from .linalg import is_fused_relu_output, matmul
 from .loss import cross_entropy
 
@@ -21,8 +21,9 @@ class LinearCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, target, reduction, ignore_index, smoothing):
-        loss, lse, count = LL.forward(x._data, w._data, None if b is None else b._data,
-                                      target._data, reduction, ignore_index)
+        loss, lse, count = linear_loss_kernels.forward(x._data, w._data,
+                                                       None if b is None else b._data,
+                                                       target._data, reduction, ignore_index)
         ctx.meta = (target, _wrap(lse), _wrap(count), reduction, ignore_index, smoothing)
         ctx.has_bias = b is not None
         ctx.save_for_backward(x, w, b)
@@ -46,9 +47,10 @@ class LinearCrossEntropy(Function):
             return (next(grads) if need_x else None, next(grads) if need_w else None,
                     next(grads) if need_b else None, None, None, None, None)
         relu = need_x and is_fused_relu_output(x)
-        dx, dw, db = LL.backward(x._data, w._data, None if b is None else b._data, target._data,
-                                 lse._data, g._data, count._data, reduction, ignore_index, relu,
-                                 need_x, need_w, need_b)
+        dx, dw, db = linear_loss_kernels.backward(x._data, w._data, None if b is None else b._data,
+                                                  target._data, lse._data, g._data, count._data,
+                                                  reduction, ignore_index, relu,
+                                                  need_x, need_w, need_b)
         gx = _wrap(dx) if dx is not None else None
         if relu:
             gx._relu_masked = True
@@ -63,7 +65,7 @@ def fused_cross_entropy(logits, target, reduction, ignore_index, smoothing):
     if p is None or p.kind != "linear":
         return None
     x, w, b = p.args
-    if not LL.supported(x, w, target, smoothing):
+    if not linear_loss_kernels.supported(x, w, target, smoothing):
         return None
     if lazy.take(logits, "linear") is None:
         return None

@@ -2,7 +2,7 @@
 
 from .._tensor_ref import arange, tensor_type
 from ..autograd.function import Function
-from ..ops import loss as L
+from ..ops import loss as loss_kernels
 
 
 def _wrap(storage):
@@ -15,8 +15,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, target, reduction, ignore_index, smoothing):
-        loss, lse, count = L.cross_entropy_forward(x._data, target._data, reduction, ignore_index,
-                                                   smoothing)
+        loss, lse, count = loss_kernels.cross_entropy_forward(x._data, target._data, reduction,
+                                                              ignore_index, smoothing)
         ctx.reduction, ctx.ignore_index, ctx.smoothing = reduction, ignore_index, smoothing
         ctx.lse, ctx.count, ctx.target = _wrap(lse), _wrap(count), target
         ctx.save_for_backward(x)
@@ -38,8 +38,9 @@ class CrossEntropyBackward(Function):
     def forward(ctx, g, x, target, lse, count, reduction, ignore_index, smoothing):
         ctx.save_for_backward(g, x)
         ctx.meta = (target, count, reduction, ignore_index, smoothing)
-        return _wrap(L.cross_entropy_backward(x._data, target._data, lse._data, g._data,
-                                              reduction, count._data, ignore_index, smoothing))
+        return _wrap(loss_kernels.cross_entropy_backward(x._data, target._data, lse._data, g._data,
+                                                         reduction, count._data, ignore_index,
+                                                         smoothing))
 
     @staticmethod
     def backward(ctx, gg):

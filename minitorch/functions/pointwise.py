@@ -9,7 +9,7 @@ import torch
 from .. import _dtype
 from .._tensor_ref import tensor_type
 from ..autograd.function import Function
-from ..ops import elementwise as EW
+from ..ops import elementwise
 
 # ---------------------------------------------------------------------------------------------
 # host helpers: broadcasting, devices, launching
@@ -56,7 +56,7 @@ def _validate_scalar(x):
         raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
-def launch(op, args, out_dtype, compute=None, out=None):
+def run_op(op, args, out_dtype, compute=None, out=None):
     """Run kernel op ``op`` on Tensors/Python numbers ``args``; returns a new Tensor (or
     ``out``)."""
     Tensor = tensor_type()
@@ -81,7 +81,7 @@ def launch(op, args, out_dtype, compute=None, out=None):
             operands.append(torch.tensor(a, dtype=compute, device=device))
         else:
             operands.append(a)
-    EW.pointwise(op, out._data, *operands, compute=compute)
+    elementwise.pointwise(op, out._data, *operands, compute=compute)
     return out
 
 
@@ -131,7 +131,7 @@ class _Pointwise(Function):
                 _validate_scalar(a)
         out_dtype = cls.result(*args)
         compute = cls.compute_rule(*args) if cls.compute_rule else out_dtype
-        out = launch(cls.op, args, out_dtype, compute)
+        out = run_op(cls.op, args, out_dtype, compute)
         ctx.args = [None if _is_tensor(a) else a for a in args]
         ctx.meta = [(tuple(a.shape), a.dtype) if _is_tensor(a) else None for a in args]
         saved = [a for a in args if _is_tensor(a)] if cls.save_inputs else []
@@ -313,13 +313,13 @@ class PowScalar(Function):
         if e == 0:
             Tensor = tensor_type()
             out = Tensor._make(torch.empty(x.shape, dtype=out_dtype, device=x.device))
-            EW.pointwise("copy", out._data, 1)
+            elementwise.pointwise("copy", out._data, 1)
             return out
         if float(e).is_integer() and 0 < e <= 64:
-            return launch("powi", (x, int(e)), out_dtype)
+            return run_op("powi", (x, int(e)), out_dtype)
         if e == -1:
-            return launch("reciprocal", (x,), out_dtype)
-        return launch("pow", (x, float(e)), out_dtype)
+            return run_op("reciprocal", (x,), out_dtype)
+        return run_op("pow", (x, float(e)), out_dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -378,7 +378,7 @@ class Clamp(Function):
         ctx.lo, ctx.hi = lo, hi
         ctx.meta = (tuple(x.shape), x.dtype)
         ctx.save_for_backward(x)
-        return launch("clamp", (x, lo_v, hi_v), out_dtype)
+        return run_op("clamp", (x, lo_v, hi_v), out_dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -401,10 +401,10 @@ class ToCopy(Function):
             compute = x.dtype if x.dtype != torch.bool else torch.bool
             if compute in (torch.float16, torch.bfloat16):
                 compute = torch.float32
-            return launch("ne", (x, 0), torch.bool, compute=compute)
+            return run_op("ne", (x, 0), torch.bool, compute=compute)
         if not dtype.is_floating_point and x.dtype.is_floating_point:
             compute = x.dtype if x.dtype == torch.float64 else torch.float32
-        return launch("copy", (x,), dtype, compute=compute)
+        return run_op("copy", (x,), dtype, compute=compute)
 
     @staticmethod
     def backward(ctx, g):
@@ -416,14 +416,14 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return launch("copy", (x,), x.dtype)
+        return run_op("copy", (x,), x.dtype)
 
     @staticmethod
     def backward(ctx, g):
         return g
 
 
-__all__ = ["broadcast_shapes", "check_same_device", "launch", "unbroadcast", "Neg", "Abs", "Exp",
+__all__ = ["broadcast_shapes", "check_same_device", "run_op", "unbroadcast", "Neg", "Abs", "Exp",
            "Log", "Sqrt", "Rsqrt", "Sin", "Cos", "Reciprocal", "Sign", "IsNan", "LogicalNot",
            "ThresholdBackward", "SigmoidBackward", "TanhBackward", "LeakyReluBackward",
            "threshold_backward", "sigmoid_backward", "tanh_backward", "leaky_relu_backward",

@@ -6,9 +6,9 @@ import torch
 
 from .._tensor_ref import tensor_type, zeros
 from ..autograd.function import Function
-from ..ops import index as IX
-from ..ops import reduce as R
-from ..ops import softmax as SM
+from ..ops import index as index_kernels
+from ..ops import reduce as reduce_kernels
+from ..ops import softmax as softmax_kernels
 from .pointwise import where
 
 
@@ -54,7 +54,7 @@ def _result_shape(shape, dims, keepdim):
 
 
 def _reduce(op, x, dims, keepdim, out_dtype=None, **kw):
-    out = R.reduce(op, x._data, dims, out_dtype=out_dtype, **kw)
+    out = reduce_kernels.reduce(op, x._data, dims, out_dtype=out_dtype, **kw)
     return _wrap(out.reshape(_result_shape(tuple(x.shape), dims, keepdim)))
 
 
@@ -197,7 +197,7 @@ class MaxMinDim(Function):
     def forward(ctx, x, op, dim, keepdim):
         if x.dim() and x.shape[dim] == 0:
             raise IndexError(f"{op}(): Expected reduction dim {dim} to have non-zero size.")
-        values, idx = R.reduce(op, x._data, (dim,), with_indices=True)
+        values, idx = reduce_kernels.reduce(op, x._data, (dim,), with_indices=True)
         shape = _result_shape(tuple(x.shape), (dim,), keepdim)
         values, idx = _wrap(values.reshape(shape)), _wrap(idx.reshape(shape))
         ctx.mark_non_differentiable(idx)
@@ -230,9 +230,10 @@ class ScatterIntoZeros(Function):
     def forward(ctx, src, shape, dim, idx):
         out = zeros(shape, dtype=src.dtype, device=src.device)
         if len(shape) == 0:
-            IX.scatter_add_(out._data.reshape(1), 0, idx._data.reshape(1), src._data.reshape(1))
+            index_kernels.scatter_add_(out._data.reshape(1), 0, idx._data.reshape(1),
+                                       src._data.reshape(1))
         else:
-            IX.scatter_add_(out._data, dim, idx._data, src._data)
+            index_kernels.scatter_add_(out._data, dim, idx._data, src._data)
         ctx.dim, ctx.save_idx = dim, idx
         return out
 
@@ -252,8 +253,9 @@ class Gather(Function):
     def forward(ctx, x, dim, idx):
         ctx.shape, ctx.dim, ctx.idx = tuple(x.shape), dim, idx
         if x.dim() == 0:
-            return _wrap(IX.gather(x._data.reshape(1), 0, idx._data.reshape(1)).reshape(()))
-        return _wrap(IX.gather(x._data, dim, idx._data))
+            flat = index_kernels.gather(x._data.reshape(1), 0, idx._data.reshape(1))
+            return _wrap(flat.reshape(()))
+        return _wrap(index_kernels.gather(x._data, dim, idx._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -316,7 +318,7 @@ class Softmax(Function):
             raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
                                       f"'{names.get(n, n.title())}'")
         ctx.dim = dim
-        out = _wrap(SM.softmax(x._data, dim, cls.log))
+        out = _wrap(softmax_kernels.softmax(x._data, dim, cls.log))
         ctx.save_for_backward(out)
         return out
 
@@ -339,7 +341,7 @@ class SoftmaxBackward(Function):
     def forward(ctx, g, y, dim, log):
         ctx.dim, ctx.log = dim, log
         ctx.save_for_backward(g, y)
-        return _wrap(SM.softmax_backward(g._data, y._data, dim, log))
+        return _wrap(softmax_kernels.softmax_backward(g._data, y._data, dim, log))
 
     @staticmethod
     def backward(ctx, gg):

@@ -8,8 +8,8 @@ import torch
 from .. import _dtype
 from .._tensor_ref import arange, tensor_type, zeros
 from ..autograd.function import Function
-from ..ops import elementwise as EW
-from ..ops import index as IX
+from ..ops import elementwise
+from ..ops import index as index_kernels
 from .reduction import normalize_dims
 
 
@@ -24,7 +24,7 @@ def _wrap(storage):
 
 def dense_copy(storage):
     out = torch.empty(storage.shape, dtype=storage.dtype, device=storage.device)
-    EW.pointwise("copy", out, storage)
+    elementwise.pointwise("copy", out, storage)
     return out
 
 
@@ -104,7 +104,7 @@ class Transpose(Function):
         return g.transpose(*ctx.dims), None, None
 
 
-class TFn(Function):
+class MatrixTranspose(Function):
     node_name = "TBackward0"
 
     @staticmethod
@@ -187,7 +187,7 @@ class IndexBackward(Function):
     def forward(ctx, g, shape, key):
         ctx.key = key
         out = zeros(shape, dtype=g.dtype, device=g.device)
-        EW.pointwise("copy", out._data[key], g._data)
+        elementwise.pointwise("copy", out._data[key], g._data)
         return out
 
     @staticmethod
@@ -262,8 +262,8 @@ class Cat(Function):
         for t in tensors:
             n = t.shape[dim]
             if t.numel():
-                EW.pointwise("copy", out.narrow(dim, start, n), t._data,
-                             compute=_compute_for(t.dtype, dtype))
+                elementwise.pointwise("copy", out.narrow(dim, start, n), t._data,
+                                      compute=_compute_for(t.dtype, dtype))
             ctx.sizes.append(n)
             ctx.dtypes.append(t.dtype)
             start += n
@@ -356,7 +356,7 @@ class AsStridedScatter(Function):
         size, stride, offset = geometry
         ctx.geometry = geometry
         out = zeros(shape, dtype=g.dtype, device=g.device)
-        EW.pointwise("copy", out._data.as_strided(size, stride, offset), g._data)
+        elementwise.pointwise("copy", out._data.as_strided(size, stride, offset), g._data)
         return out
 
     @staticmethod
@@ -390,7 +390,7 @@ class Flip(Function):
             idx = arange(n - 1, -1, -1, device=x.device)._data
             shape = [1] * out.dim()
             shape[d] = n
-            out = IX.gather(out, d, idx.view(shape).expand(out.shape))
+            out = index_kernels.gather(out, d, idx.view(shape).expand(out.shape))
         return _wrap(out if out is not x._data else dense_copy(out))
 
     @staticmethod

@@ -55,7 +55,7 @@ def compact_kernel(mask_ptr, out_ptr, count_ptr, n, BLOCK: tl.constexpr):
     tl.store(count_ptr + tl.arange(0, 1), total)
 
 
-def _pdq(t, dim):
+def _outer_dim_inner_strides(t, dim):
     """(P, D, Q) strides of ``t`` around ``dim``, or None when the outer or inner dims don't
     coalesce into one."""
     pre = _group(t.shape[:dim], t.stride()[:dim])
@@ -82,7 +82,7 @@ def _launch(x, idx, out, dim, mode):
     Q = math.prod(idx.shape[dim + 1:])
     strides = []
     for t in (x, idx, out):
-        s = _pdq(t, dim) if t.dim() else (0, 0, 0)
+        s = _outer_dim_inner_strides(t, dim) if t.dim() else (0, 0, 0)
         assert s is not None
         strides.extend(s)
     block, warps = launcher.elementwise_config(n)
@@ -93,9 +93,9 @@ def _launch(x, idx, out, dim, mode):
 
 def gather(x, dim, idx):
     """torch.gather: out[..., j, ...] = x[..., idx[..., j, ...], ...] (idx may be expanded)."""
-    if x.dim() and _pdq(x, dim) is None:
+    if x.dim() and _outer_dim_inner_strides(x, dim) is None:
         x = _dense(x)
-    if idx.dim() and _pdq(idx, dim) is None:
+    if idx.dim() and _outer_dim_inner_strides(idx, dim) is None:
         idx = _dense(idx)
     out = torch.empty(idx.shape, dtype=x.dtype, device=x.device)
     return _launch(x, idx, out, dim, 0)
@@ -103,18 +103,18 @@ def gather(x, dim, idx):
 
 def scatter_add_(out, dim, idx, src):
     """out[..., idx[..., j, ...], ...] += src[..., j, ...]; ``out`` must be dense."""
-    if src.dim() and _pdq(src, dim) is None:
+    if src.dim() and _outer_dim_inner_strides(src, dim) is None:
         src = _dense(src)
-    if idx.dim() and _pdq(idx, dim) is None:
+    if idx.dim() and _outer_dim_inner_strides(idx, dim) is None:
         idx = _dense(idx)
     return _launch(src, idx, out, dim, 1)
 
 
 def scatter_store(out, dim, idx, src):
     """out[..., idx[..., j, ...], ...] = src[..., j, ...]."""
-    if src.dim() and _pdq(src, dim) is None:
+    if src.dim() and _outer_dim_inner_strides(src, dim) is None:
         src = _dense(src)
-    if idx.dim() and _pdq(idx, dim) is None:
+    if idx.dim() and _outer_dim_inner_strides(idx, dim) is None:
         idx = _dense(idx)
     return _launch(src, idx, out, dim, 2)
 

@@ -13,8 +13,7 @@ import torch
 import triton
 import triton.language as tl
 
-from . import elementwise as EW
-from . import launcher
+from . import elementwise, launcher
 from .loss import check_targets, finish_reduction, loss_output
 from .matmul import matmul_backend
 
@@ -197,7 +196,7 @@ def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need
     if atomic:  # several programs add into dW/db: start from zero
         for buf in (dw, db):
             if buf is not None:
-                EW.pointwise("copy", buf, 0.0)
+                elementwise.pointwise("copy", buf, 0.0)
     dummy = lse
     launcher.launch(linear_cross_entropy_bwd_kernel, (programs,),
                     (x, w, b if b is not None else w, t, lse, g, count,

@@ -10,9 +10,8 @@ import torch
 import triton
 import triton.language as tl
 
-from . import elementwise as EW
-from . import launcher
-from . import reduce as R
+from . import elementwise, launcher
+from . import reduce as reduce_kernels
 
 
 @triton.jit
@@ -181,11 +180,11 @@ def finish_reduction(part, loss, red):
     partial sums are added (one reduction launch) and the mean/sum written to ``loss``."""
     if part.shape[0] == 1:
         return part[0, 1], part[0, 2]
-    sums = R.reduce("sum", part, (0,))
+    sums = reduce_kernels.reduce("sum", part, (0,))
     if red == "mean":
-        EW.pointwise("div", loss, sums[0], sums[1])
+        elementwise.pointwise("div", loss, sums[0], sums[1])
     elif red == "sum":
-        EW.pointwise("copy", loss, sums[0])
+        elementwise.pointwise("copy", loss, sums[0])
     return sums[1], sums[2]
 
 

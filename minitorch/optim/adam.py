@@ -4,7 +4,7 @@ import math
 
 from ..autograd import grad_mode
 from ..creation import zeros_like
-from ..ops import optim as K
+from ..ops import optim as optim_kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer, _params_with_grad
 
@@ -56,11 +56,12 @@ class Adam(Optimizer):
                     if amsgrad and vmax is None:
                         vmax = state["max_exp_avg_sq"] = zeros_like(p).contiguous()
                     target = p if p.is_contiguous() else p.contiguous()
-                    K.adam_step(target._data, g._data, state["exp_avg"]._data,
-                                state["exp_avg_sq"]._data, None if vmax is None else vmax._data,
-                                lr, beta1, beta2, group["eps"], group["weight_decay"], step_size,
-                                math.sqrt(bias_correction2), self._decoupled, amsgrad,
-                                group["maximize"])
+                    optim_kernels.adam_step(target._data, g._data, state["exp_avg"]._data,
+                                            state["exp_avg_sq"]._data,
+                                            None if vmax is None else vmax._data,
+                                            lr, beta1, beta2, group["eps"], group["weight_decay"],
+                                            step_size, math.sqrt(bias_correction2),
+                                            self._decoupled, amsgrad, group["maximize"])
                     if target is not p:
                         p.copy_(target)
                     else:

@@ -2,7 +2,7 @@
 Triton launch per group of up to four parameters (minitorch/ops/optim.py)."""
 from ..autograd import grad_mode
 from ..creation import empty_like
-from ..ops import optim as K
+from ..ops import optim as optim_kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer, _params_with_grad, required
 
@@ -54,10 +54,11 @@ class SGD(Optimizer):
                     target = p if p.is_contiguous() else p.contiguous()
                     batches.setdefault((first, p.dtype, p.device), []).append((p, target, g, buf))
                 for (first, _, _), items in batches.items():
-                    K.sgd_step([t._data for _, t, _, _ in items], [g._data for _, _, g, _ in items],
-                               [None if b is None else b._data for _, _, _, b in items], lr,
-                               group["weight_decay"], momentum, group["dampening"], first,
-                               group["nesterov"], group["maximize"])
+                    optim_kernels.sgd_step([t._data for _, t, _, _ in items],
+                                           [g._data for _, _, g, _ in items],
+                                           [None if b is None else b._data for _, _, _, b in items],
+                                           lr, group["weight_decay"], momentum, group["dampening"],
+                                           first, group["nesterov"], group["maximize"])
                     for p, target, _, buf in items:
                         if target is not p:
                             p.copy_(target)
