@@ -12,9 +12,9 @@ from .. import _dtype, _tensor_ref
 from .._tensor_ref import full, zeros
 from ..autograd import grad_mode
 from ..ops import reduce as reduce_kernels
-from . import indexing, linalg, pointwise, reduction
+from . import activation, indexing, linalg, pointwise, reduction
 from . import shape as shape_fns
-from .reduction import normalize_dims
+from .dims import normalize_dims
 
 _py_bool = builtins.bool
 
@@ -495,14 +495,14 @@ def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim)
-    return reduction.Softmax.apply(input, d)
+    return activation.Softmax.apply(input, d)
 
 
 def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     d = _softmax_dim(input, dim)
-    return reduction.LogSoftmax.apply(input, d)
+    return activation.LogSoftmax.apply(input, d)
 
 
 def _softmax_dim(input, dim):

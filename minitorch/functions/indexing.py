@@ -10,17 +10,16 @@ import numbers
 
 import torch
 
-from .._tensor_ref import full, tensor, tensor_type
+from .._tensor_ref import full, tensor, tensor_type, zeros
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import elementwise
 from ..ops import index as index_kernels
 from ..ops import reduce as reduce_kernels
 from . import shape as shape_fns
+from .dims import normalize_dims
 from .inplace import rebase_history
 from .pointwise import broadcast_shapes, unbroadcast, where
-from .reduction import gather as _gather
-from .reduction import normalize_dims, scatter_into_zeros
 from .shape import stack
 
 
@@ -31,6 +30,51 @@ def _tensor_cls():
 
 def _wrap(storage):
     return _tensor_cls()._make(storage)
+
+
+class ScatterIntoZeros(Function):
+    """zeros(shape).scatter_add(dim, idx, src) — the backward of value-selecting reductions and
+    of gathers; its own backward is a gather."""
+    node_name = "ScatterAddBackward0"
+
+    @staticmethod
+    def forward(ctx, src, shape, dim, idx):
+        out = zeros(shape, dtype=src.dtype, device=src.device)
+        if len(shape) == 0:
+            index_kernels.scatter_add_(out._data.reshape(1), 0, idx._data.reshape(1),
+                                       src._data.reshape(1))
+        else:
+            index_kernels.scatter_add_(out._data, dim, idx._data, src._data)
+        ctx.dim, ctx.save_idx = dim, idx
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _gather(g, ctx.dim, ctx.save_idx), None, None, None
+
+
+def scatter_into_zeros(src, shape, dim, idx):
+    return ScatterIntoZeros.apply(src, tuple(shape), dim, idx)
+
+
+class Gather(Function):
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx):
+        ctx.shape, ctx.dim, ctx.idx = tuple(x.shape), dim, idx
+        if x.dim() == 0:
+            flat = index_kernels.gather(x._data.reshape(1), 0, idx._data.reshape(1))
+            return _wrap(flat.reshape(()))
+        return _wrap(index_kernels.gather(x._data, dim, idx._data))
+
+    @staticmethod
+    def backward(ctx, g):
+        return scatter_into_zeros(g, ctx.shape, ctx.dim, ctx.idx), None, None
+
+
+def _gather(x, dim, idx):
+    return Gather.apply(x, dim, idx)
 
 
 def _check_bounds(idx_storage, size, dim, exc=IndexError):
@@ -370,5 +414,6 @@ def setitem(self, key, value):
     _write(self, key, value)
 
 
-__all__ = ["IndexSelect", "Index", "index_select", "gather", "nonzero", "masked_select",
-           "masked_fill", "getitem", "IndexPut", "setitem"]
+__all__ = ["ScatterIntoZeros", "scatter_into_zeros", "Gather", "IndexSelect", "Index",
+           "index_select", "gather", "nonzero", "masked_select", "masked_fill", "getitem",
+           "IndexPut", "setitem"]

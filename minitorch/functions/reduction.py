@@ -1,40 +1,19 @@
-"""Differentiable reductions (sum, mean, prod, max/min, norm, var/std) and softmax/log_softmax."""
+"""Differentiable reductions (sum, mean, prod, max/min, norm, var/std)."""
 import math
-import numbers
 
 import torch
 
-from .._tensor_ref import tensor_type, zeros
+from .._tensor_ref import tensor_type
 from ..autograd.function import Function
-from ..ops import index as index_kernels
 from ..ops import reduce as reduce_kernels
-from ..ops import softmax as softmax_kernels
+from .dims import normalize_dims
+from .indexing import scatter_into_zeros
 from .pointwise import where
 
 
 def _wrap(storage):
     Tensor = tensor_type()
     return Tensor._make(storage)
-
-
-def normalize_dims(dim, ndim, name="dim"):
-    """None -> all dims; int or sequence -> sorted tuple of non-negative dims (with torch's
-    IndexError for out-of-range dims)."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
-    if not dims and ndim >= 0:
-        return tuple(range(ndim))
-    out = []
-    span = max(ndim, 1)
-    for d in dims:
-        if not -span <= d < span:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-span}, "
-                             f"{span - 1}], but got {d})")
-        out.append(d % span)
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
-    return tuple(sorted(out)) if ndim else ()
 
 
 def _keep(g, in_shape, dims, keepdim):
@@ -221,51 +200,6 @@ class MinDim(MaxMinDim):
     node_name = "MinBackward0"
 
 
-class ScatterIntoZeros(Function):
-    """zeros(shape).scatter_add(dim, idx, src) — the backward of value-selecting reductions and
-    of gathers; its own backward is a gather."""
-    node_name = "ScatterAddBackward0"
-
-    @staticmethod
-    def forward(ctx, src, shape, dim, idx):
-        out = zeros(shape, dtype=src.dtype, device=src.device)
-        if len(shape) == 0:
-            index_kernels.scatter_add_(out._data.reshape(1), 0, idx._data.reshape(1),
-                                       src._data.reshape(1))
-        else:
-            index_kernels.scatter_add_(out._data, dim, idx._data, src._data)
-        ctx.dim, ctx.save_idx = dim, idx
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return gather(g, ctx.dim, ctx.save_idx), None, None, None
-
-
-def scatter_into_zeros(src, shape, dim, idx):
-    return ScatterIntoZeros.apply(src, tuple(shape), dim, idx)
-
-
-class Gather(Function):
-    node_name = "GatherBackward0"
-
-    @staticmethod
-    def forward(ctx, x, dim, idx):
-        ctx.shape, ctx.dim, ctx.idx = tuple(x.shape), dim, idx
-        if x.dim() == 0:
-            flat = index_kernels.gather(x._data.reshape(1), 0, idx._data.reshape(1))
-            return _wrap(flat.reshape(()))
-        return _wrap(index_kernels.gather(x._data, dim, idx._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        return scatter_into_zeros(g, ctx.shape, ctx.dim, ctx.idx), None, None
-
-
-def gather(x, dim, idx):
-    return Gather.apply(x, dim, idx)
-
-
 class Norm2(Function):
     node_name = "LinalgVectorNormBackward0"  # torch routes every norm through linalg.vector_norm
 
@@ -304,68 +238,5 @@ class Var(Function):
         return g * 2 * (x - mean) / (ctx.n - ctx.correction), None, None, None
 
 
-class Softmax(Function):
-    node_name = "SoftmaxBackward0"
-    log = False
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        cls = ctx._function
-        if not x.dtype.is_floating_point:
-            names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                     "uint8": "Byte", "bool": "Bool"}
-            n = str(x.dtype).replace("torch.", "")
-            raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                                      f"'{names.get(n, n.title())}'")
-        ctx.dim = dim
-        out = _wrap(softmax_kernels.softmax(x._data, dim, cls.log))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return softmax_backward(g, y, ctx.dim, ctx._function.log), None
-
-
-class LogSoftmax(Softmax):
-    node_name = "LogSoftmaxBackward0"
-    log = True
-
-
-class SoftmaxBackward(Function):
-    """The fused softmax backward, differentiable for double backward."""
-    node_name = "SoftmaxBackwardDataBackward0"
-
-    @staticmethod
-    def forward(ctx, g, y, dim, log):
-        ctx.dim, ctx.log = dim, log
-        ctx.save_for_backward(g, y)
-        return _wrap(softmax_kernels.softmax_backward(g._data, y._data, dim, log))
-
-    @staticmethod
-    def backward(ctx, gg):
-        g, y = ctx.saved_tensors
-        d = ctx.dim
-        if ctx.log:
-            # dx = g - exp(y) * sum(g)
-            p = y.exp()
-            sg = g.sum(d, keepdim=True)
-            ggrad = gg - (gg * p).sum(d, keepdim=True)
-            ygrad = -gg * p * sg
-        else:
-            # dx = y * (g - sum(g * y))
-            s = (g * y).sum(d, keepdim=True)
-            gy = (gg * y).sum(d, keepdim=True)
-            ggrad = y * gg - y * gy
-            ygrad = gg * (g - s) - g * gy
-        return ggrad, ygrad, None, None
-
-
-def softmax_backward(g, y, dim, log):
-    return SoftmaxBackward.apply(g, y, dim, log)
-
-
 __all__ = ["Sum", "SumAll", "Mean", "MeanAll", "Prod", "ProdAll", "MaxAll", "MinAll", "MaxDim",
-           "MinDim", "Norm2", "Var", "Softmax", "LogSoftmax", "gather", "scatter_into_zeros",
-           "normalize_dims"]
+           "MinDim", "Norm2", "Var", "normalize_dims"]

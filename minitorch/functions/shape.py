@@ -10,7 +10,7 @@ from .._tensor_ref import arange, tensor_type, zeros
 from ..autograd.function import Function
 from ..ops import elementwise
 from ..ops import index as index_kernels
-from .reduction import normalize_dims
+from .dims import normalize_dims
 
 
 def _view(x, storage):
