@@ -1,5 +1,6 @@
 """dtypes and devices are PyTorch's own objects (they are names, not math), so ``minitorch.float32``
 prints ``torch.float32`` and user code may pass either. Type promotion follows PyTorch's rules."""
+import builtins
 import numbers
 
 import torch
@@ -46,7 +47,6 @@ def _category(dt):
 
 
 def scalar_dtype(x):
-    import builtins
     if isinstance(x, builtins.bool):
         return torch.bool
     if isinstance(x, numbers.Integral):

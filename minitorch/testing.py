@@ -2,7 +2,9 @@
 ``assert_close``. All arithmetic is done with minitorch ops; torch is touched only as storage."""
 import builtins
 import numbers
+import warnings
 
+import numpy as np
 import torch
 
 from . import autograd
@@ -65,7 +67,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, raise_exception=Tru
         if not x.dtype.is_floating_point:
             raise ValueError(f"gradcheck: input {i} requires grad but is not floating point")
         if x.dtype != torch.float64:
-            import warnings
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
                           "point. gradcheck may fail due to rounding.", UserWarning, stacklevel=2)
 
@@ -186,7 +187,6 @@ def _to_mt(x):
         return Tensor._make(x.detach())
     if isinstance(x, (numbers.Number, list, tuple)):
         return tensor(x)
-    import numpy as np
     if isinstance(x, np.ndarray):
         return tensor(x)
     raise TypeError(f"assert_close: unsupported type {type(x).__name__}")

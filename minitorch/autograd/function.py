@@ -6,6 +6,8 @@ is also the ``ctx`` handed to ``forward``/``backward`` (as in PyTorch), so
 ``ctx.save_for_backward``, ``ctx.saved_tensors`` and ``ctx.needs_input_grad`` live here.
 """
 import itertools
+import re
+import traceback
 import warnings
 
 from .._tensor_ref import tensor_type, zeros
@@ -102,7 +104,6 @@ class SavedTensor:
             nr = self.output_nr if self.is_output else t._output_nr
             which = ""
             if producer is not None:
-                import re
                 pname = producer.name()
                 if pname == "CopySlices":  # torch's C++ node keeps its namespace here
                     pname = "torch::autograd::CopySlices"
@@ -291,7 +292,6 @@ class Function(metaclass=FunctionMeta):
         ctx._do_save()
         ctx._output_ids = {}
         if is_anomaly_enabled():  # like torch: remember where the forward op was called
-            import traceback
             ctx.metadata["traceback_"] = "".join(traceback.format_stack()[:-1])
         return outputs
 

@@ -8,6 +8,7 @@ backward is a scatter-add. Index values are bounds-checked on the host before an
 import builtins
 import numbers
 
+import numpy as np
 import torch
 
 from .._tensor_ref import full, tensor, tensor_type, zeros
@@ -171,7 +172,6 @@ def _is_index_tensor(k):
 
 
 def _np_array_type():
-    import numpy as np
     return np.ndarray
 
 

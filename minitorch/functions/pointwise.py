@@ -2,6 +2,7 @@
 save and the local derivative — turned into an ``autograd.Function`` by ``_make``. Backward
 formulas are written with Tensor ops, so with ``create_graph=True`` they are differentiable too.
 """
+import math
 import numbers
 
 import torch
@@ -285,7 +286,6 @@ def _pow_tensor_grad(g, a, o):
 
 def _pow_scalar_base_grad(g, a, o):
     base, exp = a
-    import math
     if base == 0:
         return None, where(exp >= 0, 0.0, g * o * float("-inf"))
     return None, g * o * math.log(base)

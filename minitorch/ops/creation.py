@@ -1,5 +1,6 @@
 """Kernels that create values: a Philox random generator (uniform, normal, integer, Bernoulli)
 and arithmetic ranges (arange, linspace). Fills are the elementwise ``copy`` op with a scalar."""
+import random as _pyrandom
 import threading
 
 import torch
@@ -53,7 +54,6 @@ class Generator:
         return self
 
     def seed(self):
-        import random as _pyrandom
         return self.manual_seed(_pyrandom.getrandbits(31))
 
     def initial_seed(self):

@@ -1,5 +1,6 @@
 """``Optimizer`` base: param groups with per-group options, state, zero_grad, state_dict."""
 import copy
+import warnings
 from collections import defaultdict
 
 from ..autograd import grad_mode, zero_grads
@@ -72,7 +73,6 @@ class Optimizer:
             param_group.setdefault(name, default)
         params = param_group["params"]
         if len(params) != len(set(map(id, params))):
-            import warnings
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
                           "future, this will cause an error", stacklevel=3)
         seen = set()
