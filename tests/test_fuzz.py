@@ -10,6 +10,7 @@ CI runs a bounded, derandomized number of examples; ``pytest --fuzz-long tests/t
 runs thousands with fresh randomness.
 """
 import numpy as np
+import pytest
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -248,6 +249,7 @@ def run_fuzz_example(data):
             _close(ml.grad, tl.grad, f"grad of leaf {k}", trace, f32)
 
 
+@pytest.mark.slow
 def test_fuzz_op_graphs(fuzz_long):
     count = [0]
 

@@ -16,6 +16,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+# minutes: hundreds of ahead-of-time compiles (run by the default `python -m pytest` and CI)
+pytestmark = pytest.mark.slow
+
 # The ops sweep alone reaches every kernel and op variant; MINITORCH_AUDIT_FULL=1 also records
 # the model workload (more argument alignment/divisibility variants, about 1.5x the compiles).
 FULL = os.environ.get("MINITORCH_AUDIT_FULL") == "1"

@@ -244,6 +244,7 @@ def test_anomaly_mode_is_thread_local_and_free_when_off():
 # ---------------------------------------------------------------------------------------------
 # checkpoints
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_sigkill_mid_save_leaves_previous_checkpoint_intact(tmp_path):
     path = tmp_path / "ckpt.safetensors"
     good = {"w": mt.tensor(np.full((64, 64), 1.0, np.float32)), "step": 1}
@@ -371,6 +372,7 @@ def _live():
     return n_mt, n_storages
 
 
+@pytest.mark.slow
 def test_training_loop_does_not_leak():
     model = mnn.Sequential(mnn.Linear(3, 2), mnn.ReLU())  # the fused linear+relu path
     opt = mt.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
@@ -416,6 +418,7 @@ def _train(seed, steps, out, key):
     out[key] = (losses, _np(w).copy())
 
 
+@pytest.mark.slow
 def test_concurrent_training_matches_sequential():
     seq, par = {}, {}
     for s in (1, 2):

@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+# seconds each: whole training runs in subprocesses (the default `python -m pytest` runs them)
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TRAIN = os.path.join(ROOT, "train")
 sys.path.insert(0, TRAIN)
