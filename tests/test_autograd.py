@@ -398,6 +398,7 @@ class TestBackwardSemantics:
         x.grad.add_(5)
         assert g.tolist() == [1., 2.]
 
+    @pytest.mark.slow  # 10,000 nodes
     def test_long_chain_no_recursion_error(self):
         # 10,000+ graph nodes; view ops keep the forward cheap under the Triton interpreter
         x = torch.tensor([1.0], requires_grad=True)

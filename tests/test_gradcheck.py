@@ -49,6 +49,7 @@ def test_unary_gradcheck(name):
     assert gradcheck(fn, (rand(2, 3, **kw),))
 
 
+@pytest.mark.slow  # double backward stays in the fast loop via test_autograd/test_reliability
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_gradgradcheck(name):
     fn, kw = UNARY[name]
@@ -63,6 +64,7 @@ def test_binary_gradcheck(name):
     assert gradcheck(fn, (a, b))
 
 
+@pytest.mark.slow  # double backward stays in the fast loop via test_autograd/test_reliability
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_binary_gradgradcheck(name):
     fn, kw = BINARY[name]
@@ -102,6 +104,7 @@ OTHER = {
 }
 
 
+@pytest.mark.slow  # the fast loop: test_ops checks these ops against torch.autograd
 @pytest.mark.parametrize("name", sorted(OTHER))
 def test_other_gradcheck(name):
     fn, shape = OTHER[name]
@@ -116,6 +119,7 @@ LINALG = {
 }
 
 
+@pytest.mark.slow  # the fast loop: test_ops checks these ops against torch.autograd
 @pytest.mark.parametrize("name", sorted(LINALG))
 def test_linalg_gradcheck(name):
     sa, sb, fn = LINALG[name]

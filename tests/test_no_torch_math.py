@@ -145,6 +145,7 @@ def test_torch_does_no_math(capsys):
         pytest.fail("torch did math (aten ops outside the allowlist):\n" + msg)
 
 
+@pytest.mark.slow  # the fast loop keeps test_torch_does_no_math
 def test_ops_sweep_does_no_torch_math():
     """The kernel sweep (every op variant) allocates with torch and computes with Triton only."""
     rec = AtenRecorder()
