@@ -9,7 +9,8 @@ import triton.language as tl
 
 from . import launcher
 
-UNIFORM, NORMAL, RANDINT, BERNOULLI = range(4)
+# The random kernel's ``KIND``: a constexpr name, one specialization per distribution.
+UNIFORM, NORMAL, RANDINT, BERNOULLI = "uniform", "normal", "randint", "bernoulli"
 
 
 @triton.jit
@@ -17,15 +18,15 @@ def random_kernel(out_ptr, n, seed, offset, low, high, KIND: tl.constexpr, BLOCK
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = offs < n
     philox_offs = (offs + offset).to(tl.int32)
-    if KIND == 0:
+    if KIND == "uniform":
         r = low + (high - low) * tl.rand(seed, philox_offs)
-    elif KIND == 1:
+    elif KIND == "normal":
         r = low + high * tl.randn(seed, philox_offs)
-    elif KIND == 2:
+    elif KIND == "randint":
         u = tl.rand(seed, philox_offs).to(tl.float64)
         r = low + tl.floor(u * (high - low)).to(tl.int64)
         r = tl.minimum(r, high - 1)
-    else:
+    else:  # bernoulli
         r = tl.rand(seed, philox_offs) < low
     tl.store(out_ptr + offs, r, mask=mask)
 
