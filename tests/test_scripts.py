@@ -29,7 +29,8 @@ def test_digits_one_epoch_writes_everything(tmp_path):
     out = tmp_path / "run"
     stdout = _run("digits.py", "--epochs", "1", "--limit", "400", "--out", str(out))
     assert "final test accuracy" in stdout
-    for name in ("metrics.jsonl", "curves.png", "model.safetensors", "optim.safetensors"):
+    assert sorted(os.listdir(out)) == ["checkpoint.safetensors", "curves.png", "metrics.jsonl"]
+    for name in os.listdir(out):
         assert (out / name).stat().st_size > 0, name
     rows = [json.loads(line) for line in open(out / "metrics.jsonl")]
     assert len(rows) == 1
@@ -48,9 +49,25 @@ def test_digits_resume_is_bit_exact(tmp_path):
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa
     assert strip(rows_resumed) == strip(rows_full)
     import minitorch
-    full = minitorch.load(str(a / "model.safetensors"))
-    resumed = minitorch.load(str(b / "model.safetensors"))
-    assert all(minitorch.equal(full[k], resumed[k]) for k in full)
+    full = minitorch.load(str(a / "checkpoint.safetensors"))
+    resumed = minitorch.load(str(b / "checkpoint.safetensors"))
+    for part in ("model", "optimizer"):
+        assert _flat(full[part]).keys() == _flat(resumed[part]).keys()
+        for k, v in _flat(full[part]).items():
+            same = minitorch.equal(v, _flat(resumed[part])[k]) if isinstance(v, minitorch.Tensor) \
+                else v == _flat(resumed[part])[k]
+            assert same, (part, k)
+    assert full["scheduler"] == resumed["scheduler"] and full["epoch"] == resumed["epoch"] == 2
+    assert full["rng"].tolist() == resumed["rng"].tolist()
+    assert [json.loads(line)["epoch"] for line in open(b / "metrics.jsonl")] == [1, 2]
+
+
+def _flat(obj, prefix=""):
+    if isinstance(obj, dict):
+        return {k2: v2 for k, v in obj.items() for k2, v2 in _flat(v, f"{prefix}{k}.").items()}
+    if isinstance(obj, (list, tuple)):
+        return {k2: v2 for i, v in enumerate(obj) for k2, v2 in _flat(v, f"{prefix}{i}.").items()}
+    return {prefix: obj}
 
 
 def test_finetune_compares_three_settings(tmp_path):
