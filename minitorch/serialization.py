@@ -391,6 +391,10 @@ def _load_torch(raw, name, map_location, kind):
                 f"minitorch.load: {name} is a PyTorch checkpoint ({kind}) holding objects other "
                 f"than tensors and plain containers, refused by torch's weights-only loader "
                 f"({_torch_reason(e)}); save its state_dict() instead") from None
+        if isinstance(e, RuntimeError) and "deserialize object on" in str(e):
+            # saved on a device this machine lacks: torch's RuntimeError, with what to do
+            raise RuntimeError(f"minitorch.load: {name}: {_torch_reason(e)}; pass "
+                               "map_location='cpu'") from None
         raise ValueError(f"minitorch.load: {name} is not a valid PyTorch checkpoint ({kind}): "
                          f"{_torch_reason(e)}") from None
     return _from_torch(obj, name, {}, [])

@@ -476,3 +476,23 @@ def test_torch_save_files_with_more_than_weights_are_refused(tmp_path, case, mon
               "complex": "complex64 tensor", "sparse": "sparse_coo tensor",
               "truncated": "not a valid PyTorch checkpoint"}[case]
     assert expect in msg, msg
+
+
+def test_torch_save_file_from_a_gpu_loads_with_map_location(tmp_path):
+    import io
+    import zipfile
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    path = tmp_path / "gpu.pt"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as dst:  # as if saved from cuda
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith("data.pkl"):
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X\x04\x00\x00\x00cuda")
+            dst.writestr(info, data)
+    with pytest.raises(RuntimeError, match="CUDA.*pass map_location='cpu'"):
+        minitorch.load(path)
+    assert minitorch.load(path, map_location="cpu")["w"].tolist() == [1.0, 1.0]
