@@ -315,7 +315,7 @@ def _load_safetensors(raw, name, map_location):
         if device is not None and device != st.device:
             st = st.to(device)
         tensors[key] = Tensor._make(st)
-    (n,) = (int.from_bytes(raw[:8], "little"),)
+    n = int.from_bytes(raw[:8], "little")
     try:  # the header is valid: safetensors has just parsed it
         meta = json.loads(bytes(raw[8:8 + n]).decode("utf-8")).get("__metadata__") or {}
     except (ValueError, RecursionError, AttributeError):
