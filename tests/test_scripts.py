@@ -148,7 +148,9 @@ def _fake_digits_checkpoint(path, **config):
     import minitorch
     cfg = dict(hidden=128, seed=0, batch_size=64, lr=0.05, momentum=0.9, limit=None)
     cfg.update(config)
-    model = {"body.0.weight": minitorch.zeros(cfg["hidden"], 64)}
+    h = cfg["hidden"]
+    model = {"body.0.weight": minitorch.zeros(h, 64), "body.0.bias": minitorch.zeros(h),
+             "fc.weight": minitorch.zeros(10, h), "fc.bias": minitorch.zeros(10)}
     minitorch.save({"model": model, "optimizer": {}, "scheduler": {}, "epoch": 1,
                     "rng": minitorch.zeros(2, dtype=minitorch.int64),
                     "global_rng": minitorch.zeros(2, dtype=minitorch.int64), "config": cfg,
@@ -166,6 +168,8 @@ BAD = {  # id: (script, flags, words the message must contain); {out} is a folde
                               "is not a valid safetensors file"),
     "digits-resume-mismatch": ("digits.py", ["--resume", "--out", "{out}"],
                                "--hidden 128 does not match the checkpoint"),
+    "digits-resume-damaged": ("digits.py", ["--resume", "--epochs", "3", "--hidden", "16",
+                                            "--out", "{out}"], "holds a damaged digits.py checkpoint"),
     "digits-resume-finished": ("digits.py", ["--resume", "--epochs", "1", "--hidden", "16",
                                              "--out", "{out}"], "already at epoch 1"),
     "finetune-labels-0": ("finetune.py", ["--labels", "0"], "--labels: must be at least 1"),

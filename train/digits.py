@@ -116,12 +116,18 @@ def read_checkpoint(args):
     """The checkpoint in --out, checked against the flags (before anything is written)."""
     path = os.path.join(args.out, CHECKPOINT)
     hint = "run without --resume to start a new run, or pass the --out of an earlier run"
+    if not os.path.exists(path) and os.path.exists(os.path.join(args.out, "optim.safetensors")):
+        hint = ("this folder holds a run of an older digits.py (model.safetensors and "
+                "optim.safetensors), which cannot be resumed: run without --resume to start anew")
     state = load_checkpoint(path, "checkpoint", hint)
     keys = ("model", "optimizer", "scheduler", "epoch", "rng", "global_rng", "config", "metrics")
     missing = [k for k in keys if not isinstance(state, dict) or k not in state]
     if missing:
         raise ScriptError(f"{path} is not a digits.py checkpoint (no {missing[0]!r}): {hint}")
     saved = state["config"]
+    if not isinstance(saved, dict):
+        raise ScriptError(f"{path} is not a digits.py checkpoint (its config is not a dict): "
+                          f"{hint}")
     for key in RESUME_SETTINGS:
         if saved.get(key) != getattr(args, key):
             flag = "--" + key.replace("_", "-")
@@ -136,6 +142,24 @@ def read_checkpoint(args):
         raise ScriptError(f"the checkpoint in {args.out} is already at epoch {epoch}: pass "
                           f"--epochs greater than {epoch} to train further")
     return state
+
+
+def restore(state, optimizer, scheduler, generator, args):
+    """Optimizer, RNG and schedule as the checkpoint left them; returns the scheduler."""
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["rng"])
+    minitorch.set_rng_state(state["global_rng"])
+    if state["scheduler"].get("T_max") == args.epochs:
+        scheduler.load_state_dict(state["scheduler"])
+        return scheduler
+    # a longer run than the checkpoint's: the schedule is a function of --epochs, so replay it
+    # to where the checkpoint stopped
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] = args.lr
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    for _ in range(state["epoch"]):
+        scheduler.step()
+    return scheduler
 
 
 def plot_curves(out, rows):
@@ -174,23 +198,17 @@ def train(args):
     metrics_path = os.path.join(args.out, "metrics.jsonl")
     start_epoch, rows = 0, []
     if state is not None:
-        load_model_weights(model, state["model"], os.path.join(args.out, CHECKPOINT),
+        ckpt_path = os.path.join(args.out, CHECKPOINT)
+        load_model_weights(model, state["model"], ckpt_path,
                            "run without --resume, or pass the --out of a run with these flags")
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["rng"])
-        minitorch.set_rng_state(state["global_rng"])
+        try:
+            scheduler = restore(state, optimizer, scheduler, generator, args)
+            rows = [dict(r) for r in state["metrics"]][:state["epoch"]]
+        except (KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError) as e:
+            raise ScriptError(f"{ckpt_path} holds a damaged digits.py checkpoint "
+                              f"({type(e).__name__}: {' '.join(str(e).split())[:120]}): run without --resume to "
+                              "start a new run") from None
         start_epoch = state["epoch"]
-        if state["scheduler"].get("T_max") == args.epochs:
-            scheduler.load_state_dict(state["scheduler"])
-        else:
-            # a longer run than the checkpoint's: the schedule is a function of --epochs, so
-            # replay it to where the checkpoint stopped
-            for group in optimizer.param_groups:
-                group["lr"] = group["initial_lr"] = args.lr
-            scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-            for _ in range(start_epoch):
-                scheduler.step()
-        rows = [dict(r) for r in state["metrics"]][:start_epoch]
         write_jsonl_atomic(metrics_path, rows)  # drop rows of epochs after the checkpoint's
     else:
         os.makedirs(args.out, exist_ok=True)
