@@ -1,46 +1,66 @@
-"""``save``/``load`` in the safetensors format — no pickle.
+"""``save``/``load``: safetensors files written and read through the ``safetensors`` package, and
+PyTorch checkpoints (``torch.save`` files) read through torch's weights-only loader. No pickle of
+ours, no code from a file ever runs.
 
-File layout: 8-byte little-endian header length N, N bytes of JSON header, raw tensor bytes. The
-header maps each tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets into the
-byte buffer after the header) and may hold a "__metadata__" string->string map.
+``save`` layout (safetensors): 8-byte little-endian header length N, N bytes of JSON header, raw
+tensor bytes. The payload is written and parsed by the ``safetensors`` package; this module only
+adds the nested structure. Nested containers are flattened: tensor keys are the '.'-joined path of
+keys (``{"model": {"fc.weight": t}}`` -> ``"model.fc.weight"``); the structure itself, with every
+non-tensor value (ints, floats, strings, lists, None ...), is stored as JSON in the safetensors
+``__metadata__["minitorch.structure"]`` string, so ``load`` rebuilds the object exactly. Files
+without that entry (written by other safetensors writers) load as a flat ``{name: Tensor}`` dict.
 
-Nested containers are flattened: tensor keys are the '.'-joined path of keys
-(``{"model": {"fc.weight": t}}`` -> ``"model.fc.weight"``); the structure itself, with every
-non-tensor value (ints, floats, strings, lists, None ...), is stored as JSON in
-``__metadata__["minitorch.structure"]`` so ``load`` rebuilds the object exactly. Files without that
-entry (written by other safetensors writers) load as a flat ``{name: Tensor}`` dict.
+The structure is ours and is validated on load: only the node kinds and dtypes that ``save``
+writes are accepted (a whitelist), nesting is bounded, and anything else raises ``ValueError``.
 
-Writes are atomic: a temporary file in the destination folder, flushed and fsynced, then
-``os.replace``d over the destination.
+Real PyTorch reads these files with ``safetensors.torch.load_file(path)`` (the flat tensors, keys
+as above) and, for the nesting, ``safe_open(path, "pt").metadata()["minitorch.structure"]``.
+
+Writes to a path are atomic and crash-safe: a temporary file next to the destination
+(``.tmp-<name>-<pid>-<random>``, created honouring the umask like ``torch.save``), flushed and
+fsynced, then ``os.replace``d over the destination (through a symlink, onto its target), and the
+folder fsynced. Temporary files left behind by a killed ``save`` (their process is gone) are
+removed by the next ``save`` to the same path. File objects (``io.BytesIO``) are written and read
+directly.
+
+``load`` tells the format by its first bytes, never by the file name: ``PK\\x03\\x04`` (torch's zip
+format) or a pickle protocol byte (torch's legacy format) go to ``torch.load(weights_only=True)``,
+anything else must be safetensors.
 """
+import io
 import json
 import math
 import os
-import struct
-import tempfile
+import re
+import secrets
 from collections import OrderedDict
 
+import safetensors
 import torch
 
+from ._dtype import SUPPORTED
 from .tensor import Tensor
 
 _STRUCTURE_KEY = "minitorch.structure"
 _FORMAT_KEY = "format"
+_MAX_DEPTH = 100  # containers nested deeper than this are refused (save and load)
 
-_DTYPES = {
+# safetensors dtype names <-> torch dtypes: the whitelist, both ways
+_ST_NAME = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
     torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8",
     torch.uint8: "U8", torch.bool: "BOOL",
 }
-_FROM_NAME = {v: k for k, v in _DTYPES.items()}
-_ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
-             "U8": 1, "BOOL": 1}
-_MAX_HEADER = 100 * 1024 * 1024
+_FROM_ST = {v: k for k, v in _ST_NAME.items()}
+# names in the structure's {"__dtype__": ...} node (never looked up with getattr)
+_DTYPE_NODE = {str(d): d for d in _ST_NAME}
 
 
+# ----------------------------------------------------------------------------- save
 class _Flattener:
     def __init__(self):
         self.tensors = OrderedDict()
+        self._active = set()  # ids of the containers on the current path (cycle check)
 
     def _name(self, path):
         base = ".".join(path) if path else "tensor"
@@ -51,55 +71,47 @@ class _Flattener:
         return name
 
     def encode(self, obj, path):
+        if len(path) > _MAX_DEPTH:
+            raise ValueError(f"minitorch.save: containers nested deeper than {_MAX_DEPTH} levels")
         if isinstance(obj, (Tensor, torch.Tensor)):
             name = self._name(path)
             self.tensors[name] = obj
             return {"__tensor__": name}
+        if isinstance(obj, (dict, list, tuple)):
+            if id(obj) in self._active:
+                raise ValueError("minitorch.save: the object contains itself (a reference cycle)")
+            self._active.add(id(obj))
+            try:
+                return self._container(obj, path)
+            finally:
+                self._active.discard(id(obj))
+        if isinstance(obj, float) and not math.isfinite(obj):
+            return {"__float__": repr(obj)}
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, torch.dtype):
+            if str(obj) not in _DTYPE_NODE:
+                raise TypeError(f"minitorch.save: unsupported dtype {obj}")
+            return {"__dtype__": str(obj)}
+        raise TypeError(f"minitorch.save cannot store objects of type {type(obj).__name__} "
+                        "(tensors, dicts, lists, tuples, numbers, strings and None only)")
+
+    def _container(self, obj, path):
         if isinstance(obj, dict):
             items = []
             for k, v in obj.items():
-                if not isinstance(k, (str, int, float, bool)) and k is not None:
+                if not (k is None or isinstance(k, (str, int, float, bool))):
                     raise TypeError(f"minitorch.save: dict keys must be str/int/float/bool, got "
                                     f"{type(k).__name__}")
                 items.append([k, self.encode(v, path + [str(k)])])
             return {"__dict__": items, "ordered": isinstance(obj, OrderedDict)}
         if isinstance(obj, tuple):
             return {"__tuple__": [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]}
-        if isinstance(obj, list):
-            return [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]
-        if isinstance(obj, float) and not math.isfinite(obj):
-            return {"__float__": repr(obj)}
-        if obj is None or isinstance(obj, (bool, int, float, str)):
-            return obj
-        if isinstance(obj, torch.dtype):
-            return {"__dtype__": str(obj)}
-        raise TypeError(f"minitorch.save cannot store objects of type {type(obj).__name__} "
-                        "(tensors, dicts, lists, tuples, numbers, strings and None only)")
+        return [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]
 
 
-def _decode(node, tensors):
-    if isinstance(node, list):
-        return [_decode(v, tensors) for v in node]
-    if isinstance(node, dict):
-        if "__tensor__" in node:
-            name = node["__tensor__"]
-            if name not in tensors:
-                raise ValueError(f"corrupt file: structure names missing tensor {name!r}")
-            return tensors[name]
-        if "__dict__" in node:
-            cls = OrderedDict if node.get("ordered") else dict
-            return cls((k, _decode(v, tensors)) for k, v in node["__dict__"])
-        if "__tuple__" in node:
-            return tuple(_decode(v, tensors) for v in node["__tuple__"])
-        if "__float__" in node:
-            return float(node["__float__"])
-        if "__dtype__" in node:
-            return getattr(torch, node["__dtype__"].replace("torch.", ""))
-        raise ValueError("corrupt file: unknown structure node")
-    return node
-
-
-def _tensor_bytes(t):
+def _host_array(t):
+    """A contiguous little-endian host numpy array holding ``t``'s bytes (bfloat16 as int16)."""
     if isinstance(t, Tensor):
         t = t.detach()
         if not t.is_contiguous():
@@ -109,41 +121,83 @@ def _tensor_bytes(t):
         storage = t.detach()
         if not storage.is_contiguous():
             storage = Tensor._make(storage).contiguous()._data
-    if storage.dtype not in _DTYPES:
+    if storage.dtype not in _ST_NAME:
         raise TypeError(f"minitorch.save: unsupported dtype {storage.dtype}")
     storage = storage.cpu()
     if storage.dtype == torch.bfloat16:
         storage = storage.view(torch.int16)
-    return storage.numpy().tobytes()
+    return storage.numpy()
 
 
-def save(obj, f):
-    """Write ``obj`` (a tensor or a possibly nested dict/list of tensors and plain values) to
-    path ``f`` in the safetensors format, atomically."""
+def _serialize(obj):
     flat = _Flattener()
     structure = flat.encode(obj, [])
-    header = OrderedDict()
-    chunks = []
-    offset = 0
+    arrays, specs = [], {}
     for name, t in flat.tensors.items():
-        data = _tensor_bytes(t)
-        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    header["__metadata__"] = {_FORMAT_KEY: "pt",
-                              _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"))}
-    hbytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hbytes += b" " * (-len(hbytes) % 8)  # align the data section to 8 bytes
-    path = os.fspath(f)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
+        arr = _host_array(t)
+        arrays.append(arr)  # alive until serialize has copied the bytes
+        specs[name] = safetensors.TensorSpec(
+            dtype=str(t.dtype).split(".")[-1], shape=list(t.shape),
+            data_ptr=arr.ctypes.data if arr.nbytes else 0, data_len=arr.nbytes)
+    metadata = {_FORMAT_KEY: "pt", _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"))}
+    out = safetensors.serialize(specs, metadata=metadata)
+    del arrays
+    return out
+
+
+# torch.serialization.MAGIC_NUMBER (0x1950a86a20f9469cfc6c) as pickle writes it: the legacy format
+# (``_use_new_zipfile_serialization=False``) starts with it
+_TORCH_LEGACY_MAGIC = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+_TMP_RE = re.compile(r"(\d+)-[0-9a-f]+")
+
+
+def _remove_stale_temps(folder, base):
+    """Delete ``.tmp-<base>-<pid>-<hex>`` files whose writing process no longer exists (left by
+    a save that was killed)."""
+    prefix = f".tmp-{base}-"
     try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        m = _TMP_RE.fullmatch(name[len(prefix):])
+        if m is None:
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid():
+            continue  # ours: a concurrent save in another thread owns it
+        try:
+            os.kill(pid, 0)
+            continue  # its process is alive: possibly still writing
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, OSError):
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
+def _write_atomic(path, data):
+    path = os.path.realpath(path)  # a symlink is written through: its target is replaced
+    folder, base = os.path.split(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, "Is a directory", path)
+    _remove_stale_temps(folder, base)
+    tmp = os.path.join(folder, f".tmp-{base}-{os.getpid()}-{secrets.token_hex(4)}")
+    # 0o666 & ~umask, as open(path, "wb") (torch.save) creates files; an existing file keeps its
+    # permission bits, as it would if it were overwritten in place
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        except FileNotFoundError:
+            pass
         with os.fdopen(fd, "wb") as fh:
-            fh.write(struct.pack("<Q", len(hbytes)))
-            fh.write(hbytes)
-            for c in chunks:
-                fh.write(c)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -163,78 +217,220 @@ def save(obj, f):
         pass
 
 
+def save(obj, f):
+    """Write ``obj`` (a tensor, or a possibly nested dict/list/tuple of tensors and plain values)
+    to ``f`` in the safetensors format: a path (written atomically) or a writable binary file
+    object."""
+    data = _serialize(obj)
+    if hasattr(f, "write"):
+        f.write(data)
+        if hasattr(f, "flush"):
+            f.flush()
+        return
+    _write_atomic(os.fspath(f), data)
+
+
+# ----------------------------------------------------------------------------- load
 def _bad(path, why):
-    return ValueError(f"minitorch.load: {path!s} is not a valid safetensors file ({why})")
+    return ValueError(f"minitorch.load: {path} is not a valid safetensors file ({why})")
 
 
-def load(f, map_location=None, weights_only=True):
-    """Read a file written by ``save`` (or any safetensors file)."""
-    path = os.fspath(f)
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    if len(raw) < 8:
-        raise _bad(path, "truncated: shorter than the 8-byte header length")
-    (n,) = struct.unpack("<Q", raw[:8])
-    if n > _MAX_HEADER or 8 + n > len(raw):
-        raise _bad(path, f"header length {n} does not fit in a file of {len(raw)} bytes")
+def _decode(node, tensors, depth=0):
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"structure nested deeper than {_MAX_DEPTH} levels")
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, tensors, depth + 1) for v in node]
+    if not isinstance(node, dict):
+        raise ValueError(f"unknown structure node of type {type(node).__name__}")
+    keys = set(node)
+    if keys == {"__tensor__"}:
+        name = node["__tensor__"]
+        if not isinstance(name, str) or name not in tensors:
+            raise ValueError(f"structure names missing tensor {str(name)[:80]!r}")
+        return tensors[name]
+    if keys == {"__dict__", "ordered"}:
+        items, ordered = node["__dict__"], node["ordered"]
+        if not isinstance(items, list) or not isinstance(ordered, bool):
+            raise ValueError("malformed dict node")
+        out = OrderedDict() if ordered else {}
+        for item in items:
+            if not (isinstance(item, list) and len(item) == 2):
+                raise ValueError("malformed dict item")
+            k, v = item
+            if not (k is None or isinstance(k, (str, int, float, bool))):
+                raise ValueError(f"dict key of type {type(k).__name__}")
+            out[k] = _decode(v, tensors, depth + 1)
+        return out
+    if keys == {"__tuple__"}:
+        if not isinstance(node["__tuple__"], list):
+            raise ValueError("malformed tuple node")
+        return tuple(_decode(v, tensors, depth + 1) for v in node["__tuple__"])
+    if keys == {"__float__"}:
+        if not isinstance(node["__float__"], str) or \
+                node["__float__"] not in ("inf", "-inf", "nan"):
+            raise ValueError("malformed float node")
+        return float(node["__float__"])
+    if keys == {"__dtype__"}:
+        if not isinstance(node["__dtype__"], str) or node["__dtype__"] not in _DTYPE_NODE:
+            raise ValueError(f"unsupported dtype {str(node['__dtype__'])[:40]!r}")
+        return _DTYPE_NODE[node["__dtype__"]]
+    raise ValueError("unknown structure node")
+
+
+def _device(map_location):
+    if map_location is None:
+        return None
+    if isinstance(map_location, (str, torch.device)):
+        return torch.device(map_location)
+    if isinstance(map_location, dict):
+        target = map_location.get("cpu")
+        return torch.device(target) if target is not None else None
+    raise TypeError("minitorch.load: map_location must be a str, torch.device or dict for "
+                    f"safetensors files, got {type(map_location).__name__}")
+
+
+def _load_safetensors(raw, name, map_location):
+    device = _device(map_location)
     try:
-        header = json.loads(raw[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _bad(path, f"header is not valid JSON: {e}") from None
-    if not isinstance(header, dict):
-        raise _bad(path, "header is not a JSON object")
-    meta = header.pop("__metadata__", None) or {}
-    if not isinstance(meta, dict):
-        raise _bad(path, "__metadata__ is not an object")
-    data = memoryview(raw)[8 + n:]
-    spans = []
+        entries = safetensors.deserialize(raw)
+    except Exception as e:  # SafetensorError: the file is not valid safetensors
+        why = str(e).replace("Error while deserializing: ", "").splitlines()[0][:200]
+        raise _bad(name, why) from None
     tensors = {}
-    device = torch.device(map_location) if isinstance(map_location, (str, torch.device)) \
-        else None
-    for name, info in header.items():
-        try:
-            dtype_name, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
-        except (KeyError, TypeError, ValueError):
-            raise _bad(path, f"malformed entry for {name!r}") from None
-        if dtype_name not in _FROM_NAME:
-            raise _bad(path, f"unsupported dtype {dtype_name!r} for {name!r}")
-        if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
-            raise _bad(path, f"bad shape for {name!r}")
-        if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end
-                <= len(data)):
-            raise _bad(path, f"data offsets of {name!r} fall outside the file (truncated?)")
-        if end - begin != math.prod(shape) * _ITEMSIZE[dtype_name]:
-            raise _bad(path, f"size of {name!r} does not match its shape and dtype")
-        spans.append((begin, end))
-        dtype = _FROM_NAME[dtype_name]
-        buf = bytearray(data[begin:end])
-        if dtype == torch.bfloat16:
-            st = torch.frombuffer(buf, dtype=torch.int16).view(torch.bfloat16) if buf else \
-                torch.empty(0, dtype=dtype)
+    for key, info in entries:
+        dtype = _FROM_ST.get(info["dtype"])
+        if dtype is None:
+            raise _bad(name, f"unsupported dtype {info['dtype']} for {key[:80]!r}")
+        buf, shape = info["data"], info["shape"]
+        if len(buf):
+            if dtype == torch.bfloat16:
+                st = torch.frombuffer(buf, dtype=torch.int16).view(torch.bfloat16)
+            else:
+                st = torch.frombuffer(buf, dtype=dtype)
+            st = st.reshape(shape)
         else:
-            st = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
-        st = st.reshape(shape)
+            st = torch.empty(shape, dtype=dtype)
         if device is not None and device != st.device:
             st = st.to(device)
-        tensors[name] = Tensor._make(st)
-    spans.sort()
-    pos = 0
-    for b, e in spans:
-        if b != pos:
-            raise _bad(path, "tensor data regions overlap or leave gaps")
-        pos = e
-    if pos != len(data):
-        raise _bad(path, f"{len(data) - pos} trailing bytes after the tensor data")
+        tensors[key] = Tensor._make(st)
+    n = int.from_bytes(raw[:8], "little")
+    try:  # the header is valid: safetensors has just parsed it
+        meta = json.loads(bytes(raw[8:8 + n]).decode("utf-8")).get("__metadata__") or {}
+    except (ValueError, RecursionError, AttributeError):
+        raise _bad(name, "header is not valid JSON") from None
     if _STRUCTURE_KEY not in meta:
         return tensors
     try:
         structure = json.loads(meta[_STRUCTURE_KEY])
-    except (TypeError, json.JSONDecodeError):
-        raise _bad(path, "structure metadata is not valid JSON") from None
+    except (ValueError, RecursionError):
+        raise _bad(name, "structure metadata is not valid JSON") from None
     try:
         return _decode(structure, tensors)
     except ValueError as e:
-        raise _bad(path, str(e)) from None
+        raise _bad(name, str(e)) from None
+
+
+def _torch_reason(e):
+    """One line from torch's (long) refusal message that says what was refused."""
+    text = str(e)
+    for line in text.splitlines():
+        line = line.strip()
+        m = re.search(r"(Unsupported global: GLOBAL \S+|unsupported GLOBAL \S+|Unsupported "
+                      r"operand \d+|Unsupported class \S+)", line)
+        if m:
+            return m.group(1).rstrip(".")
+    first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
+    if first.startswith("Weights only load failed"):
+        for line in text.splitlines()[1:]:
+            if line.strip() and "weights_only" not in line and "PyTorch 2.6" not in line:
+                return line.strip()[:200]
+    return first.split(". ")[0][:200]
+
+
+def _from_torch(obj, name, memo, path, depth=0):
+    """torch.load's result -> minitorch tensors in the same plain containers; anything else is
+    refused."""
+    where = ".".join(path) or "the top level"
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"minitorch.load: {name} nests containers deeper than {_MAX_DEPTH} levels")
+    if isinstance(obj, torch.Tensor):
+        if id(obj) in memo:
+            return memo[id(obj)]
+        if obj.layout != torch.strided or obj.is_quantized or obj.dtype not in SUPPORTED:
+            kind = obj.dtype if obj.dtype not in SUPPORTED else (
+                "quantized" if obj.is_quantized else obj.layout)
+            raise ValueError(f"minitorch.load: {name} holds a {kind} tensor at {where}, which "
+                             "minitorch does not support")
+        t = Tensor._make(obj.detach())
+        memo[id(obj)] = t
+        return t
+    if type(obj) in (dict, OrderedDict):
+        out = OrderedDict() if type(obj) is OrderedDict else {}
+        for k, v in obj.items():
+            out[k] = _from_torch(v, name, memo, path + [str(k)], depth + 1)
+        return out
+    if type(obj) in (list, tuple, set, frozenset):
+        return type(obj)(_from_torch(v, name, memo, path + [str(i)], depth + 1)
+                         for i, v in enumerate(obj))
+    if obj is None or type(obj) in (bool, int, float, complex, str, bytes, torch.Size,
+                                    torch.dtype, torch.device):
+        return obj
+    raise ValueError(f"minitorch.load: {name} holds a {type(obj).__module__}."
+                     f"{type(obj).__qualname__} at {where}; only tensors and plain containers "
+                     "(dict, OrderedDict, list, tuple, numbers, strings) are loaded")
+
+
+def _load_torch(raw, name, map_location, kind):
+    try:
+        obj = torch.load(io.BytesIO(raw), map_location=map_location, weights_only=True)
+    except Exception as e:
+        if "Weights only load failed" in str(e):
+            raise ValueError(
+                f"minitorch.load: {name} is a PyTorch checkpoint ({kind}) holding objects other "
+                f"than tensors and plain containers, refused by torch's weights-only loader "
+                f"({_torch_reason(e)}); save its state_dict() instead") from None
+        if isinstance(e, RuntimeError) and "deserialize object on" in str(e):
+            # saved on a device this machine lacks: torch's RuntimeError, with what to do
+            raise RuntimeError(f"minitorch.load: {name}: {_torch_reason(e)}; pass "
+                               "map_location='cpu'") from None
+        raise ValueError(f"minitorch.load: {name} is not a valid PyTorch checkpoint ({kind}): "
+                         f"{_torch_reason(e)}") from None
+    return _from_torch(obj, name, {}, [])
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None):
+    """Read ``f`` (a path or a readable binary file object): a file written by ``save`` or any
+    safetensors file, or a PyTorch checkpoint written by ``torch.save`` (zip or legacy format),
+    which is read by ``torch.load(..., weights_only=True)`` — only tensors and plain containers,
+    no code runs — and returned with minitorch tensors. The format is told by the first bytes.
+
+    ``weights_only`` and ``mmap`` are accepted for compatibility with ``torch.load``; loading is
+    always weights-only (minitorch never unpickles arbitrary objects)."""
+    if pickle_module is not None:
+        raise TypeError("minitorch.load does not take a pickle_module: it never unpickles "
+                        "arbitrary objects (PyTorch checkpoints go through torch's weights-only "
+                        "loader)")
+    if hasattr(f, "read"):
+        name = getattr(f, "name", None) or type(f).__name__
+        raw = f.read()
+        if not isinstance(raw, (bytes, bytearray)):
+            raise TypeError("minitorch.load: the file object must be opened in binary mode")
+    else:
+        name = os.fspath(f)
+        with open(name, "rb") as fh:
+            raw = fh.read()
+    if raw[:4] == b"PK\x03\x04":
+        return _load_torch(raw, name, map_location, "zip format")
+    if raw[8:9] == b"{":  # a safetensors header (its length's low byte may look like a pickle's)
+        return _load_safetensors(raw, name, map_location)
+    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        if _TORCH_LEGACY_MAGIC in raw[:64]:
+            return _load_torch(raw, name, map_location, "legacy format")
+        raise ValueError(f"minitorch.load: {name} is a Python pickle, not a PyTorch checkpoint "
+                         "or a safetensors file; minitorch never unpickles arbitrary objects")
+    return _load_safetensors(raw, name, map_location)
 
 
 __all__ = ["save", "load"]

@@ -6,8 +6,10 @@ specialization. A second process, without ``TRITON_INTERPRET`` so ``@triton.jit`
 ``JITFunction``s, rebuilds exactly the program Triton's JIT would compile for each record (same
 signature, ``tt.divisibility`` attributes, int-equal-to-1 and None constexprs) and compiles it for
 ``sm_80`` and ``sm_90`` with Triton's bundled ``ptxas``. The test prints the register / spill /
-shared-memory table and fails on any compile error, any register spill, and any ``@triton.jit``
-kernel in ``minitorch/ops`` the workload never launched.
+shared-memory table only with ``pytest -v`` (otherwise it is captured: pytest shows it when the
+test fails, and it is written to ``report.txt`` in the test's temporary folder), and fails on any
+compile error, any register spill, and any ``@triton.jit`` kernel in ``minitorch/ops`` the
+workload never launched.
 
 Nothing is cached across runs: the Triton cache directory is a fresh temporary one.
 """
@@ -52,7 +54,7 @@ def _run(args, env, timeout):
     return p
 
 
-def test_gpu_kernels_compile_without_spills(tmp_path, capsys):
+def test_gpu_kernels_compile_without_spills(tmp_path, capsys, request):
     base = {k: v for k, v in os.environ.items()
             if k not in ("TRITON_INTERPRET", "MINITORCH_LAUNCH_POLICY")}
     base["PYTHONPATH"] = ROOT + os.pathsep + base.get("PYTHONPATH", "")
@@ -76,9 +78,16 @@ def test_gpu_kernels_compile_without_spills(tmp_path, capsys):
     rows = json.loads(rows_path.read_text())
     table = p.stdout
     (tmp_path / "report.txt").write_text(table)
-    with capsys.disabled():
-        print(f"\n{len(specs)} specializations x sm_80/sm_90 = {len(rows)} compiles "
-              f"({len(recorded['kernels'])} kernels in minitorch/ops)\n{table}")
+    report = (f"\n{len(specs)} specializations x sm_80/sm_90 = {len(rows)} compiles "
+              f"({len(recorded['kernels'])} kernels in minitorch/ops; table also in "
+              f"{tmp_path / 'report.txt'})\n{table}")
+    # pytest -v (counted from the -q in pyproject's addopts): show the table as it is made
+    quiet_default = "-q" in request.config.getini("addopts")
+    if request.config.get_verbosity() > (-1 if quiet_default else 0):
+        with capsys.disabled():
+            print(report)
+    else:  # captured: pytest prints it with the failure report if an assertion below fails
+        print(report)
 
     errors = [r for r in rows if r["error"]]
     spills = [r for r in rows if not r["error"] and (r["spill_stores"] or r["spill_loads"])]

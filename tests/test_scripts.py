@@ -32,7 +32,8 @@ def test_digits_one_epoch_writes_everything(tmp_path):
     out = tmp_path / "run"
     stdout = _run("digits.py", "--epochs", "1", "--limit", "400", "--out", str(out))
     assert "final test accuracy" in stdout
-    for name in ("metrics.jsonl", "curves.png", "model.safetensors", "optim.safetensors"):
+    assert sorted(os.listdir(out)) == ["checkpoint.safetensors", "curves.png", "metrics.jsonl"]
+    for name in os.listdir(out):
         assert (out / name).stat().st_size > 0, name
     rows = [json.loads(line) for line in open(out / "metrics.jsonl")]
     assert len(rows) == 1
@@ -51,9 +52,25 @@ def test_digits_resume_is_bit_exact(tmp_path):
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
     assert strip(rows_resumed) == strip(rows_full)
     import minitorch
-    full = minitorch.load(str(a / "model.safetensors"))
-    resumed = minitorch.load(str(b / "model.safetensors"))
-    assert all(minitorch.equal(full[k], resumed[k]) for k in full)
+    full = minitorch.load(str(a / "checkpoint.safetensors"))
+    resumed = minitorch.load(str(b / "checkpoint.safetensors"))
+    for part in ("model", "optimizer"):
+        assert _flat(full[part]).keys() == _flat(resumed[part]).keys()
+        for k, v in _flat(full[part]).items():
+            same = minitorch.equal(v, _flat(resumed[part])[k]) if isinstance(v, minitorch.Tensor) \
+                else v == _flat(resumed[part])[k]
+            assert same, (part, k)
+    assert full["scheduler"] == resumed["scheduler"] and full["epoch"] == resumed["epoch"] == 2
+    assert full["rng"].tolist() == resumed["rng"].tolist()
+    assert [json.loads(line)["epoch"] for line in open(b / "metrics.jsonl")] == [1, 2]
+
+
+def _flat(obj, prefix=""):
+    if isinstance(obj, dict):
+        return {k2: v2 for k, v in obj.items() for k2, v2 in _flat(v, f"{prefix}{k}.").items()}
+    if isinstance(obj, (list, tuple)):
+        return {k2: v2 for i, v in enumerate(obj) for k2, v2 in _flat(v, f"{prefix}{i}.").items()}
+    return {prefix: obj}
 
 
 def test_finetune_compares_three_settings(tmp_path):
@@ -61,6 +78,9 @@ def test_finetune_compares_three_settings(tmp_path):
     stdout = _run("finetune.py", "--checkpoint", str(ckpt), "--pretrain-epochs", "1",
                   "--steps", "40", "--out", str(tmp_path / "ft"))
     assert "frozen body bit-identical after training: True" in stdout
+    # progress while it trains: each setting announces itself and reports its loss as it goes
+    assert "(a) pretrained frozen body + new head: 40 SGD steps" in stdout
+    assert stdout.count("step   40/40  loss") == 3
     report = json.load(open(tmp_path / "ft" / "results.json"))
     assert report["frozen_body_bit_identical"] is True
     assert report["trainable_parameters"] == 128 * 2 + 2
@@ -73,3 +93,144 @@ def test_finetune_compares_three_settings(tmp_path):
 def test_help_explains_every_flag(script):
     text = _run(script, "--help")
     assert "usage:" in text
+
+
+def test_digits_kill_then_resume_matches_an_uninterrupted_run(tmp_path):
+    """SIGKILL the moment a checkpoint exists (typically mid-epoch or mid-save), leave a stale
+    metrics row and a half-written line behind, then --resume: the result is bit-identical to a
+    run that was never interrupted, and metrics.jsonl holds each epoch once."""
+    import signal
+    import time
+
+    import digits
+
+    import minitorch
+    common = ["--limit", "200", "--batch-size", "50", "--hidden", "16", "--epochs", "4"]
+    ref, out = tmp_path / "ref", tmp_path / "killed"
+    _, rows_ref = digits.train(digits.parse_args(common + ["--out", str(ref)]))
+    proc = subprocess.Popen([sys.executable, os.path.join(TRAIN, "digits.py"), *common,
+                             "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (out / "checkpoint.safetensors").exists():
+            time.sleep(0.005)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    state = minitorch.load(str(out / "checkpoint.safetensors"))
+    epoch = state["epoch"]
+    assert 1 <= epoch <= 4 and len(state["metrics"]) == epoch
+    if epoch == 4:
+        pytest.skip("the run finished before the kill")
+    with open(out / "metrics.jsonl", "a") as f:  # a row the checkpoint does not have, half a line
+        f.write(json.dumps(dict(rows_ref[-1], epoch=epoch + 1)) + "\n" + '{"epoch": ')
+    _, rows = digits.train(digits.parse_args(common + ["--out", str(out), "--resume"]))
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa
+    assert strip(rows) == strip(rows_ref)
+    written = [json.loads(line) for line in open(out / "metrics.jsonl")]
+    assert strip(written) == strip(rows_ref)
+    a = minitorch.load(str(ref / "checkpoint.safetensors"))["model"]
+    b = minitorch.load(str(out / "checkpoint.safetensors"))["model"]
+    assert all(minitorch.equal(a[k], b[k]) for k in a)
+    assert not [f for f in os.listdir(out) if f.startswith(".tmp")]
+
+
+def test_finetune_loads_a_state_dict_written_by_torch_save(tmp_path):
+    import torch
+    m = torch.nn.Module()
+    m.body = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU())
+    m.fc = torch.nn.Linear(16, 10)
+    torch.save(m.state_dict(), tmp_path / "digits.pth")
+    stdout = _run("finetune.py", "--checkpoint", str(tmp_path / "digits.pth"), "--hidden", "16",
+                  "--steps", "5", "--out", str(tmp_path / "ft"))
+    assert f"pretrained digits model: {tmp_path / 'digits.pth'}" in stdout
+    assert json.load(open(tmp_path / "ft" / "results.json"))["frozen_parameters"] == 64 * 16 + 16
+
+
+# ----------------------------------------------------------------------------- bad flags and files
+def _fake_digits_checkpoint(path, **config):
+    import minitorch
+    cfg = dict(hidden=128, seed=0, batch_size=64, lr=0.05, momentum=0.9, limit=None)
+    cfg.update(config)
+    h = cfg["hidden"]
+    model = {"body.0.weight": minitorch.zeros(h, 64), "body.0.bias": minitorch.zeros(h),
+             "fc.weight": minitorch.zeros(10, h), "fc.bias": minitorch.zeros(10)}
+    minitorch.save({"model": model, "optimizer": {}, "scheduler": {}, "epoch": 1,
+                    "rng": minitorch.zeros(2, dtype=minitorch.int64),
+                    "global_rng": minitorch.zeros(2, dtype=minitorch.int64), "config": cfg,
+                    "metrics": [{"epoch": 1}]}, path)
+
+
+BAD = {  # id: (script, flags, words the message must contain); {out} is a folder with a run in it
+    "digits-batch-size-0": ("digits.py", ["--batch-size", "0"], "--batch-size: must be at least 1"),
+    "digits-lr-nan": ("digits.py", ["--lr", "nan"], "--lr: must be a finite number"),
+    "digits-epochs-0": ("digits.py", ["--epochs", "0"], "--epochs: must be at least 1"),
+    "digits-out-is-a-file": ("digits.py", ["--out", "{out}/metrics.jsonl"],
+                             "is a file, not a folder"),
+    "digits-out-unwritable": ("digits.py", ["--out", "/proc/minitorch-run"], "is not writable"),
+    "digits-resume-missing": ("digits.py", ["--resume", "--out", "{out}/new"], "no checkpoint at"),
+    "digits-resume-corrupt": ("digits.py", ["--resume", "--out", "{corrupt}"],
+                              "is not a valid safetensors file"),
+    "digits-resume-mismatch": ("digits.py", ["--resume", "--out", "{out}"],
+                               "--hidden 128 does not match the checkpoint"),
+    "digits-resume-damaged": ("digits.py", ["--resume", "--epochs", "3", "--hidden", "16",
+                                            "--out", "{out}"],
+                              "holds a damaged digits.py checkpoint"),
+    "digits-resume-finished": ("digits.py", ["--resume", "--epochs", "1", "--hidden", "16",
+                                             "--out", "{out}"], "already at epoch 1"),
+    "finetune-labels-0": ("finetune.py", ["--labels", "0"], "--labels: must be at least 1"),
+    "finetune-steps-0": ("finetune.py", ["--steps", "0"], "--steps: must be at least 1"),
+    "finetune-out-is-a-file": ("finetune.py", ["--out", "{out}/metrics.jsonl"],
+                               "is a file, not a folder"),
+    "finetune-checkpoint-missing": ("finetune.py", ["--checkpoint", "{out}/none.pth"],
+                                    "no checkpoint file at"),
+    "finetune-checkpoint-corrupt": ("finetune.py", ["--checkpoint", "{corrupt}"],
+                                    "is not a valid safetensors file"),
+    "finetune-checkpoint-mismatch": ("finetune.py", ["--checkpoint", "{out}", "--out", "{out}/ft"],
+                                     "has hidden width 16, not 128: pass --hidden 16"),
+    "gd-steps-0": ("gradient_descent.py", ["--steps", "0"], "--steps: must be at least 1"),
+    "gd-lr-negative": ("gradient_descent.py", ["--lr", "-0.1"], "--lr: must be a finite number"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_flags_and_files_fail_up_front_in_one_line(tmp_path, case):
+    script, flags, words = BAD[case]
+    run_dir, corrupt = tmp_path / "run", tmp_path / "corrupt"
+    run_dir.mkdir()
+    corrupt.mkdir()
+    _fake_digits_checkpoint(run_dir / "checkpoint.safetensors", hidden=16)
+    (run_dir / "metrics.jsonl").write_text('{"epoch": 1}\n')
+    (corrupt / "checkpoint.safetensors").write_bytes(b"\0" * 40)
+    before = {p: p.read_bytes() for d in (run_dir, corrupt) for p in d.iterdir()}
+    flags = [f.format(out=run_dir, corrupt=corrupt / "checkpoint.safetensors"
+                      if script == "finetune.py" else corrupt) for f in flags]
+    p = subprocess.run([sys.executable, os.path.join(TRAIN, script), *flags], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, (p.returncode, p.stderr[-2000:])
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{script}: error: "), p.stderr[-2000:]
+    assert words in lines[0], lines[0]
+    assert p.stdout == ""
+    after = {p: p.read_bytes() for d in (run_dir, corrupt) for p in d.iterdir()}
+    assert after == before  # nothing written, nothing removed
+    assert sorted(os.listdir(tmp_path)) == ["corrupt", "run"]
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--epochs", "ten"], "argument --epochs: expected a whole number, got 'ten'"),
+    (["--lr", "inf"], "argument --lr: must be a finite number greater than 0, got inf"),
+    (["--lr", "0"], "argument --lr: must be a finite number greater than 0, got 0"),
+    (["--momentum", "1"], "argument --momentum: must be at least 0 and below 1, got 1"),
+    (["--limit", "-3"], "argument --limit: must be at least 1, got -3"),
+    (["--hidden", "0"], "argument --hidden: must be at least 1, got 0"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_flag_errors_are_one_line(capsys, flags, words):
+    import digits
+    with pytest.raises(SystemExit) as e:
+        digits.parse_args(flags)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and err.endswith("(see --help)\n"), err

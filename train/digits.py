@@ -4,10 +4,13 @@ The main job: runs with no arguments on data that ships inside scikit-learn (179
 seeded 80/20 train/test split), SGD with momentum and a cosine learning-rate schedule, every
 kernel a Triton kernel.
 
-Writes to --out: metrics.jsonl (one line per epoch), curves.png (loss and accuracy),
-model.safetensors (the model) and optim.safetensors (optimizer, epoch and RNG state, for --resume).
+Writes to --out: metrics.jsonl (one line per epoch), curves.png (loss and accuracy) and
+checkpoint.safetensors: model, optimizer, scheduler, RNG states, epoch, settings and the metrics so
+far, committed together in one atomic write after every epoch, so a kill at any moment leaves the
+previous epoch's checkpoint or this one, never a mix. ``--resume`` continues from it bit-exactly
+and rewrites metrics.jsonl to the checkpoint's epoch. The model alone is
+``minitorch.load(".../checkpoint.safetensors")["model"]``.
 """
-import argparse
 import json
 import os
 import sys
@@ -15,31 +18,52 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from _common import (
+    Parser,
+    ScriptError,
+    check_out_dir,
+    fraction,
+    load_checkpoint,
+    load_model_weights,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    run,
+    write_jsonl_atomic,
+)
+
 import minitorch
 from minitorch import nn, optim
 from minitorch.utils.data import DataLoader, TensorDataset
 
+CHECKPOINT = "checkpoint.safetensors"
+# settings a resumed run must share with the checkpoint (only --epochs may change)
+RESUME_SETTINGS = ("hidden", "seed", "batch_size", "lr", "momentum", "limit")
+
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Train a multilayer perceptron on scikit-learn's digits dataset with minitorch "
                     "(every forward, backward and optimizer computation is a Triton kernel).")
-    p.add_argument("--epochs", type=int, default=20,
+    p.add_argument("--epochs", type=positive_int, default=20,
                    help="passes over the training set (default 20)")
-    p.add_argument("--batch-size", type=int, default=64, help="examples per SGD step (default 64)")
-    p.add_argument("--lr", type=float, default=0.05, help="SGD learning rate (default 0.05)")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
-    p.add_argument("--hidden", type=int, default=128,
+    p.add_argument("--batch-size", type=positive_int, default=64,
+                   help="examples per SGD step (default 64)")
+    p.add_argument("--lr", type=positive_float, default=0.05,
+                   help="SGD learning rate (default 0.05)")
+    p.add_argument("--momentum", type=fraction, default=0.9,
+                   help="SGD momentum, in [0, 1) (default 0.9)")
+    p.add_argument("--hidden", type=positive_int, default=128,
                    help="width of the hidden layer (default 128)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed for the train/test split, weight init and shuffling (default 0)")
     p.add_argument("--out", default="runs/digits",
-                   help="folder for metrics.jsonl, curves.png and the checkpoint "
+                   help="folder for metrics.jsonl, curves.png and checkpoint.safetensors "
                         "(default runs/digits)")
     p.add_argument("--resume", action="store_true",
-                   help="continue from the checkpoint in --out "
-                        "(bit-exact with an uninterrupted run)")
-    p.add_argument("--limit", type=int, default=None,
+                   help="continue from checkpoint.safetensors in --out (bit-exact with an "
+                        "uninterrupted run; only --epochs may differ from the first run)")
+    p.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training examples (for quick smoke runs)")
     return p.parse_args(argv)
 
@@ -53,8 +77,8 @@ def load_data(seed, limit=None):
         digits.data, digits.target, test_size=0.2, random_state=seed, stratify=digits.target)
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
-    to_x = lambda a: minitorch.tensor(a, dtype=minitorch.float32) / 16.0
-    to_y = lambda a: minitorch.tensor(a, dtype=minitorch.int64)
+    to_x = lambda a: minitorch.tensor(a, dtype=minitorch.float32) / 16.0  # noqa: E731
+    to_y = lambda a: minitorch.tensor(a, dtype=minitorch.int64)  # noqa: E731
     return to_x(x_train), to_y(y_train), to_x(x_test), to_y(y_test)
 
 
@@ -85,11 +109,67 @@ def evaluate(model, x, y, loss_fn):
     return loss, acc
 
 
-def save_checkpoint(out, model, optimizer, epoch, generator):
-    minitorch.save(model.state_dict(), os.path.join(out, "model.safetensors"))
-    minitorch.save({"optimizer": optimizer.state_dict(), "epoch": epoch,
-                    "rng": generator.get_state(), "global_rng": minitorch.get_rng_state()},
-                   os.path.join(out, "optim.safetensors"))
+def config(args):
+    return {k: getattr(args, k) for k in RESUME_SETTINGS}
+
+
+def save_checkpoint(out, model, optimizer, scheduler, epoch, generator, args, rows):
+    """Everything --resume needs, in one file, in one atomic write."""
+    minitorch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "epoch": epoch,
+                    "rng": generator.get_state(), "global_rng": minitorch.get_rng_state(),
+                    "config": config(args), "metrics": rows},
+                   os.path.join(out, CHECKPOINT))
+
+
+def read_checkpoint(args):
+    """The checkpoint in --out, checked against the flags (before anything is written)."""
+    path = os.path.join(args.out, CHECKPOINT)
+    hint = "run without --resume to start a new run, or pass the --out of an earlier run"
+    if not os.path.exists(path) and os.path.exists(os.path.join(args.out, "optim.safetensors")):
+        hint = ("this folder holds a run of an older digits.py (model.safetensors and "
+                "optim.safetensors), which cannot be resumed: run without --resume to start anew")
+    state = load_checkpoint(path, "checkpoint", hint)
+    keys = ("model", "optimizer", "scheduler", "epoch", "rng", "global_rng", "config", "metrics")
+    missing = [k for k in keys if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise ScriptError(f"{path} is not a digits.py checkpoint (no {missing[0]!r}): {hint}")
+    saved = state["config"]
+    if not isinstance(saved, dict):
+        raise ScriptError(f"{path} is not a digits.py checkpoint (its config is not a dict): "
+                          f"{hint}")
+    for key in RESUME_SETTINGS:
+        if saved.get(key) != getattr(args, key):
+            flag = "--" + key.replace("_", "-")
+            raise ScriptError(
+                f"{flag} {getattr(args, key)} does not match the checkpoint in {args.out}, which "
+                f"was trained with {flag} {saved.get(key)}: resume with the same settings (only "
+                "--epochs may change), or pass another --out")
+    epoch = state["epoch"]
+    if not isinstance(epoch, int) or epoch < 1:
+        raise ScriptError(f"{path} holds no valid epoch number: {hint}")
+    if epoch >= args.epochs:
+        raise ScriptError(f"the checkpoint in {args.out} is already at epoch {epoch}: pass "
+                          f"--epochs greater than {epoch} to train further")
+    return state
+
+
+def restore(state, optimizer, scheduler, generator, args):
+    """Optimizer, RNG and schedule as the checkpoint left them; returns the scheduler."""
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["rng"])
+    minitorch.set_rng_state(state["global_rng"])
+    if state["scheduler"].get("T_max") == args.epochs:
+        scheduler.load_state_dict(state["scheduler"])
+        return scheduler
+    # a longer run than the checkpoint's: the schedule is a function of --epochs, so replay it
+    # to where the checkpoint stopped
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] = args.lr
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    for _ in range(state["epoch"]):
+        scheduler.step()
+    return scheduler
 
 
 def plot_curves(out, rows):
@@ -112,7 +192,9 @@ def plot_curves(out, rows):
 
 
 def train(args):
-    os.makedirs(args.out, exist_ok=True)
+    # every check first: a bad --out or checkpoint stops here, before anything is written
+    check_out_dir(args.out)
+    state = read_checkpoint(args) if args.resume else None
     minitorch.manual_seed(args.seed)
     x_train, y_train, x_test, y_test = load_data(args.seed, args.limit)
     model = make_model(args.hidden)
@@ -125,22 +207,27 @@ def train(args):
                         generator=generator)
     metrics_path = os.path.join(args.out, "metrics.jsonl")
     start_epoch, rows = 0, []
-    if args.resume:
-        model.load_state_dict(minitorch.load(os.path.join(args.out, "model.safetensors")))
-        state = minitorch.load(os.path.join(args.out, "optim.safetensors"))
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["rng"])
-        minitorch.set_rng_state(state["global_rng"])
-        start_epoch = int(state["epoch"])
-        # the schedule is a function of --epochs: replay it to where the checkpoint stopped
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"] = args.lr
-        scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-        for _ in range(start_epoch):
-            scheduler.step()
-        with open(metrics_path) as f:
-            rows = [json.loads(line) for line in f if line.strip()][:start_epoch]
+    if state is not None:
+        ckpt_path = os.path.join(args.out, CHECKPOINT)
+        load_model_weights(model, state["model"], ckpt_path,
+                           "run without --resume, or pass the --out of a run with these flags")
+        try:
+            scheduler = restore(state, optimizer, scheduler, generator, args)
+            rows = [dict(r) for r in state["metrics"]][:state["epoch"]]
+        except (KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError) as e:
+            detail = " ".join(str(e).split())[:120]
+            raise ScriptError(f"{ckpt_path} holds a damaged digits.py checkpoint "
+                              f"({type(e).__name__}: {detail}): run without --resume to "
+                              "start a new run") from None
+        start_epoch = state["epoch"]
+        write_jsonl_atomic(metrics_path, rows)  # drop rows of epochs after the checkpoint's
     else:
+        os.makedirs(args.out, exist_ok=True)
+        # a new run: a checkpoint of an earlier run in this folder no longer matches the metrics
+        try:
+            os.unlink(os.path.join(args.out, CHECKPOINT))
+        except FileNotFoundError:
+            pass
         open(metrics_path, "w").close()
 
     from tqdm import tqdm
@@ -163,10 +250,10 @@ def train(args):
         row = dict(epoch=epoch, train_loss=round(train_loss, 6), test_loss=round(test_loss, 6),
                    test_accuracy=round(test_acc, 6), seconds=round(time.perf_counter() - t0, 3))
         rows.append(row)
+        scheduler.step()
+        save_checkpoint(args.out, model, optimizer, scheduler, epoch, generator, args, rows)
         with open(metrics_path, "a") as f:
             f.write(json.dumps(row) + "\n")
-        scheduler.step()
-        save_checkpoint(args.out, model, optimizer, epoch, generator)
         print(f"epoch {epoch:3d}  train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
               f"test accuracy {test_acc:.4f}  ({row['seconds']:.1f}s)", flush=True)
     if rows:
@@ -185,4 +272,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -2,11 +2,11 @@
 head with a fresh nn.Linear, and train only the head.
 
 Pretrained body: the digits classifier from train/digits.py (trained first if its checkpoint is
-missing). New task: odd vs even digit, learned from only --labels labelled examples. Compared with
-the same label budget: (a) pretrained frozen body + new head, (b) the same model trained from
+missing), or any state_dict of the same architecture, including one written by ``torch.save``.
+New task: odd vs even digit, learned from only --labels labelled examples. Compared with the same
+label budget: (a) pretrained frozen body + new head, (b) the same model trained from
 scratch (every parameter trainable), (c) a random frozen body + new head.
 """
-import argparse
 import json
 import os
 import sys
@@ -15,36 +15,89 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import digits as digits_job
+from _common import (
+    Parser,
+    ScriptError,
+    check_out_dir,
+    fraction,
+    load_checkpoint,
+    load_model_weights,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    run,
+)
 
 import minitorch
 from minitorch import nn, optim
 
+FILE_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
+
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", default="runs/digits",
-                   help="folder with the digits model.safetensors (trained if missing)")
-    p.add_argument("--labels", type=int, default=20,
+                   help="the digits model: a digits.py --out folder (trained there first if it "
+                        "holds no checkpoint), or a file holding its state_dict (.safetensors, or "
+                        ".pt/.pth written by torch.save) (default runs/digits)")
+    p.add_argument("--labels", type=positive_int, default=20,
                    help="labelled examples available for the new task (default 20)")
-    p.add_argument("--steps", type=int, default=300, help="SGD steps on the head (default 300)")
-    p.add_argument("--lr", type=float, default=1e-2, help="learning rate (default 1e-2)")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
-    p.add_argument("--hidden", type=int, default=128, help="hidden width of the digits model")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--pretrain-epochs", type=int, default=20,
+    p.add_argument("--steps", type=positive_int, default=300,
+                   help="SGD steps on the head (default 300)")
+    p.add_argument("--lr", type=positive_float, default=1e-2, help="learning rate (default 1e-2)")
+    p.add_argument("--momentum", type=fraction, default=0.9, help="SGD momentum (default 0.9)")
+    p.add_argument("--hidden", type=positive_int, default=128,
+                   help="hidden width of the digits model (default 128)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed (default 0)")
+    p.add_argument("--pretrain-epochs", type=positive_int, default=20,
                    help="epochs for the digits model when it must be trained first")
     p.add_argument("--out", default="runs/finetune", help="folder for results.json")
     return p.parse_args(argv)
 
 
+def checkpoint_file(args):
+    """The file holding the pretrained weights, or None when the digits model must be trained
+    first (into the --checkpoint folder)."""
+    path = args.checkpoint
+    if os.path.isfile(path):
+        return path
+    if os.path.isdir(path):
+        for name in (digits_job.CHECKPOINT, "model.safetensors"):
+            if os.path.isfile(os.path.join(path, name)):
+                return os.path.join(path, name)
+        return None
+    if path.endswith(FILE_SUFFIXES):
+        raise ScriptError(f"no checkpoint file at {path}: pass an existing file, or a folder to "
+                          "train the digits model into")
+    return None
+
+
+def load_pretrained(path, args):
+    """A digits model with the weights in ``path`` (a digits.py checkpoint or a bare state_dict),
+    or a ScriptError that says why not."""
+    hint = "pass a --checkpoint holding the state_dict of a digits.py model"
+    state = load_checkpoint(path, "checkpoint", "pass a digits.py --out folder or a state_dict "
+                                                "file")
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]  # a digits.py checkpoint: the model part
+    w = state.get("body.0.weight") if isinstance(state, dict) else None
+    if isinstance(w, minitorch.Tensor) and w.dim() == 2 and w.shape[0] != args.hidden:
+        raise ScriptError(f"the digits model in {path} has hidden width {w.shape[0]}, not "
+                          f"{args.hidden}: pass --hidden {w.shape[0]}")
+    model = digits_job.make_model(args.hidden)
+    load_model_weights(model, state, path, hint)
+    return model
+
+
 def pretrained_model(args):
-    path = os.path.join(args.checkpoint, "model.safetensors")
-    if not os.path.exists(path):
-        print(f"no checkpoint at {path}: training the digits model first")
+    path = checkpoint_file(args)
+    if path is None:
+        print(f"no checkpoint in {args.checkpoint}: training the digits model first", flush=True)
         digits_job.main(["--out", args.checkpoint, "--epochs", str(args.pretrain_epochs),
                          "--hidden", str(args.hidden), "--seed", str(args.seed)])
-    model = digits_job.make_model(args.hidden)
-    model.load_state_dict(minitorch.load(path))
+        path = os.path.join(args.checkpoint, digits_job.CHECKPOINT)
+    model = load_pretrained(path, args)
+    print(f"pretrained digits model: {path}", flush=True)
     return model
 
 
@@ -52,14 +105,20 @@ def count(params):
     return sum(p.numel() for p in params)
 
 
-def fit(model, params, x, y, args):
+def fit(model, params, x, y, args, title):
     optimizer = optim.SGD(params, lr=args.lr, momentum=args.momentum)
     loss_fn = nn.CrossEntropyLoss()
-    for _ in range(args.steps):
+    print(f"{title}: {args.steps} SGD steps on {len(y)} labelled examples", flush=True)
+    every = max(1, args.steps // 5)
+    t0 = time.perf_counter()
+    for step in range(1, args.steps + 1):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         optimizer.step()
+        if step % every == 0 or step == args.steps:  # a host read only at the progress lines
+            print(f"  step {step:4d}/{args.steps}  loss {loss.item():.4f}  "
+                  f"({time.perf_counter() - t0:.1f}s)", flush=True)
     return loss.item()
 
 
@@ -81,11 +140,21 @@ def freeze_and_replace_head(model, hidden):
 
 def main(argv=None):
     args = parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
+    # every check first: nothing is trained or written when a flag or a file is wrong
+    check_out_dir(args.out)
+    path = checkpoint_file(args)
+    if path is not None:
+        load_pretrained(path, args)
+    else:
+        check_out_dir(args.checkpoint, "--checkpoint")
     t0 = time.perf_counter()
     x_train, y_train, x_test, y_test = digits_job.load_data(args.seed)
+    if args.labels > len(y_train):
+        raise ScriptError(f"--labels {args.labels} is more than the {len(y_train)} training "
+                          f"examples: pass --labels {len(y_train)} or fewer")
+    os.makedirs(args.out, exist_ok=True)
     # the new task's labels: 1 for odd digits, 0 for even (computed by a kernel)
-    parity = lambda y: y % 2
+    parity = lambda y: y % 2  # noqa: E731
     x_few, y_few = x_train[:args.labels], parity(y_train[:args.labels])
     y_test2 = parity(y_test)
 
@@ -97,7 +166,7 @@ def main(argv=None):
     trainable = [p for p in model.parameters() if p.requires_grad]
     frozen = [p for p in model.parameters() if not p.requires_grad]
     print(f"trainable parameters: {count(trainable)} (the new head)   frozen: {count(frozen)}")
-    fit(model, model.fc.parameters(), x_few, y_few, args)
+    fit(model, model.fc.parameters(), x_few, y_few, args, "(a) pretrained frozen body + new head")
     identical = all(minitorch.equal(body_before[k], v) for k, v in model.body.state_dict().items())
     grads_none = all(p.grad is None for p in model.body.parameters())
     print(f"frozen body bit-identical after training: {identical}; frozen grads are None: "
@@ -108,13 +177,14 @@ def main(argv=None):
     minitorch.manual_seed(args.seed + 1)
     scratch = digits_job.make_model(args.hidden)
     scratch.fc = nn.Linear(args.hidden, 2)
-    fit(scratch, scratch.parameters(), x_few, y_few, args)
+    fit(scratch, scratch.parameters(), x_few, y_few, args, "(b) trained from scratch")
     results["from_scratch"] = accuracy(scratch, x_test, y_test2)
 
     # (c) a random frozen body + new head
     minitorch.manual_seed(args.seed + 1)
     random_body = freeze_and_replace_head(digits_job.make_model(args.hidden), args.hidden)
-    fit(random_body, random_body.fc.parameters(), x_few, y_few, args)
+    fit(random_body, random_body.fc.parameters(), x_few, y_few, args,
+        "(c) random frozen body + new head")
     results["random_frozen_body"] = accuracy(random_body, x_test, y_test2)
 
     print(f"\nodd-vs-even test accuracy with {args.labels} labels ({len(y_test)} test digits)")
@@ -135,4 +205,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

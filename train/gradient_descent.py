@@ -1,19 +1,20 @@
 """The seed tutorial's gradient-descent example: minimize f(x) = (x1 - 3)^2 + (x2 + 2)^2 from
 x = (0, 0) with plain autograd and `.data` updates, printing the same 15 lines as PyTorch."""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from _common import Parser, positive_float, positive_int, run
+
 import minitorch as torch
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Gradient descent on (x1-3)^2 + (x2+2)^2 with "
-                                            "minitorch autograd, as in the autograd tutorial.")
-    p.add_argument("--steps", type=int, default=15, help="number of steps (default 15)")
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
+    p = Parser(description="Gradient descent on (x1-3)^2 + (x2+2)^2 with "
+               "minitorch autograd, as in the autograd tutorial.")
+    p.add_argument("--steps", type=positive_int, default=15, help="number of steps (default 15)")
+    p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default 0.1)")
     args = p.parse_args(argv)
 
     x = torch.zeros(2, requires_grad=True)
@@ -30,4 +31,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
