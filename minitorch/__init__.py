@@ -68,7 +68,7 @@ def can_cast(from_, to):
 
 __version__ = "0.1.0"
 
-from . import nn, optim  # noqa: E402
+from . import distributed, nn, optim  # noqa: E402
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401  (minitorch.utils.data)
 from .serialization import load, save  # noqa: E402
