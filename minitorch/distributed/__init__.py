@@ -78,7 +78,8 @@ def get_backend(group=None):
 
 
 def barrier(group=None, async_op=False):
-    return _collective("barrier", _dist.barrier, group=group, async_op=async_op)
+    work = _collective("barrier", _dist.barrier, group=group, async_op=async_op)
+    return _Work("barrier", work) if async_op else None
 
 
 def _storage(tensor, what):
@@ -103,7 +104,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     work = _collective("broadcast", _dist.broadcast, _storage(tensor, "broadcast"), src,
                        group=group, async_op=async_op)
     tensor._bump_version()
-    return work
+    return _Work("broadcast", work) if async_op else None
 
 
 def _average_needs_triton(group):
@@ -112,41 +113,42 @@ def _average_needs_triton(group):
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` across ranks in place. ``ReduceOp.AVG`` on gloo is a SUM followed by one
-    Triton scale kernel (``async_op`` then returns a handle whose ``wait()`` does the scaling)."""
+    Triton scale kernel (with ``async_op``, the handle's ``wait()`` does the scaling)."""
     storage = _storage(tensor, "all_reduce")
     scale = op == ReduceOp.AVG and _average_needs_triton(group)
+    if scale and not tensor.dtype.is_floating_point:
+        raise RuntimeError("all_reduce with ReduceOp.AVG needs a floating-point tensor on gloo, "
+                           f"got {tensor.dtype}")
     work = _collective("all_reduce", _dist.all_reduce, storage,
                        op=ReduceOp.SUM if scale else op, group=group, async_op=async_op)
     tensor._bump_version()
-    if not scale:
-        return work
-    if not tensor.dtype.is_floating_point:
-        raise RuntimeError("all_reduce with ReduceOp.AVG needs a floating-point tensor on gloo, "
-                           f"got {tensor.dtype}")
     inv = 1.0 / get_world_size(group)
 
     def finish():
-        with no_grad():
-            tensor.mul_(inv)
+        if scale:
+            with no_grad():
+                tensor.mul_(inv)
 
     if async_op:
-        return _ScaledWork(work, finish)
+        return _Work("all_reduce", work, finish)
     finish()
     return None
 
 
-class _ScaledWork:
-    """An async all_reduce whose average is finished by a Triton kernel on ``wait()``."""
+class _Work:
+    """An async collective's handle: ``wait()`` reports a dead peer as the blocking call does and
+    then finishes the work on this side (the Triton scale of an average on gloo)."""
 
-    def __init__(self, work, finish):
-        self._work, self._finish, self._done = work, finish, False
+    def __init__(self, name, work, finish=None):
+        self._name, self._work, self._finish, self._done = name, work, finish, False
 
     def wait(self, timeout=None):
-        ok = _collective("all_reduce", self._work.wait) if timeout is None else \
-            _collective("all_reduce", self._work.wait, timeout)
+        args = () if timeout is None else (timeout,)
+        ok = _collective(self._name, self._work.wait, *args)
         if not self._done:
             self._done = True
-            self._finish()
+            if self._finish is not None:
+                self._finish()
         return ok
 
     def is_completed(self):
@@ -162,4 +164,4 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
                        group=group, async_op=async_op)
     for t in tensor_list:
         t._bump_version()
-    return work
+    return _Work("all_gather", work) if async_op else None

@@ -5,10 +5,11 @@ the backward pass produces them.
 - Parameters that require grad are grouped into buckets (reverse registration order — the order
   backward produces their gradients — up to ``bucket_cap_mb``, one dtype and device a bucket).
   A post-accumulate-grad hook marks a parameter ready; when a bucket's parameters are all ready its
-  gradients are copied into one flat storage (Triton copy kernels) and an asynchronous all-reduce is
-  started, so communication overlaps the rest of the backward pass.
-- When backward finishes (an engine callback) every bucket is waited for, scaled by 1/world_size
-  (one Triton kernel a bucket) and each ``param.grad`` becomes a view of its bucket.
+  gradients are packed into one flat storage, each scaled by 1/world_size on the way (one Triton
+  launch per four gradients, ops/bucket.py), and an asynchronous SUM all-reduce is started, so
+  communication overlaps the rest of the backward pass and leaves the average.
+- When backward finishes (an engine callback) every bucket is waited for and each
+  ``param.grad`` becomes a view of its bucket: no launch after the communication.
 - Frozen parameters (``requires_grad=False``) are in no bucket and never communicated.
 - ``no_sync()`` skips the all-reduce; gradients accumulate locally and the next synchronized
   backward averages the accumulated sum, as in PyTorch.
@@ -33,6 +34,11 @@ _UNUSED_MSG = (
     "`find_unused_parameters=True` to `torch.nn.parallel.DistributedDataParallel`, and by making "
     "sure all `forward` function outputs participate in calculating loss. Parameters which did "
     "not receive grad for rank {rank}: {names}")
+
+
+def _zeros_like(p):
+    from ...tensor import zeros
+    return zeros(p.shape, dtype=p.dtype, device=p.device)
 
 
 class _Bucket:
@@ -115,17 +121,22 @@ class DistributedDataParallel(Module):
         return hook
 
     def _launch(self, bucket):
-        from ...functions import cat  # a Triton copy per gradient into one flat storage
-        from ...tensor import zeros
-        with no_grad():
-            parts = []
-            for p in bucket.params:
-                g = p.grad
-                if g is None:
-                    g = zeros(p.numel(), dtype=p.dtype, device=p.device)
-                parts.append(g.detach().reshape(-1))
-            bucket.flat = cat(parts) if len(parts) > 1 else parts[0].clone()
-        bucket.work = dist.all_reduce(bucket.flat, dist.ReduceOp.AVG, group=self.process_group,
+        from ...ops.bucket import pack_scaled
+        from ...tensor import Tensor
+        grads = []
+        for p in bucket.params:
+            g = p.grad
+            if g is None:  # unused on this rank: contributes zeros
+                g = _zeros_like(p)
+            elif not g.is_contiguous():
+                g = g.detach().contiguous()
+            grads.append(g._data)
+        first = bucket.params[0]
+        flat = torch.empty(bucket.numel, dtype=first.dtype, device=first.device)
+        # each gradient pre-scaled by 1/world, so the SUM all-reduce leaves the average
+        pack_scaled(flat, grads, 1.0 / dist.get_world_size(self.process_group))
+        bucket.flat = Tensor._make(flat)
+        bucket.work = dist.all_reduce(bucket.flat, dist.ReduceOp.SUM, group=self.process_group,
                                       async_op=True)
 
     def _finish_sync(self):
@@ -141,7 +152,7 @@ class DistributedDataParallel(Module):
                     self._launch(bucket)  # unused here: contributes zeros
             used_anywhere = self._globally_used() if self.find_unused_parameters else None
             for bucket in self._buckets:
-                bucket.work.wait()  # averages (Triton scale) once the sum has arrived
+                bucket.work.wait()
                 offset = 0
                 for p in bucket.params:
                     n = p.numel()
