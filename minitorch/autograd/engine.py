@@ -9,6 +9,7 @@
 Saved tensors of every executed node are freed afterwards unless ``retain_graph``.
 """
 import heapq
+import threading
 
 from .function import Node
 from .grad_mode import is_anomaly_enabled, is_grad_enabled, set_grad_enabled
@@ -63,8 +64,38 @@ def _check_nan(node, grads):
                                + (f" The forward call that created it:\n{where}" if where else ""))
 
 
+_final_callbacks = threading.local()
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``; DistributedDataParallel waits for its gradient
+    all-reduces there)."""
+    stack = getattr(_final_callbacks, "stack", None)
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
+
+
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                  allow_unused=True, accumulate=True):
+    stack = getattr(_final_callbacks, "stack", None)
+    if stack is None:
+        stack = _final_callbacks.stack = []
+    callbacks = []
+    stack.append(callbacks)
+    try:
+        results = _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs,
+                                allow_unused, accumulate)
+        while callbacks:  # a callback may queue another
+            callbacks.pop(0)()
+    finally:
+        stack.pop()
+    return results
+
+
+def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
+                  allow_unused=True, accumulate=True):
     """Backpropagate ``grad_tensors`` from ``tensors``. With ``accumulate`` leaf gradients go to
     ``.grad`` (restricted to ``inputs`` when given); otherwise the gradients of ``inputs`` are
     returned (``autograd.grad``)."""
@@ -218,4 +249,4 @@ def _topological(order, deps):
     return reversed(out)
 
 
-__all__ = ["AccumulateGrad", "run_backward"]
+__all__ = ["AccumulateGrad", "queue_callback", "run_backward"]

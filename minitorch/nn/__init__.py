@@ -1,5 +1,5 @@
 """``minitorch.nn``: Parameter, Module, layers, containers, losses, ``functional`` and ``init``."""
-from . import functional, init
+from . import functional, init, parallel
 from .layers import (
                      GELU,
                      BCEWithLogitsLoss,
@@ -26,7 +26,7 @@ from .layers import (
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["functional", "init", "Parameter", "Module", "Sequential", "ModuleList", "ModuleDict",
-           "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
-           "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss", "L1Loss",
-           "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+__all__ = ["functional", "init", "parallel", "Parameter", "Module", "Sequential", "ModuleList",
+           "ModuleDict", "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "GELU", "Sigmoid",
+           "Tanh", "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss",
+           "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]

@@ -7,10 +7,12 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from .. import distributed as dist
 from ..creation import tensor
 from ..functions import stack
 from ..functions.indexing import IndexSelect
 from ..ops import sort as _sort
+from ..ops.creation import Generator
 from ..tensor import Tensor
 
 
@@ -204,5 +206,61 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-__all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "DataLoader", "random_split",
-           "default_collate", "randperm"]
+
+class DistributedSampler:
+    """The indices one rank reads: the dataset (shuffled per epoch from ``seed + epoch`` with the
+    Philox permutation kernel, identically on every rank) padded to a multiple of the number of
+    replicas, or cut to one with ``drop_last``, then every ``num_replicas``-th index from ``rank``.
+    Call ``set_epoch(epoch)`` before each epoch for a new order."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
+                 drop_last=False):
+        if num_replicas is None or rank is None:
+            if not dist.is_initialized():
+                raise RuntimeError("Requires distributed package to be available")
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+        self.drop_last = drop_last
+        n = len(dataset)
+        if drop_last and n % num_replicas != 0:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+        self.shuffle = shuffle
+        self.seed = seed
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            g = Generator()
+            g.manual_seed(self.seed + self.epoch)
+            indices = randperm(n, generator=g).tolist()
+        else:
+            indices = list(range(n))
+        if not self.drop_last:
+            padding = self.total_size - len(indices)
+            if padding <= len(indices):
+                indices += indices[:padding]
+            else:
+                indices += (indices * math.ceil(padding / len(indices)))[:padding]
+        else:
+            indices = indices[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+
+__all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "DataLoader",
+           "DistributedSampler", "random_split", "default_collate", "randperm"]

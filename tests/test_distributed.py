@@ -1,0 +1,105 @@
+"""Data-parallel training over torch.distributed (gloo on localhost): two processes started as
+torchrun starts them, checked against one process training on the same global batch."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import minitorch
+import minitorch.distributed as dist
+
+WORKER = os.path.join(os.path.dirname(__file__), "_dist_worker.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_ranks(scenario, tmp_path, world=2, timeout=240):
+    port = str(_free_port())
+    procs = []
+    for rank in range(world):
+        env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
+                   MASTER_ADDR="127.0.0.1", MASTER_PORT=port,
+                   PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        procs.append(subprocess.Popen([sys.executable, WORKER, scenario, str(tmp_path)],
+                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    deadline = time.monotonic() + timeout
+    outputs = []
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for q in procs:
+                q.kill()
+            pytest.fail(f"{scenario}: a rank hung for more than {timeout}s")
+        outputs.append((p.returncode, out.decode(errors="replace")))
+    results = {}
+    for rank in range(world):
+        path = tmp_path / f"rank{rank}.json"
+        if path.exists():
+            results[rank] = json.loads(path.read_text())
+    return outputs, results
+
+
+def _assert_all_true(outputs, results, world=2):
+    for rank, (code, out) in enumerate(outputs):
+        assert code == 0, f"rank {rank} failed:\n{out[-3000:]}"
+    assert sorted(results) == list(range(world))
+    for rank, res in results.items():
+        failed = [k for k, v in res.items() if v is False]
+        assert not failed, f"rank {rank}: {failed}"
+    return results
+
+
+@pytest.mark.parametrize("scenario", ["collectives", "broadcast-init", "train", "no_sync",
+                                      "frozen", "resume"])
+def test_two_processes(scenario, tmp_path):
+    results = _assert_all_true(*run_ranks(scenario, tmp_path))
+    assert len(results[0]) > 1  # the rank ran its checks
+
+
+def test_a_dead_peer_fails_the_survivor_clearly(tmp_path):
+    start = time.monotonic()
+    outputs, results = run_ranks("peer-dies", tmp_path, timeout=120)
+    assert outputs[1][0] == 3
+    assert results[0]["survivor raised"], results[0]
+    assert "peer process may have exited" in results[0]["error"]
+    assert time.monotonic() - start < 120
+
+
+def test_api_without_a_process_group():
+    assert dist.is_available()
+    assert not dist.is_initialized()
+    with pytest.raises(ValueError, match="init_process_group"):
+        minitorch.nn.parallel.DistributedDataParallel(minitorch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="minitorch Tensor"):
+        dist.broadcast([1.0], 0)
+
+
+def test_distributed_sampler_matches_torch_partition():
+    import torch.utils.data as tud
+
+    from minitorch.utils.data import DistributedSampler
+    for n, replicas, drop_last in [(10, 3, False), (10, 3, True), (7, 2, False), (2, 4, False)]:
+        for rank in range(replicas):
+            ours = DistributedSampler(range(n), replicas, rank, shuffle=False,
+                                      drop_last=drop_last)
+            theirs = tud.DistributedSampler(range(n), replicas, rank, shuffle=False,
+                                            drop_last=drop_last)
+            assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    a = DistributedSampler(range(20), 2, 0, seed=5)
+    b = DistributedSampler(range(20), 2, 1, seed=5)
+    assert sorted(list(a) + list(b)) == list(range(20))
+    first = list(a)
+    a.set_epoch(1)
+    assert list(a) != first
+    with pytest.raises(ValueError, match="Invalid rank"):
+        DistributedSampler(range(4), 2, 2)
