@@ -1,1 +1,4 @@
-__all__ = ["data"]
+"""``minitorch.utils``: ``data`` (Dataset, DataLoader) and ``viz`` (``make_dot``)."""
+from . import data, viz
+
+__all__ = ["data", "viz"]
