@@ -46,6 +46,7 @@ COMPUTE_TYPES = {
 FLAT = tl.constexpr(0)
 STRIDED = tl.constexpr(1)
 SCALAR = tl.constexpr(2)
+BROADCAST = tl.constexpr(3)  # one element broadcast to every position (a 0-d or all-size-1 tensor)
 
 
 @triton.jit
@@ -186,8 +187,15 @@ def _offsets(BLOCK: tl.constexpr, ONE_PROGRAM: tl.constexpr):
 
 
 @triton.jit
-def _load(ptr, offs, mask, COMPUTE: tl.constexpr):
-    x = tl.load(ptr + offs, mask=mask)
+def _operand(ptr, val, offs, mask, KIND: tl.constexpr, COMPUTE: tl.constexpr):
+    """One operand in the compute type: loaded at ``offs`` (FLAT, STRIDED: the caller passes
+    the strided offsets), loaded once (BROADCAST), or the scalar argument (SCALAR)."""
+    if KIND == SCALAR:
+        return val
+    if KIND == BROADCAST:
+        x = tl.load(ptr)
+    else:
+        x = tl.load(ptr + offs, mask=mask)
     if x.dtype != COMPUTE:
         x = x.to(COMPUTE)
     return x
@@ -213,25 +221,25 @@ def flat_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
                 C_KIND: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
                 ONE_PROGRAM: tl.constexpr = False, EVEN: tl.constexpr = False):
     """``pointwise_kernel`` when the output and every tensor operand are contiguous (FLAT): no
-    index arithmetic and no stride arguments (each argument costs the interpreter)."""
-    offs = _offsets(BLOCK, ONE_PROGRAM)
-    if EVEN:  # the blocks tile the problem exactly
+    index arithmetic and no stride arguments (each argument costs the interpreter). With one
+    element (BLOCK == 1, the host makes every tensor operand BROADCAST) not even an index."""
+    if BLOCK == 1:
+        offs = 0
         mask = None
     else:
-        mask = offs < n
-    if A_KIND == FLAT:
-        a = _load(a_ptr, offs, mask, COMPUTE)
+        offs = _offsets(BLOCK, ONE_PROGRAM)
+        if EVEN:  # the blocks tile the problem exactly
+            mask = None
+        else:
+            mask = offs < n
+    a = _operand(a_ptr, a_val, offs, mask, A_KIND, COMPUTE)
+    b = _operand(b_ptr, b_val, offs, mask, B_KIND, COMPUTE)
+    c = _operand(c_ptr, c_val, offs, mask, C_KIND, COMPUTE)
+    r = _apply(a, b, c, OP, COMPUTE)
+    if BLOCK == 1:
+        tl.store(out_ptr, r)
     else:
-        a = a_val
-    if B_KIND == FLAT:
-        b = _load(b_ptr, offs, mask, COMPUTE)
-    else:
-        b = b_val
-    if C_KIND == FLAT:
-        c = _load(c_ptr, offs, mask, COMPUTE)
-    else:
-        c = c_val
-    tl.store(out_ptr + offs, _apply(a, b, c, OP, COMPUTE), mask=mask)
+        tl.store(out_ptr + offs, r, mask=mask)
 
 
 @triton.jit
@@ -290,24 +298,21 @@ def pointwise_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
                 i1 = rest % s1
                 i0 = rest // s1
 
-    if A_KIND == FLAT:
-        a = _load(a_ptr, offs, mask, COMPUTE)
-    elif A_KIND == STRIDED:
-        a = _load(a_ptr, _strided_offset(i0, i1, i2, i3, a0, a1, a2, a3, NDIM), mask, COMPUTE)
+    if A_KIND == STRIDED:
+        a = _operand(a_ptr, a_val, _strided_offset(i0, i1, i2, i3, a0, a1, a2, a3, NDIM), mask,
+                     A_KIND, COMPUTE)
     else:
-        a = a_val
-    if B_KIND == FLAT:
-        b = _load(b_ptr, offs, mask, COMPUTE)
-    elif B_KIND == STRIDED:
-        b = _load(b_ptr, _strided_offset(i0, i1, i2, i3, b0, b1, b2, b3, NDIM), mask, COMPUTE)
+        a = _operand(a_ptr, a_val, offs, mask, A_KIND, COMPUTE)
+    if B_KIND == STRIDED:
+        b = _operand(b_ptr, b_val, _strided_offset(i0, i1, i2, i3, b0, b1, b2, b3, NDIM), mask,
+                     B_KIND, COMPUTE)
     else:
-        b = b_val
-    if C_KIND == FLAT:
-        c = _load(c_ptr, offs, mask, COMPUTE)
-    elif C_KIND == STRIDED:
-        c = _load(c_ptr, _strided_offset(i0, i1, i2, i3, c0, c1, c2, c3, NDIM), mask, COMPUTE)
+        b = _operand(b_ptr, b_val, offs, mask, B_KIND, COMPUTE)
+    if C_KIND == STRIDED:
+        c = _operand(c_ptr, c_val, _strided_offset(i0, i1, i2, i3, c0, c1, c2, c3, NDIM), mask,
+                     C_KIND, COMPUTE)
     else:
-        c = c_val
+        c = _operand(c_ptr, c_val, offs, mask, C_KIND, COMPUTE)
     r = _apply(a, b, c, OP, COMPUTE)
     if OUT_KIND == FLAT:
         tl.store(out_ptr + offs, r, mask=mask)
@@ -413,12 +418,19 @@ def _plan(op, out, operands, compute):
     ndim = len(cshape)
     contiguous = _contiguous_strides(cshape)
     pad = MAX_DIMS - ndim
+    block, warps = launcher.elementwise_config(n)
+    grid = launcher.grid_1d(n, block)
     kinds, operand_strides = [], []
     it = iter(cstrides[1:])
     for x in operands:
         if isinstance(x, torch.Tensor):
             st = next(it)
-            kind = FLAT.value if st == contiguous else STRIDED.value
+            if not any(st) or n == 1 and block == 1:
+                kind = BROADCAST.value  # one element (the scalar-load path for a 1-element launch)
+            elif st == contiguous:
+                kind = FLAT.value
+            else:
+                kind = STRIDED.value
             kinds.append(kind)
             # strides are only read for strided operands, and only the last NDIM of them
             operand_strides += [None] * pad + st if kind == STRIDED.value else [None] * MAX_DIMS
@@ -429,8 +441,6 @@ def _plan(op, out, operands, compute):
         kinds.append(SCALAR.value)
         operand_strides += [None] * MAX_DIMS
     out_kind = FLAT.value if cstrides[0] == contiguous else STRIDED.value
-    block, warps = launcher.elementwise_config(n)
-    grid = launcher.grid_1d(n, block)
     constexprs = dict(OP=selector, A_KIND=kinds[0], B_KIND=kinds[1], C_KIND=kinds[2],
                       COMPUTE=compute, BLOCK=block)
     # (flags are only passed when set: every argument costs the interpreter)
