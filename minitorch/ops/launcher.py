@@ -225,6 +225,7 @@ class _InterpreterPath:
         # and every @triton.jit helper (they are patched through the module they import)
         self.lang_fn = types.FunctionType((lambda: None).__code__, {"tl": tl, "core": tl.core})
         self.sentinels = None  # (tl.arange, tl.tensor.__add__) as patched
+        self.launches = 0  # launches this path ran (tests check it is the one taking them)
         self.kernels = {}
         self.int_types = {}
         self.ptr_types = {}
@@ -336,6 +337,7 @@ class _InterpreterPath:
                     bound[name] = d if name in cx_names else self._convert(d)
         gx, gy, gz = tuple(grid) + (1,) * (3 - len(grid))
         self._run(fn, bound, gx, gy, gz, uses_dot)
+        self.launches += 1
         return True
 
     def _run(self, fn, bound, gx, gy, gz, uses_dot):
@@ -365,6 +367,9 @@ class _InterpreterPath:
             ok = _probe(self)
         except Exception:  # internals not what this code expects
             ok = False
+        except BaseException:  # interrupted: probe again at the next launch
+            self.verified = False
+            raise
         if not ok:
             _fast = None
             return False
@@ -395,6 +400,27 @@ def _sigint_deferred():
                 raise KeyboardInterrupt
 
 
+def language_state():
+    """'patched', 'unpatched' or 'partial': the state of triton.language's interpreter patch
+    (what a KeyboardInterrupt must never leave behind is 'partial')."""
+    import triton.language as tl
+    builtins = _count_builtins()
+    # a non-builtin patch: the interpreter maps tl.static_range to a function returning a range
+    static_patched = not isinstance(tl.static_range, type)
+    if builtins == 0 and static_patched:
+        return "patched"
+    if builtins == _BUILTINS_UNPATCHED and not static_patched:
+        return "unpatched"
+    return "partial"
+
+
+def _count_builtins():
+    import triton.language as tl
+    spaces = [tl, tl.core, tl.math, tl.tensor, tl.core.tensor_descriptor_base]
+    return sum(1 for space in spaces for value in vars(space).values()
+               if tl.core.is_builtin(value))
+
+
 def _uses_dot(kernel):
     """Whether a kernel's module calls tl.dot (numpy matmul needs one BLAS thread then)."""
     import inspect
@@ -417,6 +443,9 @@ def _probe(path):
         x = tl.load(x_ptr + offs, mask=mask)
         tl.store(out_ptr + offs, tl.sum(x, axis=0) + x * scale + offs, mask=mask)
 
+    # patch the language first: Triton's own path patches outside its try/finally, and an
+    # interrupt there must not leave it half-patched
+    path.ensure_patched()
     x = torch.arange(10, dtype=torch.float32)
     ours, theirs = torch.zeros(10), torch.zeros(10)
     probe_kernel[(3,)](theirs, x, 10, 0.5, BLOCK=4)
@@ -434,6 +463,7 @@ def _make_fast_path():
         return None
 
 
+_BUILTINS_UNPATCHED = _count_builtins() if _backend.INTERPRETER else 0
 _fast = _make_fast_path()
 _fast_enabled = True
 
