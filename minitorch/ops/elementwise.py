@@ -187,13 +187,14 @@ def _offsets(BLOCK: tl.constexpr, ONE_PROGRAM: tl.constexpr):
 
 
 @triton.jit
-def _operand(ptr, val, offs, mask, KIND: tl.constexpr, COMPUTE: tl.constexpr):
-    """One operand in the compute type: loaded at ``offs`` (FLAT, STRIDED: the caller passes
-    the strided offsets), loaded once (BROADCAST), or the scalar argument (SCALAR)."""
-    if KIND == SCALAR:
-        return val
+def _load(ptr, offs, mask, KIND: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    """A tensor operand in the compute type: loaded at ``offs`` (FLAT; STRIDED: the caller
+    passes the strided offsets) or loaded once (BROADCAST)."""
     if KIND == BROADCAST:
         x = tl.load(ptr)
+        if BLOCK > 1:
+            # as a block: the interpreter's bool ops fail on a scalar mixed with a block
+            x = tl.broadcast_to(x, (BLOCK,))
     else:
         x = tl.load(ptr + offs, mask=mask)
     if x.dtype != COMPUTE:
@@ -232,9 +233,18 @@ def flat_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
             mask = None
         else:
             mask = offs < n
-    a = _operand(a_ptr, a_val, offs, mask, A_KIND, COMPUTE)
-    b = _operand(b_ptr, b_val, offs, mask, B_KIND, COMPUTE)
-    c = _operand(c_ptr, c_val, offs, mask, C_KIND, COMPUTE)
+    if A_KIND == SCALAR:
+        a = a_val
+    else:
+        a = _load(a_ptr, offs, mask, A_KIND, COMPUTE, BLOCK)
+    if B_KIND == SCALAR:
+        b = b_val
+    else:
+        b = _load(b_ptr, offs, mask, B_KIND, COMPUTE, BLOCK)
+    if C_KIND == SCALAR:
+        c = c_val
+    else:
+        c = _load(c_ptr, offs, mask, C_KIND, COMPUTE, BLOCK)
     r = _apply(a, b, c, OP, COMPUTE)
     if BLOCK == 1:
         tl.store(out_ptr, r)
@@ -298,21 +308,27 @@ def pointwise_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
                 i1 = rest % s1
                 i0 = rest // s1
 
-    if A_KIND == STRIDED:
-        a = _operand(a_ptr, a_val, _strided_offset(i0, i1, i2, i3, a0, a1, a2, a3, NDIM), mask,
-                     A_KIND, COMPUTE)
+    if A_KIND == SCALAR:
+        a = a_val
+    elif A_KIND == STRIDED:
+        a = _load(a_ptr, _strided_offset(i0, i1, i2, i3, a0, a1, a2, a3, NDIM), mask,
+                  A_KIND, COMPUTE, BLOCK)
     else:
-        a = _operand(a_ptr, a_val, offs, mask, A_KIND, COMPUTE)
-    if B_KIND == STRIDED:
-        b = _operand(b_ptr, b_val, _strided_offset(i0, i1, i2, i3, b0, b1, b2, b3, NDIM), mask,
-                     B_KIND, COMPUTE)
+        a = _load(a_ptr, offs, mask, A_KIND, COMPUTE, BLOCK)
+    if B_KIND == SCALAR:
+        b = b_val
+    elif B_KIND == STRIDED:
+        b = _load(b_ptr, _strided_offset(i0, i1, i2, i3, b0, b1, b2, b3, NDIM), mask,
+                  B_KIND, COMPUTE, BLOCK)
     else:
-        b = _operand(b_ptr, b_val, offs, mask, B_KIND, COMPUTE)
-    if C_KIND == STRIDED:
-        c = _operand(c_ptr, c_val, _strided_offset(i0, i1, i2, i3, c0, c1, c2, c3, NDIM), mask,
-                     C_KIND, COMPUTE)
+        b = _load(b_ptr, offs, mask, B_KIND, COMPUTE, BLOCK)
+    if C_KIND == SCALAR:
+        c = c_val
+    elif C_KIND == STRIDED:
+        c = _load(c_ptr, _strided_offset(i0, i1, i2, i3, c0, c1, c2, c3, NDIM), mask,
+                  C_KIND, COMPUTE, BLOCK)
     else:
-        c = _operand(c_ptr, c_val, offs, mask, C_KIND, COMPUTE)
+        c = _load(c_ptr, offs, mask, C_KIND, COMPUTE, BLOCK)
     r = _apply(a, b, c, OP, COMPUTE)
     if OUT_KIND == FLAT:
         tl.store(out_ptr + offs, r, mask=mask)
