@@ -46,8 +46,14 @@ def check_same_device(*tensors):
 
 
 def _is_tensor(x):
-    from ..tensor import Tensor
-    return isinstance(x, Tensor)
+    global _Tensor
+    if _Tensor is None:  # (tensor.py imports this module: resolved at first use, then kept)
+        from ..tensor import Tensor
+        _Tensor = Tensor
+    return isinstance(x, _Tensor)
+
+
+_Tensor = None
 
 
 def _validate_scalar(x):
