@@ -146,8 +146,8 @@ def bare_triton_launch():
     def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
         offs = tl.arange(0, BLOCK)
         mask = offs < n
-        tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask),
-                 mask=mask)
+        x = tl.load(x_ptr + offs, mask=mask)
+        tl.store(out_ptr + offs, x + tl.load(y_ptr + offs, mask=mask), mask=mask)
 
     x, y, out = torch.ones(3), torch.ones(3), torch.empty(3)
     return lambda: add_kernel[(1,)](x, y, out, 3, BLOCK=4)

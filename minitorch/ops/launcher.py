@@ -210,8 +210,9 @@ class _InterpreterPath:
         self.interp, self.tl, self.triton = interp, tl, triton
         self._normalize_ty, self._mangle_type, self._inspect = _normalize_ty, mangle_type, inspect
         builder = interp.interpreter_builder
-        for obj, attr in [(interp, "_patch_lang"), (interp, "_implicit_cvt"), (interp, "TensorHandle"),
-                          (interp, "InterpreterError"), (interp, "InterpretedFunction"),
+        for obj, attr in [(interp, "_patch_lang"), (interp, "_implicit_cvt"),
+                          (interp, "TensorHandle"), (interp, "InterpreterError"),
+                          (interp, "InterpretedFunction"),
                           (builder, "set_grid_dim"), (builder, "set_grid_idx"),
                           (interp.InterpretedFunction, "rewrite"), (tl, "str_to_ty"),
                           (triton.knobs.compilation, "front_end_debugging")]:
@@ -276,7 +277,8 @@ class _InterpreterPath:
             ty = self.ptr_types.get(arg.dtype)
             if ty is None:
                 ty = self.ptr_types[arg.dtype] = tl.str_to_ty(self._mangle_type(arg), None)
-            return tl.tensor(self.interp.TensorHandle(np.array([arg.data_ptr()], dtype=np.uint64), ty), ty)
+            handle = self.interp.TensorHandle(np.array([arg.data_ptr()], dtype=np.uint64), ty)
+            return tl.tensor(handle, ty)
         if kind is int:
             if -2**31 <= arg < 2**31:
                 bucket = np.int32
