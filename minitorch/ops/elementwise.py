@@ -1,8 +1,10 @@
-"""One strided elementwise kernel for every pointwise op, forward and backward.
+"""Every pointwise op, forward and backward: one op table (``_apply``) under two kernels,
+``flat_kernel`` (output and tensor operands contiguous) and ``pointwise_kernel`` (strided).
 
 The op is a constexpr name (``OP="add"``); the compiler keeps only that branch, the interpreter
 evaluates a few string comparisons. Each of up to three operands is either a flat contiguous
-tensor, a strided tensor (broadcast dimensions have stride 0) or a Python scalar. The host
+tensor, a strided tensor (broadcast dimensions have stride 0), one element broadcast everywhere
+(a 0-d or all-size-1 tensor: loaded once) or a Python scalar. The host
 broadcasts, drops size-1 dimensions and merges dimensions that are contiguous for every operand, so
 most launches are 1-D; at most ``MAX_DIMS`` dimensions reach the kernel (more are split on the
 host). Values are computed in ``COMPUTE`` (fp32 for fp32/fp16/bf16, fp64, int64 for integers, int1
@@ -12,7 +14,7 @@ Under Triton's interpreter every executed ``tl`` op costs ~50-100 µs whatever t
 the common case executes as few as possible: one program (``ONE_PROGRAM``: no program-id
 arithmetic), no mask when the block is exactly the problem (``EVEN``), no cast when a loaded value
 already has the compute type, and flat launches (``n``, pointers, scalars) pass no stride
-arguments at all (``flat_kernel``). A flat 3-element ``a + b`` executes 8 ``tl`` ops.
+arguments at all (``flat_kernel``). A flat 3-element ``a + b`` executes 9 ``tl`` ops (16 before).
 """
 import torch
 import triton
