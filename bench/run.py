@@ -112,6 +112,103 @@ def digits_epoch_case(lib):
     return epoch
 
 
+def poly_case(lib):
+    """The classic "learning PyTorch with examples" tensors + autograd tutorial: fit
+    y = sin(x) on 2,000 points with a + b x + c x^2 + d x^3, MSE, backward, manual SGD under
+    no_grad. Returns a function running ``steps`` iterations."""
+    import math
+    x = lib.linspace(-math.pi, math.pi, 2000, dtype=lib.float32)
+    y = lib.sin(x)
+    lib.manual_seed(0)
+    a, b, c, d = (lib.randn((), dtype=lib.float32, requires_grad=True) for _ in range(4))
+    lr = 1e-6
+
+    def run(steps):
+        for _ in range(steps):
+            y_pred = a + b * x + c * x ** 2 + d * x ** 3
+            loss = (y_pred - y).pow(2).sum()
+            loss.backward()
+            with lib.no_grad():
+                for p in (a, b, c, d):
+                    p -= lr * p.grad
+                    p.grad = None
+        return loss.item()
+    return run
+
+
+def bare_triton_launch():
+    """A bare 4-op Triton kernel (arange, two masked loads, add, masked store on 3 elements)
+    launched through Triton's standard interpreter path, ``kernel[grid](...)``."""
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+        offs = tl.arange(0, BLOCK)
+        mask = offs < n
+        x = tl.load(x_ptr + offs, mask=mask)
+        tl.store(out_ptr + offs, x + tl.load(y_ptr + offs, mask=mask), mask=mask)
+
+    x, y, out = torch.ones(3), torch.ones(3), torch.empty(3)
+    return lambda: add_kernel[(1,)](x, y, out, 3, BLOCK=4)
+
+
+def tiny_op_case(lib):
+    a = lib.tensor([1.0, 2.0, 3.0])
+    b = lib.tensor([4.0, 5.0, 6.0])
+    return lambda: a + b
+
+
+def eager_rows(quick):
+    """Per-op cost against a bare Triton launch, and the polynomial tutorial loop, side by side
+    in this run."""
+    rows = {}
+    repeat = 50 if quick else 200
+    bare = bare_triton_launch()
+    # the bare launch before minitorch's first launch (the language still pristine) and
+    # interleaved with minitorch's; the faster is the reference
+    t_bare_first = median_time(bare, repeat)
+    mt_op, torch_op = tiny_op_case(minitorch), tiny_op_case(torch)
+    t_mt, t_bare = [], []
+    for _ in range(3):
+        t_mt.append(median_time(mt_op, repeat))
+        t_bare.append(median_time(bare, repeat))
+    t_mt, t_bare_after = min(t_mt), min(t_bare)
+    t_bare = min(t_bare_after, t_bare_first)
+    t_torch = median_time(torch_op, repeat * 10)
+    rows["tiny_add"] = dict(
+        minitorch_ms=round(t_mt * 1e3, 4), bare_triton_launch_ms=round(t_bare * 1e3, 4),
+        bare_launch_pristine_ms=round(t_bare_first * 1e3, 4),
+        bare_launch_after_minitorch_ms=round(t_bare_after * 1e3, 4),
+        torch_ms=round(t_torch * 1e3, 5), ratio_to_bare_launch=round(t_mt / t_bare, 2),
+        ratio_to_torch=round(t_mt / t_torch, 1))
+    print(f"3-element a + b: minitorch {t_mt * 1e3:.3f} ms; bare 4-op Triton launch through "
+          f"Triton's standard interpreter path {t_bare_first * 1e3:.3f} ms before minitorch's "
+          f"first launch, {t_bare_after * 1e3:.3f} ms after (the language already patched) -> "
+          f"{t_mt / t_bare:.2f}x the faster bare launch; torch {t_torch * 1e6:.1f} us",
+          flush=True)
+    steps = 10 if quick else 40
+    mt_poly, torch_poly = poly_case(minitorch), poly_case(torch)
+    mt_poly(2)
+    launcher.stats.reset()
+    mt_poly(1)
+    launches = launcher.stats.launches
+    t0 = time.perf_counter()
+    mt_poly(steps)
+    t_mt = (time.perf_counter() - t0) / steps * 2000
+    torch_poly(10)
+    t0 = time.perf_counter()
+    torch_poly(2000)
+    t_torch = time.perf_counter() - t0
+    rows["poly_fit_2000_steps"] = dict(minitorch_s=round(t_mt, 2), torch_s=round(t_torch, 3),
+                                       ratio=round(t_mt / t_torch, 1), launches_per_step=launches,
+                                       minitorch_steps_timed=steps)
+    print(f"polynomial fit, 2000 steps: minitorch {t_mt:.1f} s (timed {steps} steps, "
+          f"extrapolated), torch {t_torch:.2f} s -> {t_mt / t_torch:.0f}x; "
+          f"{launches} launches/step", flush=True)
+    return rows
+
+
 CASES = [
     ("mlp_64-128-10_b64_sgd_step", lambda lib: mlp_case(64, 128, lib), 20),
     ("mlp_64-512-10_b256_sgd_step", lambda lib: mlp_case(256, 512, lib), 10),
@@ -163,6 +260,10 @@ def main(argv=None):
     if args.record_specs:
         return record_case1_specs(args.record_specs)
     torch.set_num_threads(1)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} on {os.cpu_count()} cores (ratios are measured side by "
+          "side in this run; absolute times move with the load)")
+    eager = eager_rows(args.quick)
     rows = []
     print(f"{'case':<30}{'minitorch ms':>14}{'torch ms':>12}{'ratio':>10}{'launches':>10}")
     for name, make, repeat in CASES:
@@ -178,7 +279,8 @@ def main(argv=None):
               f"{row['ratio']:>9.1f}x{launches:>10}", flush=True)
     result = dict(machine=platform.platform(), processor=platform.processor(),
                   cores=os.cpu_count(), policy=launcher.POLICY, torch_threads=1,
-                  torch=torch.__version__, cases=rows)
+                  torch=torch.__version__, load_average=round(load[0], 2), eager=eager,
+                  cases=rows)
     if not args.no_audit:
         result["gpu_audit"] = gpu_audit_rows()
         audit = result["gpu_audit"]

@@ -194,6 +194,13 @@ def ops_sweep(log=print):
     elementwise.pointwise("copy", empty(n), i64, compute=torch.float32)
     elementwise.pointwise("copy", empty(n, dtype=torch.float64), fa)
     elementwise.pointwise("copy", empty(2000), 0.0)  # more than one program
+    elementwise.pointwise("add", empty(2048), filled(2048), 1.0)  # blocks tile it exactly: no mask
+    # one-element operands broadcast everywhere (BROADCAST kind): flat and strided kernels,
+    # and a bool op mixing them with blocks
+    one = filled(1)
+    elementwise.pointwise("maximum", empty(n), one, fa, compute=torch.float32)
+    elementwise.pointwise("clamp", empty(5, 3), filled(3, 5).t(), one, filled(1, 1),
+                 compute=torch.float32)
     # reductions: every OP, with indices, int/bool, small and long rows (N >= 1024 config)
     x = filled(6, 37)
     for name in reduce.REDUCTIONS:
