@@ -10,3 +10,9 @@ __all__ = ["functional", "init", "Parameter", "Module", "Sequential", "ModuleLis
            "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss", "L1Loss",
            "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+
+from .layers import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Dropout1d, Dropout2d,  # noqa: E402
+                     GroupNorm, Unflatten, Upsample)
+
+__all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "Dropout1d", "Dropout2d",
+            "Unflatten", "Upsample"]

@@ -363,8 +363,14 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors, copies = [], [], [], []
         expected = set()
-        for mprefix, module in self.named_modules():
+        state_dict = OrderedDict(state_dict)  # like torch: a shallow copy that hooks may fill
+        # like torch: every module under every name it is reachable by (a shared submodule is
+        # saved and loaded under each of its names, no de-duplication)
+        for mprefix, module in self.named_modules(remove_duplicate=False):
             pre = mprefix + "." if mprefix else ""
+            fill = getattr(module, "_fill_missing_state", None)
+            if fill is not None:
+                fill(state_dict, pre)
             for name, target in module._local_state().items():
                 key = pre + name
                 expected.add(key)
