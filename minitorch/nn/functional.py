@@ -301,6 +301,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.dim()}")
     C = input.shape[1]
+    sizes = [input.shape[0] * C // num_groups, num_groups] + list(input.shape[2:])
+    size_prods = sizes[0]
+    for s in sizes[2:]:
+        size_prods *= s
+    if size_prods == 1:  # like torch's _verify_batch_size
+        raise ValueError("Expected more than 1 value per channel when training, got input size "
+                         f"{sizes}")
     if num_groups <= 0 or C % num_groups != 0:
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(input.shape)} and "
