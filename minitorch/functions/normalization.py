@@ -45,7 +45,6 @@ class BatchNorm(Function):
             running_var._bump_version()
         ctx.training, ctx.eps = training, eps
         ctx.mean, ctx.invstd = mean, invstd
-        ctx.running_var = running_var if not training else None
         ctx.save_for_backward(x, weight)
         return _wrap(y)
 
@@ -76,7 +75,8 @@ def _batch_norm_backward_composite(ctx, x, weight, g):
     if ctx.training:
         xhat, invstd = _normalized(x, dims, ctx.eps)
     else:
-        invstd = (ctx.running_var.detach().reshape(shape).to(x.dtype) + ctx.eps).rsqrt()
+        # eval: the statistics the forward used (saved), constants for the graph
+        invstd = _wrap(ctx.invstd).reshape(shape).to(x.dtype)
         mean = _wrap(ctx.mean).reshape(shape).to(x.dtype)
         xhat = (x - mean) * invstd
     gw = g * weight.reshape(shape) if weight is not None else g

@@ -483,14 +483,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                            f"({', '.join('D: ' + str(s) for s in in_sizes)}) output "
                            f"({', '.join('D: ' + str(s) for s in out_sizes)})")
     linear_mode = mode != "nearest"
+    # torch computes the scale in the op's math type: float32 (float(I) / O) unless float64
+    import numpy as _np
+    div = (lambda a, b: a / b) if input.dtype == torch.float64 else \
+        (lambda a, b: float(_np.float32(a) / _np.float32(b)))
     mats = []
     for I, O, sc in zip(in_sizes, out_sizes, scales):
         if linear_mode and align_corners:
-            scale = (I - 1) / (O - 1) if O > 1 else 0.0
+            scale = div(I - 1, O - 1) if O > 1 else 0.0
         elif sc is not None and sc > 0:
             scale = 1.0 / sc
         else:
-            scale = I / O
+            scale = div(I, O)
         mats.append(_normk.interp_matrix(O, I, scale, linear_mode, align_corners, input.dtype,
                                         input.device))
     out = input

@@ -513,7 +513,7 @@ class _NormBase(Module):
         ``num_batches_tracked`` is not reported and keeps its current value."""
         if self.track_running_stats and self.num_batches_tracked is not None:
             key = prefix + "num_batches_tracked"
-            if key not in state_dict and (prefix + "running_mean") in state_dict:
+            if key not in state_dict:
                 state_dict[key] = self.num_batches_tracked
 
 
