@@ -469,7 +469,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out_sizes = [int(s) for s in sizes]
         scales = [None] * nd
     else:
-        factors = list(scale_factor) if isinstance(scale_factor, (list, tuple))             else [scale_factor] * nd
+        factors = list(scale_factor) if isinstance(scale_factor, (list, tuple)) \
+            else [scale_factor] * nd
         if len(factors) != nd:
             raise ValueError("Input and scale_factor must have the same number of spatial "
                              f"dimensions, but got input with spatial dimensions of {in_sizes} "

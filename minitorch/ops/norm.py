@@ -347,8 +347,8 @@ def row_norm_bwd_kernel(x_ptr, g_ptr, w_ptr, mean_ptr, rstd_ptr, dx_ptr, pdw_ptr
         g = tl.load(g_ptr + rows[:, None] * K + cols[None, :], mask=m, other=0).to(COMPUTE)
         xhat = (x - mean[:, None]) * rstd[:, None]
         if PARAM_GRADS:
-            tl.store(pdw_ptr + pid.to(tl.int64) * K + cols, tl.sum(tl.where(m, g * xhat, 0.0), axis=0),
-                     mask=cols < K)
+            pdw = tl.sum(tl.where(m, g * xhat, 0.0), axis=0)
+            tl.store(pdw_ptr + pid.to(tl.int64) * K + cols, pdw, mask=cols < K)
             tl.store(pdb_ptr + pid.to(tl.int64) * K + cols, tl.sum(g, axis=0), mask=cols < K)
         if HAS_W:
             g = g * tl.load(w_ptr + _param_index(rows, cols, G, CPG, HW, GROUP_MODE), mask=m,
