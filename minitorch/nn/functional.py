@@ -9,7 +9,6 @@ from ..functions import linalg as _linalg
 from ..functions import linear_loss as _linear_loss
 from ..functions import loss as _loss
 from ..functions import pointwise as _P
-from ..tensor import empty
 
 
 def _check_reduction(reduction):
@@ -379,7 +378,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "W). To maintain the 1D channel-wise dropout behavior, please switch to "
                       "using dropout1d instead.", stacklevel=2)
     if nd < 2:
-        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input")
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     # like torch's feature_dropout: one draw per (dim0, dim1) entry, whatever the rank
     return _feature_dropout(input, p, training, inplace, nd - 2)
 
