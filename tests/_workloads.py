@@ -462,5 +462,7 @@ def _sweep_norm(log):
         F.interpolate(x, scale_factor=2).sum().backward()
         F.interpolate(x, size=(7, 40), mode="bilinear").sum().backward()
         F.interpolate(x, size=(70, 3), mode="bilinear", align_corners=True).sum().backward()
+        F.interpolate(x[:, :, 0], scale_factor=3, mode="linear").sum().backward()
+        F.interpolate(x.permute(0, 1, 3, 2), size=(50, 40)).sum().backward()  # strided input
     F.batch_norm(mt.randn(3, 2, 4, dtype=mt.float16).float(), None, None, training=True)
     log("ops_sweep: norm kernels done")

@@ -627,6 +627,13 @@ def test_interpolate_gradcheck_errors_and_digits_resize():
           scale=100)
     up_m, up_t = nn.Upsample(scale_factor=2), tnn.Upsample(scale_factor=2)
     close(up_m(mx), up_t(tx), np.float32)
+    # a non-finite pixel stays local, as in torch (only the taps are read)
+    data = rng.standard_normal((1, 1, 4, 5)).astype(np.float32)
+    data[0, 0, 1, 2], data[0, 0, 3, 0] = np.inf, np.nan
+    mx, tx = pair(data)
+    for kw in (dict(scale_factor=2), dict(size=(7, 9), mode="bilinear"),
+               dict(size=(3, 8), mode="bilinear", align_corners=True)):
+        close(F.interpolate(mx, **kw), TF.interpolate(tx, **kw), np.float32)
 
 
 # =============================================================================================

@@ -334,3 +334,43 @@ def _pad_leading(x, pads, mode, value):
 # =============================================================================================
 def interp_matrix(O, I, scale, linear, align_corners, dtype, device):
     return _wrap(K.interp_matrix(O, I, scale, linear, align_corners, dtype, device))
+
+
+class Interpolate(Function):
+    """nearest / (bi)linear resize of the last one or two dims. Forward gathers torch's taps
+    (one launch); backward is Aₕᵀ · g · A_w with the per-axis interpolation matrices, written
+    with matmul so it is differentiable again."""
+    node_name = "UpsampleBilinear2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, out_sizes, scales, linear, align_corners):
+        shape = tuple(x.shape)
+        nd = len(out_sizes)
+        lead = shape[:len(shape) - nd]
+        B = 1
+        for s_ in lead:
+            B *= s_
+        ins = shape[len(shape) - nd:]
+        IH, IW = (1, ins[0]) if nd == 1 else ins
+        OH, OW = (1, out_sizes[0]) if nd == 1 else out_sizes
+        sh, sw = (0.0, scales[0]) if nd == 1 else scales
+        xs = x._data
+        try:
+            xv = xs.view(B, IH, IW)
+        except RuntimeError:
+            xv = K.dense_copy(xs).view(B, IH, IW)
+        out = K.interp_forward(xv, OH, OW, sh, sw, linear, align_corners)
+        ctx.meta = (ins, tuple(out_sizes), tuple(scales), linear, align_corners)
+        ctx.x_meta = (x.dtype, x.device)
+        return _wrap(out.view(lead + tuple(out_sizes)))
+
+    @staticmethod
+    def backward(ctx, g):
+        ins, outs, scales, linear, align = ctx.meta
+        dtype, device = ctx.x_meta
+        mats = [interp_matrix(O, I, s_, linear, align, dtype, device)
+                for I, O, s_ in zip(ins, outs, scales)]
+        dx = g @ mats[-1]                  # (..., Wo) @ (Wo, W)
+        if len(mats) == 2:
+            dx = mats[0].t() @ dx          # (H, Ho) @ (..., Ho, W)
+        return dx, None, None, None, None

@@ -432,9 +432,8 @@ def pad(input, pad, mode="constant", value=None):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """nearest / linear / bilinear resize: the (out, in) interpolation matrix of each axis is
-    built by a kernel and applied by matmul (x ↦ A_h · x · A_wᵀ), so backward (Aᵀ) comes from
-    matmul's. A NaN or ±inf input value spreads to the outputs of its row/column (0 · inf)."""
+    """nearest / linear / bilinear resize with torch's source-index rules: one gather launch
+    forward; backward applies the per-axis interpolation matrices (Aₕᵀ · g · A_w)."""
     nd = input.dim() - 2
     if mode not in ("nearest", "linear", "bilinear"):
         raise NotImplementedError(f"minitorch: interpolate mode {mode!r} is not implemented "
@@ -487,7 +486,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     import numpy as _np
     div = (lambda a, b: a / b) if input.dtype == torch.float64 else \
         (lambda a, b: float(_np.float32(a) / _np.float32(b)))
-    mats = []
+    per_axis = []
     for I, O, sc in zip(in_sizes, out_sizes, scales):
         if linear_mode and align_corners:
             scale = div(I - 1, O - 1) if O > 1 else 0.0
@@ -495,12 +494,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scale = 1.0 / sc
         else:
             scale = div(I, O)
-        mats.append(_normk.interp_matrix(O, I, scale, linear_mode, align_corners, input.dtype,
-                                        input.device))
-    out = input
-    if nd == 2:
-        out = mats[0] @ out            # (Ho, H) @ (N, C, H, W) -> (N, C, Ho, W)
-    return out @ mats[-1].t()          # (..., W) @ (W, Wo)
+        per_axis.append(scale)
+    return _normk.Interpolate.apply(input, tuple(out_sizes), tuple(per_axis), linear_mode,
+                                    bool(align_corners))
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

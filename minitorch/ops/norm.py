@@ -15,8 +15,9 @@
 * ``pad`` — constant / reflect / replicate for up to three padded dims in one gather launch;
   backward one launch per padded dim (a gather of at most three taps, or a loop over the
   replicated edge), so no atomics.
-* ``interp_matrix`` — the (out, in) interpolation matrix of nearest / linear resizing along one
-  axis; resizing is then two matmuls (see functions/norm.py).
+* ``interp_forward`` — nearest / (bi)linear resize as one gather of torch's taps (so a
+  non-finite input stays local); ``interp_matrix`` — the (out, in) interpolation matrix along one
+  axis, whose transpose applied by matmul is the backward (functions/normalization.py).
 """
 import torch
 import triton
@@ -612,4 +613,71 @@ def interp_matrix(O, I, scale, linear, align_corners, dtype, device):
                     (out, s, O, I),
                     dict(LINEAR=bool(linear), ALIGN=bool(align_corners), COMPUTE=_compute(dtype),
                          BLOCK_O=block_o, BLOCK_I=block_i), 4)
+    return out
+
+
+@triton.jit
+def _interp_taps(o, scale, I, LINEAR: tl.constexpr, ALIGN: tl.constexpr,
+                 COMPUTE: tl.constexpr):
+    """(i0, i1, l0, l1) of output positions o along one axis (nearest: i1 = i0, l1 = 0)."""
+    of = o.to(COMPUTE)
+    if LINEAR:
+        if ALIGN:
+            src = of * scale
+        else:
+            src = tl.maximum(scale * (of + 0.5) - 0.5, 0.0)
+        i0 = tl.minimum(src.to(tl.int64), I - 1)
+        i1 = tl.where(i0 < I - 1, i0 + 1, i0)
+        l1 = src - i0.to(COMPUTE)
+        l0 = 1.0 - l1
+    else:
+        i0 = tl.minimum(tl.floor(of * scale).to(tl.int64), I - 1)
+        i1 = i0
+        l0 = tl.full(o.shape, 1.0, COMPUTE)
+        l1 = tl.zeros(o.shape, COMPUTE)
+    return i0, i1, l0, l1
+
+
+@triton.jit
+def interp_fwd_kernel(x_ptr, out_ptr, scale_ptr, n, IH, IW, OH, OW, sb, sh, sw,
+                      LINEAR: tl.constexpr, ALIGN: tl.constexpr, COMPUTE: tl.constexpr,
+                      BLOCK: tl.constexpr):
+    """out (B, OH, OW) contiguous from x (B, IH, IW) strided: torch's taps and weights per axis
+    (a 1-D resize is IH = OH = 1). Only the taps are read, so a non-finite input stays local."""
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    mask = offs < n
+    ow = offs % OW
+    t = offs // OW
+    oh = t % OH
+    b = t // OH
+    sch = tl.load(scale_ptr).to(COMPUTE)
+    scw = tl.load(scale_ptr + 1).to(COMPUTE)
+    h0, h1, a0, a1 = _interp_taps(oh, sch, IH, LINEAR, ALIGN, COMPUTE)
+    w0, w1, c0, c1 = _interp_taps(ow, scw, IW, LINEAR, ALIGN, COMPUTE)
+    base = x_ptr + b * sb
+    v00 = tl.load(base + h0 * sh + w0 * sw, mask=mask, other=0).to(COMPUTE)
+    if LINEAR:
+        v01 = tl.load(base + h0 * sh + w1 * sw, mask=mask, other=0).to(COMPUTE)
+        v10 = tl.load(base + h1 * sh + w0 * sw, mask=mask, other=0).to(COMPUTE)
+        v11 = tl.load(base + h1 * sh + w1 * sw, mask=mask, other=0).to(COMPUTE)
+        y = a0 * (c0 * v00 + c1 * v01) + a1 * (c0 * v10 + c1 * v11)
+    else:
+        y = v00
+    tl.store(out_ptr + offs, y, mask=mask)
+
+
+def interp_forward(x, OH, OW, scale_h, scale_w, linear, align_corners):
+    """x: storage (B, IH, IW), any strides. Returns the contiguous (B, OH, OW) resize."""
+    B, IH, IW = x.shape
+    out = torch.empty((B, OH, OW), dtype=x.dtype, device=x.device)
+    n = out.numel()
+    if n == 0:
+        return out
+    cdt = torch.float64 if x.dtype == torch.float64 else torch.float32
+    s = torch.tensor([scale_h, scale_w], dtype=cdt, device=x.device)  # host scalars
+    block, warps = launcher.elementwise_config(n)
+    launcher.launch(interp_fwd_kernel, launcher.grid_1d(n, block),
+                    (x, out, s, n, IH, IW, OH, OW, *x.stride()),
+                    dict(LINEAR=bool(linear), ALIGN=bool(align_corners), COMPUTE=_compute(x.dtype),
+                         BLOCK=block), warps)
     return out
