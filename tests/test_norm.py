@@ -611,6 +611,8 @@ def test_interpolate_gradcheck_errors_and_digits_resize():
     assert gradcheck(lambda x: F.interpolate(x, scale_factor=2, mode="bilinear",
                                              align_corners=True), (x,))
     assert gradcheck(lambda x: F.interpolate(x, scale_factor=2), (x,))
+    x2 = mt.randn(1, 1, 2, 2, dtype=mt.float64, requires_grad=True)
+    assert gradgradcheck(lambda x: F.interpolate(x, size=(2, 3), mode="bilinear"), (x2,))
     for kw in (dict(size=3, scale_factor=2), dict(), dict(scale_factor=2, align_corners=True)):
         with pytest.raises(ValueError) as et:
             TF.interpolate(torch.randn(1, 1, 4, 4), **kw)
