@@ -120,6 +120,7 @@ def model_workload(log=print):
             f"({', '.join(type(o).__name__ for o in opts)})")
     else:
         log("model_workload: minitorch.nn.Linear / minitorch.optim.SGD not available — skipped")
+    results += _norm_model_step(log)
     return results
 
 
@@ -275,6 +276,7 @@ def ops_sweep(log=print):
     creation.range_(empty(n), 0.0, 0.5)
     creation.range_(empty(n, dtype=torch.float64), 1.0, 0.25)
     _sweep_optional(n, filled, empty, log)
+    _sweep_norm(log)
     log("ops_sweep: done")
 
 
@@ -379,3 +381,95 @@ def _gt0(x):
     out = torch.empty(x.shape, dtype=torch.bool)
     elementwise.pointwise("gt", out, x, 0.0, compute=torch.float32)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# normalization / dropout / pad / resize (ops/norm.py)
+# ---------------------------------------------------------------------------------------------
+def _norm_model_step(log):
+    """A small conv-free training step through BatchNorm1d/2d, LayerNorm, GroupNorm, Dropout,
+    pad and interpolate, then eval."""
+    mt = minitorch
+    nn = _opt("nn")
+    if nn is None or not hasattr(nn, "BatchNorm2d"):
+        log("model_workload: nn.BatchNorm2d not available — skipped")
+        return []
+    F = nn.functional
+    mt.manual_seed(0)
+    bn2, bn1 = nn.BatchNorm2d(3), nn.BatchNorm1d(12, momentum=None)
+    ln, gn, drop = nn.LayerNorm(12), nn.GroupNorm(3, 12), nn.Dropout(0.25)
+    lin = nn.Linear(12, 4)
+    params = [p for m in (bn2, bn1, ln, gn, lin) for p in m.parameters()]
+    opt = _opt("optim.SGD")(params, lr=0.1, momentum=0.9)
+    for train in (True, False):
+        for m in (bn2, bn1, drop):
+            m.train(train)
+        x = mt.randn(4, 3, 2, 2, requires_grad=True)
+        h = F.interpolate(bn2(x), scale_factor=2, mode="bilinear")
+        h = F.pad(h, (1, 1, 1, 1), mode="reflect")[:, :, :2, :2].reshape(4, 12)
+        h = drop(ln(bn1(h)))
+        h = F.dropout2d(gn(h.reshape(4, 12, 1, 1)), 0.5, training=train).reshape(4, 12)
+        loss = F.cross_entropy(lin(h), mt.tensor([0, 1, 2, 3]))
+        opt.zero_grad()
+        loss.backward()
+        if train:
+            opt.step()
+    log("model_workload: BatchNorm/LayerNorm/GroupNorm/dropout/pad/interpolate step ran")
+    return [bn2.running_mean, bn1.running_var, lin.weight, x.grad]
+
+
+def _sweep_norm(log):
+    """Every kernel of ops/norm.py in every flag combination, fp32 and fp64, through the public
+    API, on small shapes (one program and several under the GPU policy)."""
+    import importlib
+    try:
+        importlib.import_module("minitorch.ops.norm")
+    except ImportError:
+        log("ops_sweep: minitorch.ops.norm not present")
+        return
+    mt = minitorch
+    F = _opt("nn.functional")
+    for dt in (mt.float32, mt.float64):
+        # batch norm: train / eval, affine / not, running stats / none, dx and/or dw-db
+        shapes = ((5, 3), (2, 3, 20, 60)) if dt == mt.float32 else ((2, 3, 4, 5),)  # R > 1024
+        for shape in shapes:
+            C = shape[1]
+            x = mt.randn(*shape, dtype=dt, requires_grad=True)
+            w = mt.randn(C, dtype=dt, requires_grad=True)
+            b = mt.randn(C, dtype=dt, requires_grad=True)
+            rm, rv = mt.zeros(C, dtype=dt), mt.ones(C, dtype=dt)
+            for training in (True, False):
+                F.batch_norm(x, rm, rv, w, b, training).sum().backward()
+                F.batch_norm(x.detach(), rm, rv, w, None, training).sum().backward()
+            F.batch_norm(x, None, None, None, None, True).sum().backward()
+        # layer / group norm: weight+bias, weight only, none; one and several programs
+        for M, K in ((3, 5), (40, 300)):
+            x = mt.randn(M, K, dtype=dt, requires_grad=True)
+            w = mt.randn(K, dtype=dt, requires_grad=True)
+            b = mt.randn(K, dtype=dt, requires_grad=True)
+            for args in ((w, b), (None, None)):
+                F.layer_norm(x, (K,), *args).sum().backward()
+            F.layer_norm(x.detach(), (K,), w, None).sum().backward()  # param grads only
+        x = mt.randn(3, 6, 4, 5, dtype=dt, requires_grad=True)
+        w6 = mt.randn(6, dtype=dt, requires_grad=True)
+        b6 = mt.randn(6, dtype=dt, requires_grad=True)
+        for args in ((w6, b6), (None, None)):
+            F.group_norm(x, 3, *args).sum().backward()
+        F.group_norm(x.detach(), 2, w6, b6).sum().backward()
+        # dropout / dropout2d (training), in place
+        x = mt.randn(300, dtype=dt, requires_grad=True)
+        F.dropout(x, 0.3).sum().backward()
+        F.dropout2d(mt.randn(2, 3, 4, 4, dtype=dt), 0.5)
+        # pad: every mode forward and backward
+        x = mt.randn(2, 3, 4, 5, dtype=dt, requires_grad=True)
+        for mode in ("constant", "reflect", "replicate", "circular"):
+            F.pad(x, (1, 2, 2, 1), mode=mode).sum().backward()
+        # interpolate: nearest, bilinear, align_corners
+        x = mt.randn(2, 3, 5, 6, dtype=dt, requires_grad=True)
+        F.interpolate(x, scale_factor=2).sum().backward()
+        F.interpolate(x, size=(7, 40), mode="bilinear").sum().backward()
+        F.interpolate(x, size=(70, 3), mode="bilinear", align_corners=True).sum().backward()
+        F.interpolate(x[:, :, 0], scale_factor=3, mode="linear").sum().backward()
+        F.interpolate(x.permute(0, 1, 3, 2), size=(50, 40)).sum().backward()  # strided input
+    F.batch_norm(mt.randn(3, 2, 4, dtype=mt.float16).float(), None, None, training=True)
+    log("ops_sweep: norm kernels done")

@@ -43,7 +43,9 @@ def _accumulate_into_grad(var, grad):
         grad = grad.to(var.dtype)
     if var._grad is None:
         if create_graph:
-            var._grad = grad
+            # like torch's AccumulateGrad: a (differentiable) copy, never the graph's own tensor
+            # or a view of it, so zero_grad(set_to_none=False) can detach and zero it in place
+            var._grad = grad.clone()
         elif grad._base is None and not grad._stolen and grad.is_contiguous():
             grad._stolen = True
             var._grad = grad if not grad.requires_grad else grad.detach()

@@ -2,11 +2,17 @@
 from . import functional, init, parallel
 from .layers import (
                      GELU,
+                     BatchNorm1d,
+                     BatchNorm2d,
+                     BatchNorm3d,
                      BCEWithLogitsLoss,
                      CrossEntropyLoss,
                      Dropout,
+                     Dropout1d,
+                     Dropout2d,
                      Embedding,
                      Flatten,
+                     GroupNorm,
                      Identity,
                      L1Loss,
                      LayerNorm,
@@ -22,6 +28,8 @@ from .layers import (
                      Sigmoid,
                      Softmax,
                      Tanh,
+                     Unflatten,
+                     Upsample,
 )
 from .module import Module
 from .parameter import Parameter
@@ -29,4 +37,6 @@ from .parameter import Parameter
 __all__ = ["functional", "init", "parallel", "Parameter", "Module", "Sequential", "ModuleList",
            "ModuleDict", "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "GELU", "Sigmoid",
            "Tanh", "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss",
-           "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+           "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "Dropout1d", "Dropout2d",
+           "Unflatten", "Upsample"]

@@ -5,7 +5,6 @@ import math
 import torch
 
 from ..autograd import grad_mode
-from ..creation import empty
 from ..functions import linalg as _linalg
 from ..functions import linear_loss as _linear_loss
 from ..functions import loss as _loss
@@ -84,48 +83,6 @@ def softmax(input, dim=None, dtype=None):
 
 def log_softmax(input, dim=None, dtype=None):
     return input.log_softmax(dim, dtype=dtype) if dtype is not None else input.log_softmax(dim)
-
-
-def dropout(input, p=0.5, training=True, inplace=False, generator=None):
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        out = input * 0.0
-    else:
-        with grad_mode.no_grad():
-            # Bernoulli(1-p) keep mask from the Philox RNG, pre-scaled by 1/(1-p)
-            mask = empty(tuple(input.shape), dtype=input.dtype, device=input.device)
-            mask.bernoulli_(1.0 - p, generator=generator)
-            mask.mul_(1.0 / (1.0 - p))
-        out = input * mask
-    if inplace:
-        with grad_mode.no_grad():
-            input.copy_(out)
-        return input
-    return out
-
-
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if tuple(input.shape[input.dim() - k:]) != normalized_shape:
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with "
-                           f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got "
-                           f"input of size{list(input.shape)}")
-    dims = tuple(range(input.dim() - k, input.dim()))
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    out = centered * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -287,3 +244,264 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "dropout", "layer_norm", "embedding", "mse_loss", "l1_loss", "cross_entropy",
            "nll_loss", "binary_cross_entropy_with_logits"]
+
+
+# ============================================================================== normalization,
+# dropout, pad and resize (fused Triton kernels: ops/norm.py, functions/norm.py)
+from ..functions import normalization as _normk  # noqa: E402
+
+
+def _size_str(t):
+    return f"torch.Size({list(t.shape)})"
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    if input.dim() < 2:
+        raise ValueError(f"Expected 2D or more input (got {input.dim()}D input)")
+    C = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != C:
+            raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
+    if training:
+        size = input.numel() // C if C else 0
+        if size == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {_size_str(input)}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    if (running_mean is None) != (running_var is None):
+        raise RuntimeError("running_mean and running_var must either both be None or neither "
+                           "be None")
+    return _normk.batch_norm(input, running_mean, running_var, weight, bias, training,
+                            0.0 if momentum is None else momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[input.dim() - k:]) != normalized_shape or k > input.dim():
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with "
+                           f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got "
+                           f"input of size{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t.shape)} and normalized_shape = "
+                               f"{list(normalized_shape)}")
+    return _normk.LayerNorm.apply(input, weight, bias, k, float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    C = input.shape[1]
+    sizes = [input.shape[0] * C // num_groups, num_groups] + list(input.shape[2:])
+    size_prods = sizes[0]
+    for s in sizes[2:]:
+        size_prods *= s
+    if size_prods == 1:  # like torch's _verify_batch_size
+        raise ValueError("Expected more than 1 value per channel when training, got input size "
+                         f"{sizes}")
+    if num_groups <= 0 or C % num_groups != 0:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != C):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} and "
+                               f"input of shape {list(input.shape)}")
+    return _normk.GroupNorm.apply(input, weight, bias, int(num_groups), float(eps))
+
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout(input, p, training, inplace, group, generator=None):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        if inplace:
+            return input.mul_(0.0)
+        return input * 0.0
+    return _normk.dropout(input, p, group, inplace, generator)
+
+
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    """Philox dropout: one fused kernel forward, the same kernel (mask regenerated) backward."""
+    return _dropout(input, p, training, inplace, 1, generator)
+
+
+def _feature_dropout(input, p, training, inplace, batched_dims):
+    _check_p(p)
+    nd = input.dim()
+    # (N, C, *spatial): one draw per (n, c); without a batch dim one per channel
+    group = 1
+    for s in input.shape[nd - batched_dims:]:
+        group *= s
+    return _dropout(input, p, training, inplace, max(group, 1))
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a "
+                           f"{input.dim()}D input. Note that dropout1d exists to provide "
+                           "channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                           "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    import warnings
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and "
+                      "will result in an error in a future release. To retain the behavior and "
+                      "silence this warning, please use dropout instead. Note that dropout2d "
+                      "exists to provide channel-wise dropout on inputs with 2 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D "
+                      "or 4D inputs).", stacklevel=2)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+                      "W). To maintain the 1D channel-wise dropout behavior, please switch to "
+                      "using dropout1d instead.", stacklevel=2)
+    if nd < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    # like torch's feature_dropout: one draw per (dim0, dim1) entry, whatever the rank
+    return _feature_dropout(input, p, training, inplace, nd - 2)
+
+
+_PAD_MODES = {"constant": 0, "reflect": 1, "replicate": 2, "circular": 3}
+
+
+def pad(input, pad, mode="constant", value=None):
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    nd = input.dim()
+    if len(pad) // 2 > nd:
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{nd}")
+    k = len(pad) // 2
+    if mode != "constant":
+        if value not in (None, 0, 0.0):
+            raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        if not (k in (1, 2, 3) and k + 1 <= nd <= k + 2):
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {nd}D input tensor.\nSupported "
+                "combinations for non-constant padding:\n  - 2D or 3D input: padding size = 2 "
+                "(pads last dimension)\n  - 3D or 4D input: padding size = 4 (pads last 2 "
+                "dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    # torch's pad list runs from the last dim backwards: (last_before, last_after, ...)
+    pairs = [(pad[2 * j], pad[2 * j + 1]) for j in range(k)][::-1]
+    shape = input.shape
+    for j, (before, after) in enumerate(pairs):
+        d = nd - k + j
+        size = shape[d]
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError("Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({before}, {after}) at "
+                               f"dimension {d} of input {list(shape)}")
+        if mode == "circular" and (before > size or after > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode in ("replicate", "circular", "reflect") and (before < 0 or after < 0):
+            raise RuntimeError(f"negative padding is not supported in {mode} mode")
+        if mode == "replicate" and size == 0:
+            raise RuntimeError(f"input tensor must have non-zero size at dimension {d}")
+        if size + before + after < 0:
+            raise RuntimeError(f"The input size {size}, plus negative padding {before} and "
+                               f"{after} resulted in a negative output size, which is invalid. "
+                               f"Check dimension {d} of your input.")
+    return _normk.pad(input, pairs, _PAD_MODES[mode], 0.0 if value is None else float(value))
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """nearest / linear / bilinear resize with torch's source-index rules: one gather launch
+    forward; backward applies the per-axis interpolation matrices (Aₕᵀ · g · A_w)."""
+    nd = input.dim() - 2
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise NotImplementedError(f"minitorch: interpolate mode {mode!r} is not implemented "
+                                  "(nearest, linear, bilinear are)")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if align_corners is None:
+        align_corners = False
+    if antialias:
+        raise NotImplementedError("minitorch: interpolate(antialias=True) is not implemented")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode == "linear" and input.dim() != 3:
+        raise NotImplementedError(f"Got {input.dim()}D input, but linear mode needs 3D input")
+    if mode == "bilinear" and input.dim() != 4:
+        raise NotImplementedError(f"Got {input.dim()}D input, but bilinear mode needs 4D input")
+    if nd not in (1, 2):
+        raise NotImplementedError(f"minitorch: interpolate supports 3D and 4D inputs, got "
+                                  f"{input.dim()}D")
+    in_sizes = list(input.shape[2:])
+    if size is not None:
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * nd
+        if len(sizes) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, "
+                             f"but got input with spatial dimensions of {in_sizes} and output "
+                             f"size of {sizes}. Please provide input tensor in (N, C, d1, d2, "
+                             "...,dK) format and output size in (o1, o2, ...,oK) format.")
+        out_sizes = [int(s) for s in sizes]
+        scales = [None] * nd
+    else:
+        factors = list(scale_factor) if isinstance(scale_factor, (list, tuple)) \
+            else [scale_factor] * nd
+        if len(factors) != nd:
+            raise ValueError("Input and scale_factor must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of {in_sizes} "
+                             f"and scale_factor of shape {factors}. Please provide input tensor "
+                             "in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, "
+                             "...,sK) format.")
+        out_sizes = [int(math.floor(float(i) * float(f))) for i, f in zip(in_sizes, factors)]
+        scales = [None] * nd if recompute_scale_factor else [float(f) for f in factors]
+    if any(s <= 0 for s in out_sizes):
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join('D: ' + str(s) for s in in_sizes)}) output "
+                           f"({', '.join('D: ' + str(s) for s in out_sizes)})")
+    linear_mode = mode != "nearest"
+    # torch computes the scale in the op's math type: float32 (float(n_in) / n_out) unless float64
+    import numpy as _np
+    div = (lambda a, b: a / b) if input.dtype == torch.float64 else \
+        (lambda a, b: float(_np.float32(a) / _np.float32(b)))
+    per_axis = []
+    for n_in, n_out, sc in zip(in_sizes, out_sizes, scales):
+        if linear_mode and align_corners:
+            scale = div(n_in - 1, n_out - 1) if n_out > 1 else 0.0
+        elif sc is not None and sc > 0:
+            scale = 1.0 / sc
+        else:
+            scale = div(n_in, n_out)
+        per_axis.append(scale)
+    return _normk.Interpolate.apply(input, tuple(out_sizes), tuple(per_axis), linear_mode,
+                                    bool(align_corners))
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+__all__ += ["batch_norm", "group_norm", "dropout1d", "dropout2d", "pad", "interpolate",
+            "upsample"]

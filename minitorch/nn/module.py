@@ -360,12 +360,16 @@ class Module:
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors, copies = [], [], [], []
-        expected = set()
-        for mprefix, module in self.named_modules():
+        state_dict = OrderedDict(state_dict)  # like torch: a shallow copy that hooks may fill
+        # like torch: every module under every name it is reachable by (a shared submodule is
+        # saved and loaded under each of its names, no de-duplication)
+        for mprefix, module in self.named_modules(remove_duplicate=False):
             pre = mprefix + "." if mprefix else ""
+            fill = getattr(module, "_fill_missing_state", None)
+            if fill is not None:
+                fill(state_dict, pre)
             for name, target in module._local_state().items():
                 key = pre + name
-                expected.add(key)
                 if key not in state_dict:
                     missing.append(key)
                     continue
@@ -381,10 +385,15 @@ class Module:
                                   f"current model is {torch.Size(target.shape)}.")
                     continue
                 copies.append((target, value))
-        # keys that belong to a child's prefix but name nothing in it are unexpected too
-        for key in state_dict:
-            if key not in expected:
-                unexpected.append(key)
+            # like torch: a key under this prefix is unexpected here unless its first
+            # component names a local tensor or a child module (which then judges it)
+            local = module._local_state()
+            for key in state_dict:
+                if key.startswith(pre):
+                    head = key[len(pre):].split(".", 1)[0]
+                    if head not in module._modules and head not in local and \
+                            key not in unexpected:
+                        unexpected.append(key)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
