@@ -103,3 +103,34 @@ def test_distributed_sampler_matches_torch_partition():
     assert list(a) != first
     with pytest.raises(ValueError, match="Invalid rank"):
         DistributedSampler(range(4), 2, 2)
+
+
+@pytest.mark.slow
+def test_digits_under_torchrun_then_resumed(tmp_path):
+    """train/digits.py unchanged under torchrun (2 processes): only rank 0 writes, and its single
+    checkpoint resumes under torchrun and in one process."""
+    out = tmp_path / "run"
+    script = os.path.join(ROOT, "train", "digits.py")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def torchrun(*args):
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+               "--master_addr=127.0.0.1", f"--master_port={_free_port()}", script, *args]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+    first = torchrun("--epochs", "1", "--limit", "256", "--batch-size", "32", "--out", str(out))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.stdout.count("epoch   1") == 1  # printed by rank 0 only
+    rows = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) == 1
+    resumed = torchrun("--epochs", "2", "--limit", "256", "--batch-size", "32", "--out", str(out),
+                       "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
+    single = subprocess.run([sys.executable, script, "--epochs", "3", "--limit", "256",
+                             "--batch-size", "32", "--out", str(out), "--resume"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert single.returncode == 0, single.stderr[-3000:]
+    rows = [json.loads(r) for r in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert rows[-1]["test_accuracy"] > 0.3

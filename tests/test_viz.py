@@ -183,3 +183,18 @@ def test_layers_put_outputs_below_leaves():
     by_label = {lbl.split("\n")[0]: depth[n] for n, (lbl, _) in dot.nodes.items()}
     assert by_label["x"] > by_label["AccumulateGrad"] > by_label["MulBackward0"] > \
         by_label["SumBackward0"] > by_label[""]
+
+
+@pytest.mark.slow
+def test_digits_graph_flag(tmp_path):
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, PATH=str(tmp_path))  # no Graphviz: matplotlib draws
+    run = subprocess.run([sys.executable, os.path.join(root, "train", "digits.py"), "--epochs",
+                          "1", "--limit", "128", "--graph", "--out", str(tmp_path / "run")],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    with open(tmp_path / "run" / "graph.png", "rb") as f:
+        assert f.read(4) == b"\x89PNG"

@@ -10,6 +10,12 @@ far, committed together in one atomic write after every epoch, so a kill at any 
 previous epoch's checkpoint or this one, never a mix. ``--resume`` continues from it bit-exactly
 and rewrites metrics.jsonl to the checkpoint's epoch. The model alone is
 ``minitorch.load(".../checkpoint.safetensors")["model"]``.
+
+Data-parallel: ``torchrun --nproc_per_node=2 train/digits.py`` runs the same training on 2
+processes (gloo): each reads its share of every shuffled batch of --batch-size through a
+DistributedSampler, DistributedDataParallel averages the gradients, and only rank 0 writes files
+and prints. The checkpoint holds the plain model, so runs resume with any number of processes.
+``--graph`` writes graph.png: the autograd graph of one training step's loss.
 """
 import json
 import os
@@ -34,7 +40,7 @@ from _common import (
 
 import minitorch
 from minitorch import nn, optim
-from minitorch.utils.data import DataLoader, TensorDataset
+from minitorch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 CHECKPOINT = "checkpoint.safetensors"
 # settings a resumed run must share with the checkpoint (only --epochs may change)
@@ -65,7 +71,54 @@ def parse_args(argv=None):
                         "uninterrupted run; only --epochs may differ from the first run)")
     p.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training examples (for quick smoke runs)")
+    p.add_argument("--graph", action="store_true",
+                   help="also write graph.png: the autograd graph of one training step's loss")
     return p.parse_args(argv)
+
+
+class Distributed:
+    """The process group when started by torchrun (WORLD_SIZE > 1); one process otherwise."""
+
+    def __init__(self):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1:
+            import minitorch.distributed as dist
+            dist.init_process_group("gloo", timeout=300)
+            self.dist = dist
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def wrap(self, model):
+        if self.world == 1:
+            return model
+        from minitorch.nn.parallel import DistributedDataParallel
+        return DistributedDataParallel(model)
+
+    def loader(self, dataset, batch_size, generator, seed):
+        if self.world == 1:
+            return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+        if batch_size < self.world:
+            raise ScriptError(f"--batch-size {batch_size} is smaller than the {self.world} "
+                              "processes: pass at least one example per process")
+        sampler = DistributedSampler(dataset, self.world, self.rank, shuffle=True, seed=seed)
+        return DataLoader(dataset, batch_size=batch_size // self.world, sampler=sampler)
+
+    def mean(self, value):
+        """The average of a scalar tensor over the processes."""
+        if self.world > 1:
+            self.dist.all_reduce(value, self.dist.ReduceOp.AVG)
+        return value
+
+    def barrier(self):
+        if self.world > 1:
+            self.dist.barrier()
+
+    def close(self):
+        if self.world > 1:
+            self.dist.destroy_process_group()
 
 
 def load_data(seed, limit=None):
@@ -191,20 +244,28 @@ def plot_curves(out, rows):
     plt.close(fig)
 
 
-def train(args):
+def write_graph(out, loss, model):
+    from minitorch.utils.viz import make_dot
+    path = make_dot(loss, params=dict(model.named_parameters())).render(
+        os.path.join(out, "graph"), format="png")
+    print(f"wrote {path}", flush=True)
+
+
+def train(args, procs=None):
+    procs = procs or Distributed()
     # every check first: a bad --out or checkpoint stops here, before anything is written
     check_out_dir(args.out)
     state = read_checkpoint(args) if args.resume else None
     minitorch.manual_seed(args.seed)
     x_train, y_train, x_test, y_test = load_data(args.seed, args.limit)
     model = make_model(args.hidden)
+    net = procs.wrap(model)  # DistributedDataParallel under torchrun, else the model itself
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     # cosine annealing to zero over the run: the last epochs settle instead of oscillating
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     generator = minitorch.Generator().manual_seed(args.seed)
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
-                        generator=generator)
+    loader = procs.loader(TensorDataset(x_train, y_train), args.batch_size, generator, args.seed)
     metrics_path = os.path.join(args.out, "metrics.jsonl")
     start_epoch, rows = 0, []
     if state is not None:
@@ -220,8 +281,9 @@ def train(args):
                               f"({type(e).__name__}: {detail}): run without --resume to "
                               "start a new run") from None
         start_epoch = state["epoch"]
-        write_jsonl_atomic(metrics_path, rows)  # drop rows of epochs after the checkpoint's
-    else:
+        if procs.main:
+            write_jsonl_atomic(metrics_path, rows)  # drop rows of epochs after the checkpoint's
+    elif procs.main:
         os.makedirs(args.out, exist_ok=True)
         # a new run: a checkpoint of an earlier run in this folder no longer matches the metrics
         try:
@@ -234,40 +296,52 @@ def train(args):
     for epoch in range(start_epoch + 1, args.epochs + 1):
         t0 = time.perf_counter()
         total, count = None, 0
+        if hasattr(loader.sampler, "set_epoch"):
+            loader.sampler.set_epoch(epoch)
         bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False,
-                   disable=not sys.stderr.isatty())
+                   disable=not (procs.main and sys.stderr.isatty()))
         for xb, yb in bar:
             optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
+            loss = loss_fn(net(xb), yb)
             loss.backward()
+            if args.graph and procs.main and epoch == start_epoch + 1 and count == 0:
+                write_graph(args.out, loss, model)
             optimizer.step()
             # the running loss stays on the device (one fused a + n·b launch, no host sync)
             with minitorch.no_grad():
                 total = loss * len(yb) if total is None else total.add(loss, alpha=len(yb))
             count += len(yb)
-        train_loss = total.item() / count
+        train_loss = procs.mean(total).item() / count  # every rank reads equally many
         test_loss, test_acc = evaluate(model, x_test, y_test, loss_fn)
         row = dict(epoch=epoch, train_loss=round(train_loss, 6), test_loss=round(test_loss, 6),
                    test_accuracy=round(test_acc, 6), seconds=round(time.perf_counter() - t0, 3))
         rows.append(row)
         scheduler.step()
-        save_checkpoint(args.out, model, optimizer, scheduler, epoch, generator, args, rows)
-        with open(metrics_path, "a") as f:
-            f.write(json.dumps(row) + "\n")
-        print(f"epoch {epoch:3d}  train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
-              f"test accuracy {test_acc:.4f}  ({row['seconds']:.1f}s)", flush=True)
-    if rows:
+        if procs.main:  # one writer; the others wait so no rank runs ahead of a checkpoint
+            save_checkpoint(args.out, model, optimizer, scheduler, epoch, generator, args, rows)
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(f"epoch {epoch:3d}  train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
+                  f"test accuracy {test_acc:.4f}  ({row['seconds']:.1f}s)", flush=True)
+        procs.barrier()
+    if rows and procs.main:
         plot_curves(args.out, rows)
     final = rows[-1]["test_accuracy"] if rows else float("nan")
-    print(f"final test accuracy: {final:.4f}")
+    if procs.main:
+        print(f"final test accuracy: {final:.4f}")
     return model, rows
 
 
 def main(argv=None):
     args = parse_args(argv)
     t0 = time.perf_counter()
-    _, rows = train(args)
-    print(f"total time: {time.perf_counter() - t0:.1f}s")
+    procs = Distributed()
+    try:
+        _, rows = train(args, procs)
+    finally:
+        procs.close()
+    if procs.main:
+        print(f"total time: {time.perf_counter() - t0:.1f}s")
     return rows
 
 

@@ -30,6 +30,7 @@ from _common import (
 
 import minitorch
 from minitorch import nn, optim
+from minitorch.utils.viz import make_dot
 
 FILE_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 
@@ -52,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument("--pretrain-epochs", type=positive_int, default=20,
                    help="epochs for the digits model when it must be trained first")
     p.add_argument("--out", default="runs/finetune", help="folder for results.json")
+    p.add_argument("--graph", action="store_true",
+                   help="also write graph.png: the autograd graph of one finetuning step's loss "
+                        "(the frozen body has no AccumulateGrad leaves)")
     return p.parse_args(argv)
 
 
@@ -105,7 +109,7 @@ def count(params):
     return sum(p.numel() for p in params)
 
 
-def fit(model, params, x, y, args, title):
+def fit(model, params, x, y, args, title, graph=None):
     optimizer = optim.SGD(params, lr=args.lr, momentum=args.momentum)
     loss_fn = nn.CrossEntropyLoss()
     print(f"{title}: {args.steps} SGD steps on {len(y)} labelled examples", flush=True)
@@ -115,6 +119,9 @@ def fit(model, params, x, y, args, title):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
+        if graph and step == 1:
+            path = make_dot(loss, params=dict(model.named_parameters())).render(graph)
+            print(f"  wrote {path}", flush=True)
         optimizer.step()
         if step % every == 0 or step == args.steps:  # a host read only at the progress lines
             print(f"  step {step:4d}/{args.steps}  loss {loss.item():.4f}  "
@@ -166,7 +173,8 @@ def main(argv=None):
     trainable = [p for p in model.parameters() if p.requires_grad]
     frozen = [p for p in model.parameters() if not p.requires_grad]
     print(f"trainable parameters: {count(trainable)} (the new head)   frozen: {count(frozen)}")
-    fit(model, model.fc.parameters(), x_few, y_few, args, "(a) pretrained frozen body + new head")
+    fit(model, model.fc.parameters(), x_few, y_few, args, "(a) pretrained frozen body + new head",
+        graph=os.path.join(args.out, "graph") if args.graph else None)
     identical = all(minitorch.equal(body_before[k], v) for k, v in model.body.state_dict().items())
     grads_none = all(p.grad is None for p in model.body.parameters())
     print(f"frozen body bit-identical after training: {identical}; frozen grads are None: "
