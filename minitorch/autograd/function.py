@@ -137,6 +137,14 @@ class BackwardNode(Node):
         self._dirty = ()
         self._materialize_grads = True
         self._output_ids = {}
+        self._input_meta = ()         # (shape, dtype) of the tensor behind each edge, or None
+
+    def _release(self):
+        # like torch: a built-in node that saved nothing can run again after release; a custom
+        # Function's ctx.saved_tensors raises after release whatever it saved
+        if self._saved or not _is_builtin(type(self)._function):
+            self._saved = None
+            self._freed = True
 
     # ---- ctx API --------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -191,15 +199,66 @@ class BackwardNode(Node):
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {n_args}, got {len(result)})")
         grads = [None] * len(self.next_functions)
-        user_defined = not type(self)._function.__module__.startswith("minitorch.")
+        user_defined = not _is_builtin(type(self)._function)
         for i, (slot, g) in enumerate(zip(self._input_edge_slots, result)):
             if slot is not None:
+                if g is not None:
+                    g = self._validate_grad(i, g)
                 grads[slot] = g
             elif g is not None and user_defined:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than "
                                    f"None at position {i + 1}, but the corresponding forward "
                                    "input was not a Variable")
         return tuple(grads)
+
+
+    def _validate_grad(self, i, g):
+        """torch's validate_outputs: a gradient must be a Tensor whose shape the input's shape
+        expands to (it is then summed down to it), cast to the input's dtype."""
+        from ..tensor import Tensor
+        if not isinstance(g, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+        meta = self._input_meta[i] if i < len(self._input_meta) else None
+        if meta is None:
+            return g
+        shape, dtype = meta
+        if tuple(g.shape) != shape:
+            if not _expandable(shape, tuple(g.shape)):
+                raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index "
+                                   f"{i} - got {list(g.shape)} but expected shape compatible "
+                                   f"with {list(shape)}")
+            g = g.sum_to_size(shape)
+        if g.dtype != dtype and dtype.is_floating_point:
+            g = g.to(dtype)
+        return g
+
+
+def _is_builtin(function):
+    return function.__module__.startswith("minitorch.")
+
+
+def _expandable(shape, desired):
+    """Whether a tensor of ``shape`` broadcasts to ``desired``."""
+    if len(shape) > len(desired):
+        return False
+    for s, d in zip(reversed(shape), reversed(desired)):
+        if s != d and s != 1:
+            return False
+    return True
+
+
+def check_hook_result(hook, old, new):
+    """torch's check for a tensor hook's return value (same type, dtype, device and size)."""
+    from ..tensor import Tensor
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if new.dtype != old.dtype or new.device.type != old.device.type:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{old._type_string()} got {new._type_string()})")
+    if tuple(new.shape) != tuple(old.shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return new
 
 
 class FunctionMeta(type):
@@ -269,6 +328,8 @@ class Function(metaclass=FunctionMeta):
                 slots.append(None)
         ctx.next_functions = tuple(edges)
         ctx._input_edge_slots = tuple(slots)
+        ctx._input_meta = tuple((tuple(a.shape), a.dtype) if isinstance(a, Tensor) else None
+                                for a in args)
         meta = []
         for i, o in enumerate(outs):
             if isinstance(o, Tensor):

@@ -76,10 +76,13 @@ def div(input, other, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        q = P.Div.apply(input, other)
-        r = where(q < 0, (-q).floor() * -1, q.floor())
+        _check_int_zero_division(input, other)
         dt = _dtype.result_type(input, other)
-        return r if dt.is_floating_point else r.to(dt)
+        if not dt.is_floating_point:  # exact for all int64 (a float quotient is not)
+            q, r = floor_divide(input, other), remainder(input, other)
+            return q + ((r != 0) & (q < 0)).to(dt)
+        q = P.Div.apply(input, other)
+        return where(q < 0, (-q).floor() * -1, q.floor())
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                        f"found '{rounding_mode}'")
 
@@ -401,7 +404,8 @@ def argmax(input, dim=None, keepdim=False):
             if input.numel() == 0:
                 raise IndexError("argmax(): Expected reduction dim to be specified for "
                                  "input.numel() == 0.")
-            return max(input.reshape(-1), 0).indices
+            r = max(input.reshape(-1), 0).indices
+            return r.reshape([1] * input.dim()) if keepdim else r
         return max(input, dim, keepdim).indices
 
 
@@ -411,7 +415,8 @@ def argmin(input, dim=None, keepdim=False):
             if input.numel() == 0:
                 raise IndexError("argmin(): Expected reduction dim to be specified for "
                                  "input.numel() == 0.")
-            return min(input.reshape(-1), 0).indices
+            r = min(input.reshape(-1), 0).indices
+            return r.reshape([1] * input.dim()) if keepdim else r
         return min(input, dim, keepdim).indices
 
 
@@ -458,15 +463,15 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _op="var"):
     if isinstance(dim, _py_bool):  # var(x, False) — the unbiased positional form
         dim, unbiased = None, dim
     dims = normalize_dims(dim, input.dim())
-    return RD.Var.apply(input, dims, _correction(unbiased, correction), keepdim)
+    return RD.Var.apply(input, dims, _correction(unbiased, correction), keepdim, _op)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, _op="std"))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -28,15 +28,30 @@ def _wrap(storage):
     return _tensor_cls()._make(storage)
 
 
-def _check_bounds(idx_storage, size, dim, exc=IndexError):
-    if idx_storage.numel() == 0:
-        return
+def _index_range(idx_storage):
+    """(min, max) of an integer index (one reduction launch each, read on the host)."""
     lo = R.reduce("min", idx_storage, tuple(range(idx_storage.dim())))
     hi = R.reduce("max", idx_storage, tuple(range(idx_storage.dim())))
-    lo, hi = int(lo.item()), int(hi.item())
-    bad = hi if hi >= size else (lo if lo < -size else None)
+    return int(lo.item()), int(hi.item())
+
+
+def _check_bounds(idx_storage, size, dim, exc=IndexError, negative=True):
+    """torch's bounds check: ``-size <= i < size`` (``0 <= i < size`` without ``negative``)."""
+    if idx_storage.numel() == 0:
+        return
+    lo, hi = _index_range(idx_storage)
+    bad = hi if hi >= size else (lo if lo < (-size if negative else 0) else None)
     if bad is not None:
         raise exc(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _check_in_self(idx_storage, size):
+    """index_select/embedding's check: every index in ``[0, size)``."""
+    if idx_storage.numel() == 0:
+        return
+    lo, hi = _index_range(idx_storage)
+    if lo < 0 or hi >= size:
+        raise IndexError("index out of range in self")
 
 
 class IndexSelect(Function):
@@ -64,34 +79,61 @@ class Index(IndexSelect):
 
 
 def index_select(input, dim, index, _node=IndexSelect):
+    T = _tensor_cls()
+    if not isinstance(index, T):
+        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not "
+                        f"{type(index).__name__}")
     if index.dim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index.dtype not in (torch.int64, torch.int32):
-        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
     size = input.shape[d] if input.dim() else 1
-    _check_bounds(index._data, size, d)
+    _check_in_self(index._data, size)
     if input.dim() == 0:
-        return _node.apply(input.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
+        if index.numel() != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{index.numel()} value(s)")
+        return _node.apply(input.reshape(1), 0, index.reshape(-1)).reshape(())
     return _node.apply(input, d, index.reshape(-1))
 
 
-def gather(input, dim, index):
+def gather(input, dim, index, *, sparse_grad=False):
     from .reduction import gather as _gather
-    if index.dtype != torch.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    T = _tensor_cls()
+    if not isinstance(index, T):
+        raise TypeError(f"gather(): argument 'index' (position 3) must be Tensor, not "
+                        f"{type(index).__name__}")
+    if index.dtype not in (torch.int64, torch.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
-    if index.dim() != input.dim():
+    if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    _check_bounds(index._data, input.shape[d] if input.dim() else 1, d, RuntimeError)
+    if index.dim() == input.dim():
+        for i in range(index.dim()):
+            if i != d and index.shape[i] > input.shape[i]:
+                raise RuntimeError(f"Size does not match at dimension {i} expected index "
+                                   f"{list(index.shape)} to be no larger than self "
+                                   f"{list(input.shape)} apart from dimension {d}")
+    _check_bounds(index._data, input.shape[d] if input.dim() else 1, d, RuntimeError,
+                  negative=False)
+    if index.dtype != torch.int64:
+        index = index.long()
+    if input.dim() == 0 or index.dim() == 0:
+        out = _gather(input.reshape(-1), 0, index.reshape(-1))
+        return out.reshape(index.shape)
     return _gather(input, d, index)
 
 
 def nonzero(input, as_tuple=False):
     from .shape import stack
     pos = _wrap(IX.nonzero_flat(input._data))
-    if input.dim() <= 1 and not as_tuple:
-        return pos.reshape(-1, 1) if input.dim() == 1 else pos.reshape(-1, 0)
+    if input.dim() == 0:  # torch: one "row" per nonzero, with no coordinates
+        if as_tuple:
+            return (pos,)
+        return _wrap(torch.empty((pos.numel(), 0), dtype=torch.int64, device=input.device))
+    if input.dim() == 1 and not as_tuple:
+        return pos.reshape(-1, 1)
     coords, rest = [], pos
     for d in range(input.dim() - 1, -1, -1):
         coords.append(rest % input.shape[d])

@@ -287,13 +287,20 @@ class Var(Function):
     node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx, x, dims, correction, keepdim):
+    def forward(ctx, x, dims, correction, keepdim, opname="var"):
         if not x.dtype.is_floating_point:
             raise RuntimeError("std and var only support floating point and complex dtypes")
         ctx.shape, ctx.dims, ctx.keepdim, ctx.correction = tuple(x.shape), dims, keepdim, correction
         ctx.n = math.prod(x.shape[d] for d in dims) if x.dim() else 1
+        if ctx.n - correction <= 0 and x.numel():
+            import warnings
+            warnings.warn(f"{opname}(): degrees of freedom is <= 0. Correction should be "
+                          "strictly less than the reduction factor (input numel divided by output "
+                          "numel).", UserWarning, stacklevel=5)
+        # like torch, the divisor is max(0, n - correction): inf (or nan) rather than negative
+        ctx.correction = min(correction, ctx.n)
         ctx.save_for_backward(x)
-        return _reduce("var", x, dims, keepdim, correction=float(correction))
+        return _reduce("var", x, dims, keepdim, correction=float(ctx.correction))
 
     @staticmethod
     def backward(ctx, g):
