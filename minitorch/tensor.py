@@ -75,6 +75,24 @@ class Tensor:
         t._base = self if self._base is None else self._base
         return t
 
+    # A differentiable view (made by a view op in grad mode) remembers the version of its base's
+    # storage when its grad_fn was last derived. After an in-place write through the base or a
+    # sibling view, its grad_fn is re-derived from the base's new history (torch's view replay).
+    _view_version = None
+
+    def _refresh_view(self):
+        if self._view_version is None or self._view_version == self._version_counter[0]:
+            return
+        self._view_version = self._version_counter[0]
+        base = self._base
+        if not base.requires_grad:
+            return
+        from .functions.shape import AsStrided
+        with grad_mode.enable_grad():
+            view = AsStrided.apply(base, (tuple(self.shape), tuple(self.stride()),
+                                          self.storage_offset() - base.storage_offset()))
+        self._grad_fn, self._output_nr, self._requires_grad = view._grad_fn, 0, True
+
     def _alias(self):
         return self._view_of(self._data)
 
@@ -83,6 +101,7 @@ class Tensor:
 
     def _edge(self, create=False):
         """The (node, output_nr) gradients for this tensor flow into."""
+        self._refresh_view()
         if self._grad_fn is not None:
             return self._grad_fn, self._output_nr
         if self._requires_grad:
@@ -171,6 +190,7 @@ class Tensor:
     # ---------------------------------------------------------------- autograd attributes
     @property
     def requires_grad(self):
+        self._refresh_view()
         return self._requires_grad
 
     @requires_grad.setter
@@ -194,10 +214,12 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        self._refresh_view()
         return self._grad_fn
 
     @property
     def is_leaf(self):
+        self._refresh_view()
         return self._grad_fn is None
 
     @property

@@ -32,7 +32,9 @@ class Node:
         self.metadata = {}
 
     def name(self):
-        return type(self).__name__
+        name = type(self).__name__
+        # torch's C++ nodes keep their namespace in name() (not in repr)
+        return "torch::autograd::CopySlices" if name == "CopySlices" else name
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -103,8 +105,6 @@ class SavedTensor:
             if producer is not None:
                 import re
                 pname = producer.name()
-                if pname == "CopySlices":  # torch's C++ node keeps its namespace here
-                    pname = "torch::autograd::CopySlices"
                 which = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', pname)},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
@@ -298,6 +298,11 @@ class Function(metaclass=FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        if is_grad_enabled():  # views made in grad mode follow later in-place writes (view replay)
+            for o in outs:
+                if isinstance(o, Tensor) and o._base is not None and \
+                        not any(o is d for d in ctx._dirty):
+                    o._view_version = o._version_counter[0]
         if record:
             # an input returned as-is becomes a new alias, so its own history stays intact
             inputs = [a for a in args if isinstance(a, Tensor)]

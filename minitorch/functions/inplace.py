@@ -42,36 +42,37 @@ def _check_view_of_leaf(self):
 class CopySlices(Function):
     """The base's new history after an in-place op on one of its views (PyTorch's CopySlices):
     the gradient of the base flows to its old history outside the view's region and to the
-    in-place result inside it."""
+    in-place result inside it. Geometries are in the base's own layout (any strides)."""
     node_name = "CopySlices"
 
     @staticmethod
     def forward(ctx, base, result, geometry):
-        from ..tensor import ones
+        from .shape import layout_buffer
         size, stride, offset = geometry
         ctx.geometry, ctx.result_shape, ctx.result_dtype = geometry, tuple(result.shape), \
             result.dtype
+        ctx.layout = tuple(base.stride())
         # 1 outside the view's region, 0 inside: the old history's share of the gradient
-        mask = ones(tuple(base.shape), dtype=base.dtype, device=base.device)
-        EW.pointwise("copy", mask._data.as_strided(size, stride, offset), 0)
-        ctx.mask = mask
+        mask = layout_buffer(tuple(base.shape), ctx.layout, base.dtype, base.device, fill=1)
+        EW.pointwise("copy", mask.as_strided(size, stride, offset), 0)
+        ctx.mask = Tensor._make(mask)
         return base._alias()  # the data was already written in place
 
     @staticmethod
     def backward(ctx, g):
         from .pointwise import unbroadcast
-        from .shape import AsStrided
-        g = g.contiguous()
-        g_result = AsStrided.apply(g, ctx.geometry)
+        from .shape import AsStrided, to_layout
+        g_result = AsStrided.apply(to_layout(g, ctx.layout), ctx.geometry)
         return g * ctx.mask, unbroadcast(g_result, ctx.result_shape, ctx.result_dtype), None
 
 
 def _rebase_view(self, result):
+    from .shape import AsStrided, non_overlapping
     base = self._base
-    if not base.is_contiguous():
-        raise NotImplementedError("in-place operations on views are recorded for contiguous base "
-                                  "tensors only; apply the operation out of place")
-    from .shape import AsStrided
+    if not non_overlapping(tuple(base.shape), tuple(base.stride())):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location. Please clone() the tensor before "
+                           "performing the operation.")
     geometry = (tuple(self.shape), tuple(self.stride()),
                 self.storage_offset() - base.storage_offset())
     EW.pointwise("copy", self._data, result._data)
@@ -80,6 +81,7 @@ def _rebase_view(self, result):
     base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
     view = AsStrided.apply(base, geometry)
     self._grad_fn, self._output_nr, self._requires_grad = view._grad_fn, 0, True
+    self._view_version = self._version_counter[0]
     return self
 
 
