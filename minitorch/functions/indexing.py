@@ -404,11 +404,30 @@ def _compute(dtype, value):
     return dtype
 
 
+def _check_setitem_overlap(x, key, value):
+    """torch's aliasing check for ``x[key] = value`` where ``value`` is a view of x's memory:
+    copy_ into the selected view (basic keys) or index_put_ into x (advanced keys)."""
+    from .inplace import _partial_overlap, PARTIAL_OVERLAP_MSG
+    v = value._storage
+    if v.numel() == 0:
+        return
+    key_t = _split_key(key, x.dim())
+    if builtins.any(_is_index_tensor(k) for k in key_t):
+        target = x._storage
+    else:
+        _check_basic(x, key_t)
+        target = x._storage[key_t]
+    if _partial_overlap(target, v):
+        raise RuntimeError(PARTIAL_OVERLAP_MSG)
+
+
 def setitem(self, key, value):
     T = _tensor_cls()
     if not isinstance(value, (T, numbers.Number)):
         from ..tensor import tensor
         value = tensor(value, dtype=self.dtype, device=self.device)
+    if isinstance(value, T):
+        _check_setitem_overlap(self, key, value)
     value_needs = isinstance(value, T) and value.requires_grad
     if grad_mode.is_grad_enabled() and (self.requires_grad or value_needs):
         if self.is_leaf and self.requires_grad:

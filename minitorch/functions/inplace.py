@@ -6,6 +6,8 @@ tensor takes over its result and history (PyTorch's rebase), the original value 
 when the backward needs it. Either way the version counter is bumped, so a saved tensor that was
 overwritten is detected at backward time.
 """
+import builtins
+
 import torch
 
 from .. import _dtype
@@ -29,6 +31,49 @@ def _check_cast(result, target):
         name = lambda d: str(d).replace("torch.", "").title()  # noqa: E731
         raise RuntimeError(f"result type {name(result)} can't be cast to the desired output type "
                            f"{name(target)}")
+
+
+INTERNAL_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor "
+                        "refers to a single memory location. Please clone() the tensor before "
+                        "performing the operation.")
+PARTIAL_OVERLAP_MSG = ("unsupported operation: some elements of the input tensor and the "
+                       "written-to tensor refer to a single memory location. Please clone() the "
+                       "tensor before performing the operation.")
+
+
+def _dense(st):
+    """torch's is_non_overlapping_and_dense for a storage tensor."""
+    expected = 1
+    for stride, n in sorted((st_, n_) for n_, st_ in zip(st.shape, st.stride()) if n_ != 1):
+        if stride != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _partial_overlap(a, b):
+    """torch's MemOverlapStatus::Partial between storage tensors: both dense, sharing memory,
+    and not the very same elements in the same order."""
+    if a is b or a.numel() == 0 or b.numel() == 0 or not (_dense(a) and _dense(b)):
+        return False
+    a0, b0 = a.data_ptr(), b.data_ptr()
+    a1, b1 = a0 + a.numel() * a.element_size(), b0 + b.numel() * b.element_size()
+    if a0 == b0 and a1 == b1:
+        return tuple(a.stride()) != tuple(b.stride())
+    return a0 < b1 and b0 < a1
+
+
+def assert_no_overlap(out, *inputs):
+    """torch's checks before an in-place write into ``out`` (Tensor or storage tensor): the
+    written-to elements are distinct, and no input partially aliases them (an input that is
+    exactly ``out`` — ``x.add_(x)`` — is fine)."""
+    out = out._storage if isinstance(out, Tensor) else out
+    if not _dense(out) and builtins.any(
+            st == 0 and n > 1 for n, st in zip(out.shape, out.stride())):
+        raise RuntimeError(INTERNAL_OVERLAP_MSG)
+    for t in inputs:
+        if isinstance(t, Tensor) and _partial_overlap(out, t._storage):
+            raise RuntimeError(PARTIAL_OVERLAP_MSG)
 
 
 def _check_view_of_leaf(self):
@@ -109,6 +154,7 @@ def _pointwise_(self, op, out_of_place, *args, saves_self=False):
     """Generic in-place pointwise: ``op`` is the kernel op for the fast path, ``out_of_place``
     the differentiable function for the recorded path."""
     _check_leaf(self)
+    assert_no_overlap(self, *args)
     result_dtype = _dtype.result_type(self, *[a for a in args if a is not None])
     _check_cast(result_dtype, self.dtype)
     if _recording(self, *args):
@@ -141,6 +187,7 @@ def mul_(self, other):
 
 def div_(self, other, rounding_mode=None):
     if rounding_mode is not None:
+        assert_no_overlap(self, other)
         return _assign_(self, self.div(other, rounding_mode=rounding_mode))
     return _pointwise_(self, "div", lambda s, o: s / o, other, saves_self=True)
 
@@ -166,6 +213,7 @@ def _recompute_(self, fn, *others):
     """In place through the out-of-place op ``fn``; a recorded op starts from a clone of self,
     whose old value its backward needs."""
     _check_leaf(self)
+    assert_no_overlap(self, *others)
     if _recording(self, *others):
         return rebase_history(self, fn(P.Clone.apply(self)))
     return _assign_(self, fn(self))
@@ -218,6 +266,7 @@ def copy_(self, src, non_blocking=False):
     if shape != tuple(self.shape):
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
                            f"shape {list(shape)}")
+    assert_no_overlap(self, src)
     if src.device != self.device:
         src = src.to(self.device)
     if _recording(self, src):
@@ -243,6 +292,7 @@ def masked_fill_(self, mask, value):
 
 def _random_(self, kind, low, high, generator):
     _check_leaf(self)
+    assert_no_overlap(self)
     if self.is_contiguous():
         creation.random_(self._data, kind, low, high, generator=generator)
     else:
