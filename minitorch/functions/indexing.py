@@ -164,27 +164,103 @@ def masked_fill(input, mask, value):
 # key parsing
 # ---------------------------------------------------------------------------------------------
 def _is_index_tensor(k):
-    return isinstance(k, _tensor_cls()) or (isinstance(k, (list, tuple)) and _all_ints(k)) or \
-        isinstance(k, _np_array_type())
+    return isinstance(k, _tensor_cls())
 
 
-def _np_array_type():
+def _np():
     import numpy as np
-    return np.ndarray
+    return np
 
 
-def _all_ints(seq):
-    return all(isinstance(v, (numbers.Integral, list, tuple)) for v in seq)
+def _is_sequence(k):
+    """What CPython's PySequence_Check accepts, as torch tests it (lists, tuples, ranges, numpy
+    arrays, ...), minus strings and our Tensor."""
+    return not isinstance(k, (str, bytes, dict, _tensor_cls())) and \
+        hasattr(type(k), "__getitem__") and hasattr(type(k), "__len__")
+
+
+def _treat_as_tuple(key):
+    """torch's (NumPy's) rule for a non-tuple sequence key: it indexes several dims when it is
+    short and holds a Tensor, a sequence, a slice, None or Ellipsis (deprecated, with torch's
+    warning); otherwise it is one index tensor."""
+    if isinstance(key, _np().ndarray):
+        return False
+    try:
+        n = len(key)
+    except TypeError:
+        return False
+    if n >= 32:
+        return False
+    for v in key:
+        if isinstance(v, (_tensor_cls(), slice)) or v is None or v is Ellipsis or _is_sequence(v):
+            import warnings
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated "
+                          "and will be changed in pytorch 2.9; use x[tuple(seq)] instead of "
+                          "x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+                          "x[torch.tensor(seq)], which will result either in an error or a "
+                          "different result", UserWarning, stacklevel=4)
+            return True
+    return False
+
+
+def _index_item(k, device):
+    """One element of an index tuple as getitem/setitem understand it: int, slice, None,
+    Ellipsis or a minitorch index Tensor (sequences, numpy arrays and bools become tensors)."""
+    np = _np()
+    T = _tensor_cls()
+    if isinstance(k, T) and k.dtype == torch.uint8:
+        import warnings
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                      "torch.bool instead.", UserWarning, stacklevel=4)
+        return k.bool()
+    if k is None or k is Ellipsis or isinstance(k, (slice, T)):
+        return k
+    if isinstance(k, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
+    if isinstance(k, (bool, np.bool_)):
+        from ..tensor import tensor
+        return tensor(bool(k), device=device)
+    if isinstance(k, numbers.Integral):
+        return int(k)
+    if isinstance(k, np.ndarray) or _is_sequence(k):
+        from ..tensor import tensor
+        data = k if isinstance(k, np.ndarray) else _to_list(k)
+        try:
+            t = tensor(data, device=device)
+        except (TypeError, ValueError, RuntimeError):
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             "byte Variables are valid indices (got "
+                             f"{type(k).__name__})") from None
+        if t.dtype == torch.uint8:
+            return _index_item(t, device)
+        # like torch's indexing_tensor_from_data: anything but bool becomes int64 ([] included)
+        return t if t.dtype == torch.bool else t.long()
+    if hasattr(k, "__index__"):
+        return k.__index__()
+    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                     f"Variables are valid indices (got {type(k).__name__})")
+
+
+def _to_list(k):
+    return [_to_list(v) if _is_sequence(v) and not isinstance(v, _np().ndarray) else v
+            for v in k]
+
+
+def normalize_key(key, device):
+    """A getitem/setitem key as a tuple of ints, slices, None, Ellipsis and index Tensors."""
+    if isinstance(key, tuple):
+        items = key
+    elif not isinstance(key, _tensor_cls()) and _is_sequence(key) and _treat_as_tuple(key):
+        items = tuple(key)
+    else:
+        items = (key,)
+    return tuple(_index_item(k, device) for k in items)
 
 
 def _as_index_tensor(k, device):
-    from ..tensor import tensor
-    T = _tensor_cls()
-    if isinstance(k, T):
-        if k.dtype.is_floating_point:
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return k
-    return tensor(k, device=device)
+    if k.dtype.is_floating_point:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return k
 
 
 def _split_key(key, ndim):
@@ -221,13 +297,7 @@ def _check_basic(x, key):
 
 
 def getitem(self, key):
-    if isinstance(key, bool) or (isinstance(key, tuple) and builtins.any(
-            isinstance(k, bool) for k in key)):
-        # x[True] adds a dim, x[False] selects nothing — rare; route through a bool tensor
-        from ..tensor import tensor
-        key = tuple(tensor(k) if isinstance(k, bool) else k
-                    for k in (key if isinstance(key, tuple) else (key,)))
-    key = _split_key(key, self.dim())
+    key = _split_key(normalize_key(key, self.device), self.dim())
     if not builtins.any(_is_index_tensor(k) for k in key):
         _check_basic(self, key)
         node = S.BasicIndex
@@ -241,29 +311,30 @@ def getitem(self, key):
 
 
 def _advanced_plan(x, key):
-    """Basic view key, position of the indexed dims in the view, and the index tensors."""
-    basic, tensors, first_pos = [], [], None
+    """Basic view key, position of the indexed dims in the view, the index tensors, and the
+    permutation of the view's dims that makes the indexed dims adjacent (None when they are).
+    Like torch, index tensors separated by a slice or None index dims moved to the front; ints
+    between them select first and do not separate them."""
+    basic, tensors, starts = [], [], []
     view_dim = 0
-    prev_tensor = False
     for k in key:
         if _is_index_tensor(k):
             t = _as_index_tensor(k, x.device)
-            if tensors and not prev_tensor:
-                raise NotImplementedError("minitorch supports index tensors only in adjacent "
-                                          "dimensions")
-            if first_pos is None:
-                first_pos = view_dim
             n = t.dim() if t.dtype == torch.bool else 1
             basic.extend([slice(None)] * n)
             tensors.append(t)
+            starts.append((view_dim, n))
             view_dim += n
-            prev_tensor = True
             continue
-        prev_tensor = False
         basic.append(k)
         if k is None or isinstance(k, slice):
             view_dim += 1
-    return tuple(basic), first_pos, tensors
+    adjacent = all(a[0] + a[1] == b[0] for a, b in zip(starts, starts[1:]))
+    if adjacent:
+        return tuple(basic), starts[0][0], tensors, None
+    indexed = [d for start, n in starts for d in range(start, start + n)]
+    perm = indexed + [d for d in range(view_dim) if d not in indexed]
+    return tuple(basic), 0, tensors, perm
 
 
 def _flat_index(view, pos, tensors):
@@ -310,9 +381,11 @@ def _has_negative(t):
 
 
 def _advanced_getitem(x, key):
-    basic, pos, tensors = _advanced_plan(x, key)
+    basic, pos, tensors, perm = _advanced_plan(x, key)
     view = x[basic] if builtins.any(not (isinstance(k, slice) and k == slice(None))
                                     for k in basic) else x
+    if perm is not None:
+        view = view.permute(perm)
     idx, n_dims, idx_shape = _flat_index(view, pos, tensors)
     vshape = list(view.shape)
     merged = vshape[:pos] + [-1] + vshape[pos + n_dims:]
@@ -368,15 +441,19 @@ def _write(x, key, value):
             broadcast_shapes(tuple(src.shape), tuple(target.shape))
         EW.pointwise("copy", target, src, compute=_compute(x.dtype, value))
     else:
-        basic, pos, tensors = _advanced_plan(x, key_t)
+        basic, pos, tensors, perm = _advanced_plan(x, key_t)
         view = x._data[basic]
+        if perm is not None:
+            view = view.permute(perm)
         vt = _wrap(view)
         idx, n_dims, idx_shape = _flat_index(vt, pos, tensors)
         vshape = list(view.shape)
+        dense = None
         try:
             merged = view.view(vshape[:pos] + [-1] + vshape[pos + n_dims:])
-        except RuntimeError:
-            raise NotImplementedError("index assignment into a non-contiguous view") from None
+        except RuntimeError:  # indexed dims that don't merge: scatter into a dense copy
+            dense = S.dense_copy(view)
+            merged = dense.view(vshape[:pos] + [-1] + vshape[pos + n_dims:])
         sel_shape = vshape[:pos] + list(idx_shape) + vshape[pos + n_dims:]
         if isinstance(value, T):
             src = value.expand(sel_shape)
@@ -392,6 +469,8 @@ def _write(x, key, value):
         # writes happen in index order, so the last duplicate wins (torch: unspecified)
         IX.scatter_store(merged, pos, flat._data.reshape(view_shape).expand(shape),
                          src.to(x.dtype)._data)
+        if dense is not None:
+            EW.pointwise("copy", view, dense)
     x._bump_version()
 
 
@@ -423,6 +502,7 @@ def _check_setitem_overlap(x, key, value):
 
 def setitem(self, key, value):
     T = _tensor_cls()
+    key = normalize_key(key, self.device)
     if not isinstance(value, (T, numbers.Number)):
         from ..tensor import tensor
         value = tensor(value, dtype=self.dtype, device=self.device)
