@@ -239,9 +239,14 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
             if value.dtype != self.dtype:
-                raise RuntimeError("attempting to assign a gradient with dtype "
-                                   f"'{value.dtype}' to a tensor with dtype '{self.dtype}'. Please "
-                                   "ensure that the gradient and the tensor have the same dtype")
+                from .functions.pointwise import cpp_type_name, type_name
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{cpp_type_name(value.dtype)}' "
+                    f"to a tensor with grad_dtype '{type_name(self.dtype)}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError("attempting to assign a gradient of size "
                                    f"'{list(value.shape)}' to a tensor of size "
@@ -531,8 +536,10 @@ def _infer_dtype(data):
             kinds.add(torch.int64)
         elif isinstance(x, numbers.Real):
             kinds.add(_dtype.get_default_dtype())
+        elif isinstance(x, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
     walk(data)
     if not kinds:
         return _dtype.get_default_dtype()
@@ -673,6 +680,10 @@ def _random(size, kind, low, high, dtype, device, requires_grad, generator):
     from .ops import creation
     size = _size_args(size)
     dtype = dtype or _dtype.get_default_dtype()
+    if kind in (creation.UNIFORM, creation.NORMAL) and not dtype.is_floating_point:
+        from .functions.pointwise import type_name
+        kernel = "check_uniform_bounds" if kind == creation.UNIFORM else "normal_kernel_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dtype)}\'')
     _check_requires_grad(dtype, requires_grad)
     out = torch.empty(size, dtype=dtype, device=_resolve_device(device))
     creation.random_(out, kind, low, high, generator=generator)
@@ -725,7 +736,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = torch.int64 if all(isinstance(v, numbers.Integral) for v in vals) \
             else _dtype.get_default_dtype()
@@ -752,7 +763,11 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     m = n if m is None else m
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     rows = arange(n, device=device)
     cols = arange(m, device=device)
     out = empty(n, m, dtype=dtype or _dtype.get_default_dtype(), device=device)

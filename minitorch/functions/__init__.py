@@ -15,6 +15,11 @@ from .reduction import normalize_dims
 _py_bool = builtins.bool
 
 
+def math_prod(values):
+    import math
+    return math.prod(values)
+
+
 def _t(x):
     return isinstance(x, Tensor)
 
@@ -32,8 +37,15 @@ def _check_operand(x, opname):
 # ---------------------------------------------------------------------------------------------
 # pointwise
 # ---------------------------------------------------------------------------------------------
+def _check_alpha(input, other, alpha):
+    if isinstance(alpha, float) and not _dtype.result_type(input, other).is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
 def add(input, other, alpha=1):
     _check_operand(other, "+")
+    _check_alpha(input, other, alpha)
     if alpha != 1:
         if _t(other) or _t(input):
             return P.AddScaled.apply(input, other, alpha)
@@ -53,6 +65,7 @@ def sub(input, other, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
+    _check_alpha(input, other, alpha)
     if alpha != 1:
         return P.AddScaled.apply(input, other, -alpha)
     return P.Sub.apply(input, other)
@@ -141,7 +154,12 @@ def _unary(cls):
     return f
 
 
-abs = _unary(P.Abs)
+def abs(input):
+    if input.dtype == torch.bool:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return P.Abs.apply(input)
+
+
 exp = _unary(P.Exp)
 log = _unary(P.Log)
 sqrt = _unary(P.Sqrt)
@@ -239,11 +257,19 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
+def _check_tensor_arg(fn, name, pos, x):
+    if not _t(x):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
 def maximum(input, other):
+    _check_tensor_arg("maximum", "other", 2, other)
     return P.Maximum.apply(input, other)
 
 
 def minimum(input, other):
+    _check_tensor_arg("minimum", "other", 2, other)
     return P.Minimum.apply(input, other)
 
 
@@ -275,6 +301,9 @@ logical_xor = _cmp(P.LogicalXor, "^")
 def _bitwise(cls, sym):
     def f(input, other):
         for v in (input, other):
+            if _t(v) and v.dtype.is_floating_point:
+                raise NotImplementedError(f'"bitwise_{cls.op.split("_")[1]}_cpu" not implemented '
+                                          f"for '{P.type_name(v.dtype)}'")
             if _t(v) and v.dtype != torch.bool:
                 raise NotImplementedError(f"minitorch implements {sym} for bool tensors only")
         return cls.apply(input, other)
@@ -287,6 +316,9 @@ bitwise_xor = _bitwise(P.LogicalXor, "^")
 
 
 def bitwise_not(x):
+    if x.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
     if x.dtype != torch.bool:
         raise NotImplementedError("minitorch implements ~ for bool tensors only")
     return logical_not(x)
@@ -301,6 +333,8 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if _t(a) and _t(b) and a.dtype != b.dtype:
+        raise RuntimeError(f"{P.type_name(a.dtype)} did not match {P.type_name(b.dtype)}")
     close = abs(a - b) <= atol + rtol * abs(b)
     if equal_nan:
         close = close | (isnan(a) & isnan(b))
@@ -445,6 +479,9 @@ def _bool_reduce(out, input, dims, keepdim, empty_value):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {P.type_name(input.dtype)}")
     if p in ("fro", 2, 2.0):
         dims = normalize_dims(dim, input.dim())
         return RD.Norm2.apply(input, dims, keepdim)
@@ -575,6 +612,9 @@ def dot(input, other):
 
 
 def outer(input, vec2):
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -634,7 +674,13 @@ def unflatten(input, dim, sizes):
         for s in sizes:
             if s != -1:
                 known *= s
+        if known == 0 or shape[d] % known:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                               f"size of dim {d} ({shape[d]}) in the input tensor")
         sizes[sizes.index(-1)] = shape[d] // known
+    elif builtins.sum(1 for s in sizes if s == -1) > 1 or math_prod(sizes) != shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {d} ({shape[d]}) in the input tensor")
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
@@ -717,14 +763,22 @@ def narrow(input, dim, start, length):
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but "
                          f"got {start})")
     start = start + size if start < 0 else start
-    if length < 0 or start + length > size:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     idx = [slice(None)] * d + [slice(start, start + length)]
     return input[tuple(idx)]
 
 
 def select(input, dim, index):
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = normalize_dims(dim, input.dim())[0]
+    size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
     return input[(slice(None),) * d + (index,)]
 
 
@@ -733,6 +787,8 @@ def split(tensor, split_size_or_sections, dim=0):
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
         s = split_size_or_sections
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
         if s <= 0 and n:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
@@ -756,6 +812,8 @@ def chunk(input, chunks, dim=0):
 
 
 def unbind(input, dim=0):
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dims(dim, input.dim())[0]
     out = S.UnbindFn.apply(input, tuple([1] * input.shape[d]), d, True)
     return out if isinstance(out, tuple) else (out,)

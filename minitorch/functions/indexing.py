@@ -153,9 +153,13 @@ def masked_select(input, mask):
 def masked_fill(input, mask, value):
     from .pointwise import where
     if mask.dtype != torch.bool:
+        from .pointwise import cpp_type_name
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype}")
+                           f"{cpp_type_name(mask.dtype)}")
     if isinstance(value, _tensor_cls()):
+        if value.dim() != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.dim()} dimension(s).")
         value = value.to(input.dtype)
     return where(mask, value, input)
 
@@ -351,7 +355,7 @@ def _flat_index(view, pos, tensors):
                     if a != b:
                         raise IndexError(f"The shape of the mask {list(t.shape)} at index {i} "
                                          f"does not match the shape of the indexed tensor "
-                                         f"{list(sizes)} at index {i}")
+                                         f"{list(view.shape)} at index {d + i}")
             flat = _wrap(IX.nonzero_flat(t._data))
             ints.append(flat)
             dims.append((d, t.dim()))
@@ -365,7 +369,11 @@ def _flat_index(view, pos, tensors):
             dims.append((d, 1))
             d += 1
     # combine several index tensors into one over the flattened dims (row-major)
-    shape = broadcast_shapes(*[tuple(i.shape) for i in ints])
+    try:
+        shape = broadcast_shapes(*[tuple(i.shape) for i in ints])
+    except RuntimeError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
+                         "shapes " + ", ".join(str(list(i.shape)) for i in ints)) from None
     total = None
     for (start, n), idx in zip(dims, ints):
         span = 1
@@ -436,9 +444,8 @@ def _write(x, key, value):
         if isinstance(value, T) and value.dim() > target.dim():
             src = value._data.reshape(tuple(value.shape)[value.dim() - target.dim():]) \
                 if all(s == 1 for s in value.shape[:value.dim() - target.dim()]) else src
-        from .pointwise import broadcast_shapes
         if isinstance(value, T):
-            broadcast_shapes(tuple(src.shape), tuple(target.shape))
+            _check_expand(tuple(src.shape), tuple(target.shape))
         EW.pointwise("copy", target, src, compute=_compute(x.dtype, value))
     else:
         basic, pos, tensors, perm = _advanced_plan(x, key_t)
@@ -456,6 +463,15 @@ def _write(x, key, value):
             merged = dense.view(vshape[:pos] + [-1] + vshape[pos + n_dims:])
         sel_shape = vshape[:pos] + list(idx_shape) + vshape[pos + n_dims:]
         if isinstance(value, T):
+            vshape_ = tuple(value.shape)
+            lead = len(vshape_) - len(sel_shape)
+            if lead > 0 and all(s == 1 for s in vshape_[:lead]):
+                value, vshape_ = value.reshape(vshape_[lead:]), vshape_[lead:]
+            if lead > 0 and vshape_ != tuple(value.shape) or not _expandable(vshape_,
+                                                                              sel_shape):
+                raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} "
+                                   f"cannot be broadcast to indexing result of shape "
+                                   f"{list(sel_shape)}")
             src = value.expand(sel_shape)
         else:
             from ..tensor import full
@@ -472,6 +488,28 @@ def _write(x, key, value):
         if dense is not None:
             EW.pointwise("copy", view, dense)
     x._bump_version()
+
+
+def _expandable(shape, target):
+    if len(shape) > len(target):
+        return False
+    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
+
+
+def _check_expand(shape, target):
+    """torch's copy_/expand message for a value that doesn't broadcast to the target."""
+    if len(shape) > len(target) or _expandable(shape, target):
+        if len(shape) <= len(target):
+            return
+    for i in range(1, builtins.max(len(shape), len(target)) + 1):
+        s = shape[-i] if i <= len(shape) else 1
+        t = target[-i] if i <= len(target) else 1
+        if s != t and s != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({t}) must match the existing "
+                               f"size ({s}) at non-singleton dimension {len(target) - i}.  Target "
+                               f"sizes: {list(target)}.  Tensor sizes: {list(shape)}")
+    raise RuntimeError(f"expand: the number of sizes provided ({len(target)}) must be greater or "
+                       f"equal to the number of dimensions in the tensor ({len(shape)})")
 
 
 def _compute(dtype, value):
@@ -505,6 +543,8 @@ def setitem(self, key, value):
     key = normalize_key(key, self.device)
     if not isinstance(value, (T, numbers.Number)):
         from ..tensor import tensor
+        if isinstance(value, (str, bytes)) or value is None:
+            raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}")
         value = tensor(value, dtype=self.dtype, device=self.device)
     if isinstance(value, T):
         _check_setitem_overlap(self, key, value)

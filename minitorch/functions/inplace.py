@@ -28,7 +28,7 @@ def _check_leaf(self):
 
 def _check_cast(result, target):
     if _dtype._category(result) > _dtype._category(target):
-        name = lambda d: str(d).replace("torch.", "").title()  # noqa: E731
+        name = P.type_name
         raise RuntimeError(f"result type {name(result)} can't be cast to the desired output type "
                            f"{name(target)}")
 

@@ -15,6 +15,25 @@ from ..ops import elementwise as EW
 # ---------------------------------------------------------------------------------------------
 
 
+_TYPE_NAMES = {torch.float32: "Float", torch.float64: "Double", torch.float16: "Half",
+               torch.bfloat16: "BFloat16", torch.int64: "Long", torch.int32: "Int",
+               torch.int16: "Short", torch.int8: "Char", torch.uint8: "Byte", torch.bool: "Bool"}
+_CPP_NAMES = {torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half",
+              torch.bfloat16: "c10::BFloat16", torch.int64: "long int", torch.int32: "int",
+              torch.int16: "short int", torch.int8: "signed char", torch.uint8: "unsigned char",
+              torch.bool: "bool"}
+
+
+def type_name(dtype):
+    """torch's ScalarType name of a dtype, as its messages print it: Float, Long, Bool ..."""
+    return _TYPE_NAMES.get(dtype, str(dtype).replace("torch.", "").title())
+
+
+def cpp_type_name(dtype):
+    """The C++ type name some torch messages print instead: float, long int, bool ..."""
+    return _CPP_NAMES.get(dtype, str(dtype))
+
+
 def broadcast_shapes(*shapes):
     ndim = max((len(s) for s in shapes), default=0)
     out = [1] * ndim
@@ -342,7 +361,7 @@ def where(cond, a, b):
     if not _is_tensor(cond) or cond.dtype != torch.bool:
         if _is_tensor(cond):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                               f"with dtype {str(cond.dtype).replace('torch.', '').title()}")
+                               f"with dtype {type_name(cond.dtype)}")
         raise TypeError("where(): argument 'condition' must be Tensor")
     return Where.apply(cond, a, b)
 

@@ -10,6 +10,11 @@ from ..ops import reduce as R
 from ..ops import softmax as SM
 
 
+def _type_name(dtype):
+    from .pointwise import type_name
+    return type_name(dtype)
+
+
 def _wrap(storage):
     from ..tensor import Tensor
     return Tensor._make(storage)
@@ -87,7 +92,7 @@ class Mean(Function):
         if not (dtype or x.dtype).is_floating_point:
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {str(x.dtype).replace('torch.', '').title()}")
+                f"point or complex dtype. Got: {_type_name(x.dtype)}")
         ctx.shape, ctx.dims, ctx.keepdim = tuple(x.shape), dims, keepdim
         n = math.prod(x.shape[d] for d in dims) if x.dim() else 1
         ctx.n = n
@@ -318,11 +323,9 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         cls = ctx._function
         if not x.dtype.is_floating_point:
-            names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                     "uint8": "Byte", "bool": "Bool"}
-            n = str(x.dtype).replace("torch.", "")
-            raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                                      f"'{names.get(n, n.title())}'")
+            kernel = "log_softmax" if cls.log else "softmax"
+            raise NotImplementedError(f'"{kernel}_lastdim_kernel_impl" not implemented for '
+                                      f"'{_type_name(x.dtype)}'")
         ctx.dim = dim
         out = _wrap(SM.softmax(x._data, dim, cls.log))
         ctx.save_for_backward(out)

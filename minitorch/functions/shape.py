@@ -27,6 +27,9 @@ def dense_copy(storage):
 
 def infer_shape(shape, numel):
     shape = list(shape)
+    for i, s in enumerate(shape):
+        if isinstance(s, numbers.Integral) and s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {shape}")
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
