@@ -297,7 +297,7 @@ class Var(Function):
             raise RuntimeError("std and var only support floating point and complex dtypes")
         ctx.shape, ctx.dims, ctx.keepdim, ctx.correction = tuple(x.shape), dims, keepdim, correction
         ctx.n = math.prod(x.shape[d] for d in dims) if x.dim() else 1
-        if ctx.n - correction <= 0 and x.numel():
+        if ctx.n - correction <= 0:
             import warnings
             warnings.warn(f"{opname}(): degrees of freedom is <= 0. Correction should be "
                           "strictly less than the reduction factor (input numel divided by output "
@@ -312,7 +312,10 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         g = _keep(g, ctx.shape, ctx.dims, ctx.keepdim)
         mean = x.mean(dim=ctx.dims, keepdim=True)
-        return g * 2 * (x - mean) / (ctx.n - ctx.correction), None, None, None
+        if ctx.n - ctx.correction <= 0:  # torch: inf, or nan where x equals the mean
+            from .pointwise import where
+            return g * where(x == mean, float("nan"), float("inf")), None, None, None, None
+        return g * 2 * (x - mean) / (ctx.n - ctx.correction), None, None, None, None
 
 
 class Softmax(Function):
