@@ -570,10 +570,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         inferred = _infer_dtype(data)
         if _contains_tensor(data):
             data = _tensors_to_lists(data)
-        # torch.tensor here is a host->storage copy of Python values, not math.
-        storage = torch.tensor(data, dtype=inferred)
-        if dtype is not None and dtype != inferred:
-            storage = _cast(Tensor._make(storage), dtype)._data
+        # torch.tensor here is a host->storage copy of Python values, not math; straight into the
+        # requested dtype, so that 1.3 or 1e-50 reach a float64 tensor without a float32 detour
+        storage = torch.tensor(data, dtype=dtype or inferred)
     if device is not None and torch.device(device) != storage.device:
         storage = storage.to(device)
     _check_requires_grad(storage.dtype, requires_grad)
@@ -639,10 +638,32 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     t = empty(size, dtype=dtype, device=device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    EW.pointwise("copy", t._data, fill_value)
+    EW.pointwise("copy", t._data, scalar_operand(fill_value, dtype, t.device))
     t._requires_grad = requires_grad
     _check_requires_grad(dtype, requires_grad)
     return t
+
+
+def scalar_operand(value, dtype, device):
+    """A Python number as a kernel operand for a ``dtype`` result: a float reaches a kernel as a
+    float32 scalar, so for float64 results it travels as a 0-d float64 storage tensor instead."""
+    if dtype == torch.float64 and isinstance(value, _py_float):
+        return torch.tensor(value, dtype=torch.float64, device=device)
+    return value
+
+
+def exact_random_(out, kind, low, high, generator=None):
+    """creation.random_ whose float64 parameters are not rounded to float32: draw the standard
+    distribution, then ``low + scale * r`` in float64."""
+    from .ops import creation
+    scalars = (low, high - low) if kind == creation.UNIFORM else (low, high)
+    if out.dtype != torch.float64 or kind not in (creation.UNIFORM, creation.NORMAL) or all(
+            _py_float(np.float32(v)) == v for v in scalars):
+        return creation.random_(out, kind, low, high, generator=generator)
+    creation.random_(out, kind, 0.0, 1.0, generator=generator)
+    a, b = (torch.tensor(_py_float(v), dtype=torch.float64, device=out.device) for v in scalars)
+    EW.pointwise("add_scaled", out, a, out, b, compute=torch.float64)
+    return out
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
@@ -686,7 +707,7 @@ def _random(size, kind, low, high, dtype, device, requires_grad, generator):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dtype)}\'')
     _check_requires_grad(dtype, requires_grad)
     out = torch.empty(size, dtype=dtype, device=_resolve_device(device))
-    creation.random_(out, kind, low, high, generator=generator)
+    exact_random_(out, kind, low, high, generator=generator)
     return Tensor._make(out, requires_grad)
 
 
@@ -741,9 +762,22 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         dtype = torch.int64 if all(isinstance(v, numbers.Integral) for v in vals) \
             else _dtype.get_default_dtype()
     import math
+    if not dtype.is_floating_point:  # like torch: the bounds take the integer dtype first
+        start, end, step = _py_int(start), _py_int(end), _py_int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     n = max(0, math.ceil((end - start) / step))
     out = torch.empty((n,), dtype=dtype, device=_resolve_device(device))
-    creation.range_(out, start, step)
+    if dtype.is_floating_point and n:
+        # start + i * step in float64, then rounded once to the dtype (torch's accumulate type);
+        # a kernel scalar argument would be float32
+        idx = torch.empty((n,), dtype=torch.int64, device=out.device)
+        creation.range_(idx, 0, 1)
+        scalars = [torch.tensor(_py_float(v), dtype=torch.float64, device=out.device)
+                   for v in (start, step)]
+        EW.pointwise("add_scaled", out, scalars[0], idx, scalars[1], compute=torch.float64)
+    else:
+        creation.range_(out, start, step)
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(out, requires_grad)
 
@@ -755,9 +789,16 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     dtype = dtype or _dtype.get_default_dtype()
     out = torch.empty((steps,), dtype=dtype, device=_resolve_device(device))
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    creation.range_(out, _py_float(start), _py_float(step))
+    if dtype == torch.float64 and steps:  # float64 scalars (a kernel's float argument is fp32)
+        idx = torch.empty((steps,), dtype=torch.int64, device=out.device)
+        creation.range_(idx, 0, 1)
+        a, b = (torch.tensor(_py_float(v), dtype=torch.float64, device=out.device)
+                for v in (start, step))
+        EW.pointwise("add_scaled", out, a, idx, b, compute=torch.float64)
+    else:
+        creation.range_(out, _py_float(start), _py_float(step))
     if steps > 1:  # the last point exactly, as torch does
-        EW.pointwise("copy", out[-1:], _py_float(end))
+        EW.pointwise("copy", out[-1:], scalar_operand(_py_float(end), dtype, out.device))
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(out, requires_grad)
 

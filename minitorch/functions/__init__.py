@@ -194,11 +194,11 @@ def log10(x):
 
 
 def log1p(x):
-    return log(x + 1)
+    return P.Log1p.apply(x)
 
 
 def expm1(x):
-    return exp(x) - 1
+    return P.Expm1.apply(x)
 
 
 def floor(x):
@@ -213,8 +213,19 @@ def ceil(x):
     return -floor_divide(-x, 1)
 
 
-def round(x):
-    return floor(x + 0.5)
+def round(x, *, decimals=0):
+    """Round half to even, as torch (``decimals`` scales by 10**decimals first)."""
+    if not x.dtype.is_floating_point:
+        return x.clone()
+    if decimals:
+        scale = 10.0 ** decimals
+        return round(x * scale) / scale if decimals > 0 else round(x / (1.0 / scale)) * \
+            (1.0 / scale)
+    f = floor(x)
+    d = x - f
+    even = remainder(f, 2) == 0
+    r = where(d > 0.5, f + 1, where((d < 0.5) | ((d == 0.5) & even), f, f + 1))
+    return where(r == 0, x * 0, r)  # -0.5 rounds to -0.0
 
 
 def isinf(x):
@@ -335,7 +346,8 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if _t(a) and _t(b) and a.dtype != b.dtype:
         raise RuntimeError(f"{P.type_name(a.dtype)} did not match {P.type_name(b.dtype)}")
-    close = abs(a - b) <= atol + rtol * abs(b)
+    # like torch: equal values (infinities included) are close; otherwise only finite ones
+    close = (a == b) | (isfinite(a - b) & (abs(a - b) <= atol + rtol * abs(b)))
     if equal_nan:
         close = close | (isnan(a) & isnan(b))
     return close
@@ -457,7 +469,7 @@ def argmin(input, dim=None, keepdim=False):
 def all(input, dim=None, keepdim=False):
     from ..ops import reduce as R
     dims = normalize_dims(dim, input.dim())
-    out = R.reduce("min", input._data, dims, out_dtype=torch.bool, compute=torch.bool) \
+    out = R.reduce("min", _truth(input)._data, dims, out_dtype=torch.bool, compute=torch.bool) \
         if input.numel() else None
     return _bool_reduce(out, input, dims, keepdim, True)
 
@@ -465,9 +477,14 @@ def all(input, dim=None, keepdim=False):
 def any(input, dim=None, keepdim=False):
     from ..ops import reduce as R
     dims = normalize_dims(dim, input.dim())
-    out = R.reduce("max", input._data, dims, out_dtype=torch.bool, compute=torch.bool) \
+    out = R.reduce("max", _truth(input)._data, dims, out_dtype=torch.bool, compute=torch.bool) \
         if input.numel() else None
     return _bool_reduce(out, input, dims, keepdim, False)
+
+
+def _truth(x):
+    """x != 0 for non-bool x (a float like 0.5 is true; a cast to bool in the kernel is not)."""
+    return x if x.dtype == torch.bool else ne(x.detach(), 0)
 
 
 def _bool_reduce(out, input, dims, keepdim, empty_value):
@@ -487,6 +504,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return RD.Norm2.apply(input, dims, keepdim)
     if p in (float("inf"), "inf"):
         return amax(abs(input), dim if dim is not None else (), keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(abs(input), dim if dim is not None else (), keepdim)
     if p == 1:
         return sum(abs(input), dim, keepdim)
     if p == 0:

@@ -161,7 +161,9 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.dim()} dimension(s).")
         value = value.to(input.dtype)
-    return where(mask, value, input)
+    out = where(mask, value, input)
+    # the value takes the input's dtype (masked_fill(int_tensor, mask, 2.7) stays int64)
+    return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,7 +442,8 @@ def _write(x, key, value):
     if not builtins.any(_is_index_tensor(k) for k in key_t):
         _check_basic(x, key_t)
         target = x._data[key_t]
-        src = value._data if isinstance(value, T) else value
+        from ..tensor import scalar_operand
+        src = value._data if isinstance(value, T) else scalar_operand(value, x.dtype, x.device)
         if isinstance(value, T) and value.dim() > target.dim():
             src = value._data.reshape(tuple(value.shape)[value.dim() - target.dim():]) \
                 if all(s == 1 for s in value.shape[:value.dim() - target.dim()]) else src

@@ -241,7 +241,8 @@ def fill_(self, value):
         value = value.item()
     if _recording(self):
         return rebase_history(self, _full_like(self, value))
-    EW.pointwise("copy", self._data, value)
+    from ..tensor import scalar_operand
+    EW.pointwise("copy", self._data, scalar_operand(value, self.dtype, self.device))
     self._bump_version()
     return self
 
@@ -293,11 +294,12 @@ def masked_fill_(self, mask, value):
 def _random_(self, kind, low, high, generator):
     _check_leaf(self)
     assert_no_overlap(self)
+    from ..tensor import exact_random_
     if self.is_contiguous():
-        creation.random_(self._data, kind, low, high, generator=generator)
+        exact_random_(self._data, kind, low, high, generator=generator)
     else:
         tmp = torch.empty(self.shape, dtype=self.dtype, device=self.device)
-        creation.random_(tmp, kind, low, high, generator=generator)
+        exact_random_(tmp, kind, low, high, generator=generator)
         EW.pointwise("copy", self._data, tmp)
     self._bump_version()
     return self
