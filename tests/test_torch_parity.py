@@ -35,11 +35,11 @@ def _run(fn, lib):
             return "raised", type(e).__name__, str(e)
 
 
-def _same(fn, approx=False):
+def _same(fn, approx=False, rtol=1e-5, atol=1e-6):
     m, t = _run(fn, mt), _run(fn, torch)
     if approx and m[0] == t[0] == "ok":
-        np.testing.assert_allclose(np.array(eval(m[1][3])), np.array(eval(t[1][3])), rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(np.array(eval(m[1][3])), np.array(eval(t[1][3])), rtol=rtol,
+                                   atol=atol)
         assert m[1][:3] == t[1][:3]
         return m
     assert m == t, f"\n  minitorch: {m}\n  torch:     {t}"
@@ -279,9 +279,64 @@ VALUES = {
 }
 
 
+VALUES.update({
+    # float64 values built from Python floats never pass through float32
+    "float64_tensor": lambda L: L.tensor([1.3, 1e-50, 3e39], dtype=L.float64),
+    "float64_full": lambda L: L.full((2,), 1.3, dtype=L.float64),
+    "float64_fill": lambda L: L.zeros(2, dtype=L.float64).fill_(1.3),
+    "float64_setitem": lambda L: (lambda t: (t.__setitem__(0, 1.3), t)[1])(
+        L.zeros(2, dtype=L.float64)),
+    "float64_setitem_index": lambda L: (lambda t: (t.__setitem__(L.tensor([1]), 1.3), t)[1])(
+        L.zeros(2, dtype=L.float64)),
+    "float64_linspace": lambda L: L.linspace(0, 1.3, 3, dtype=L.float64),
+    "float64_normal_params": lambda L: L.zeros(2, dtype=L.float64).normal_(1.3, 0.0),
+    "float64_uniform_params": lambda L: L.zeros(2, dtype=L.float64).uniform_(1.3, 1.3),
+    "float64_log": lambda L: L.tensor([1.3, 1e-7], dtype=L.float64).log(),
+    "int_from_floats": lambda L: L.tensor([1.7, -1.7], dtype=L.int64),
+    "bool_from_floats": lambda L: L.tensor([0.5, 0.], dtype=L.bool),
+    "arange_float_step": lambda L: L.arange(0, 1, 0.1),
+    "arange_float_step_f64": lambda L: L.arange(0, 1, 0.1, dtype=L.float64),
+    "arange_int_dtype_float_step": lambda L: L.arange(0, 2.5, 0.5, dtype=L.int64),
+    "arange_int_dtype": lambda L: L.arange(0.5, 4.5, 1.5, dtype=L.int64),
+    # rounding and small-argument accuracy
+    "round_half_even": lambda L: L.tensor([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.4999]).round(),
+    "round_decimals": lambda L: L.tensor([1.2345, 2.5, 15., 25.]).round(decimals=2),
+    "round_negative_decimals": lambda L: L.tensor([15., 25., 149.]).round(decimals=-1),
+    "round_int": lambda L: L.tensor([3, -2]).round(),
+    "round_grad": lambda L: (lambda x: (x.round().sum().backward(), x.grad)[1])(
+        L.tensor([0.5, 1.7], requires_grad=True)),
+    "log1p_tiny": lambda L: L.tensor([1e-10, 1e-5, -0.5, 3.], dtype=L.float64).log1p(),
+    "expm1_tiny": lambda L: L.tensor([1e-10, 1e-5, -0.5, 3.], dtype=L.float64).expm1(),
+    "log1p_grad": lambda L: (lambda x: (x.log1p().sum().backward(), x.grad)[1])(
+        L.tensor([1e-6, 2.], dtype=L.float64, requires_grad=True)),
+    "expm1_grad": lambda L: (lambda x: (x.expm1().sum().backward(), x.grad)[1])(
+        L.tensor([1e-6, 2.], dtype=L.float64, requires_grad=True)),
+    "expm1_limits": lambda L: L.tensor([-float("inf"), float("inf"), 100.]).expm1(),
+    # comparisons and boolean reductions
+    "isclose_infinities": lambda L: L.isclose(L.tensor([float("inf"), -float("inf"), 1.,
+                                                         float("nan")]),
+                                              L.tensor([float("inf"), -float("inf"), 1.,
+                                                        float("nan")])),
+    "isclose_equal_nan": lambda L: L.isclose(L.tensor([float("inf"), float("nan")]),
+                                             L.tensor([float("inf"), float("nan")]),
+                                             equal_nan=True),
+    "allclose_inf": lambda L: L.allclose(L.tensor([float("inf")]), L.tensor([float("inf")])),
+    "any_half": lambda L: L.tensor([0., 0.5]).any(),
+    "all_half": lambda L: L.tensor([0.5, 0.25]).all(),
+    "any_dim_float": lambda L: L.tensor([[0., 0.3], [0., 0.]]).any(1),
+    "norm_neg_inf": lambda L: L.tensor([-3., 2.]).norm(float("-inf")),
+    "masked_fill_int_keeps_dtype": lambda L: L.tensor([1, 2]).masked_fill(
+        L.tensor([True, False]), 2.7),
+})
+
+
+# a few ulps apart from torch's libm, and far closer than the naive formula
+ULPS = {"log1p_tiny", "expm1_tiny"}
+
+
 @pytest.mark.parametrize("name", sorted(VALUES))
 def test_values(name):
-    _same(VALUES[name])
+    _same(VALUES[name], approx=name in ULPS, rtol=1e-14, atol=0)
 
 
 # ------------------------------------------------------------------ index bounds
