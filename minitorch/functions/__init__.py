@@ -57,7 +57,8 @@ def add(input, other, alpha=1):
 
 def sub(input, other, alpha=1):
     _check_operand(other, "-")
-    a_b, o_b = _t(input) and input.dtype == torch.bool, _t(other) and other.dtype == torch.bool
+    a_b = (_t(input) and input.dtype == torch.bool) or isinstance(input, _py_bool)
+    o_b = (_t(other) and other.dtype == torch.bool) or isinstance(other, _py_bool)
     if a_b and o_b:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -103,14 +104,21 @@ def div(input, other, rounding_mode=None):
 true_divide = divide = div
 
 
+def _check_not_both_bool(kernel, a, b):
+    if _dtype.result_type(a, b) == torch.bool:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def floor_divide(input, other):
     _check_operand(other, "//")
+    _check_not_both_bool("div_floor_cpu", input, other)
     _check_int_zero_division(input, other)
     return P.FloorDivide.apply(input, other)
 
 
 def remainder(input, other):
     _check_operand(other, "%")
+    _check_not_both_bool("remainder_cpu", input, other)
     _check_int_zero_division(input, other)
     return P.Remainder.apply(input, other)
 
@@ -127,6 +135,9 @@ def _check_int_zero_division(a, b):
 
 
 def pow(input, exponent):
+    if (_t(input) and input.dtype == torch.bool or isinstance(input, _py_bool)) and \
+            (_t(exponent) and exponent.dtype == torch.bool):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if _t(input) and _num(exponent):
         return P.PowScalar.apply(input, exponent)
     if _t(input) and _t(exponent):

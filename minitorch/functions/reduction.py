@@ -115,7 +115,13 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = tuple(x.shape), dims, keepdim
-        out = _reduce("prod", x, dims, keepdim, out_dtype=_sum_dtype(x, dtype))
+        out_dtype = _sum_dtype(x, dtype)
+        if x.dtype == torch.bfloat16:
+            # the interpreter reads a bf16 masked-load fill of 1 as raw bits (a denormal), which
+            # zeroes the product: multiply in float32 and round once
+            out = _reduce("prod", x.float(), dims, keepdim, out_dtype=torch.float32).to(out_dtype)
+        else:
+            out = _reduce("prod", x, dims, keepdim, out_dtype=out_dtype)
         ctx.save_for_backward(x, out)
         return out
 
