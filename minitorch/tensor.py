@@ -91,7 +91,23 @@ class Tensor:
         with grad_mode.enable_grad():
             view = AsStrided.apply(base, (tuple(self.shape), tuple(self.stride()),
                                           self.storage_offset() - base.storage_offset()))
-        self._grad_fn, self._output_nr, self._requires_grad = view._grad_fn, 0, True
+        self._set_history(view._grad_fn, 0)
+
+    def _set_history(self, grad_fn, output_nr, retain=True):
+        """Make ``self`` the output ``output_nr`` of ``grad_fn`` (after an in-place op or a view
+        replay). Like torch, a retain_grad() moves to the new node (it reports the gradient of
+        the tensor's current value), while other hooks stay with the old one; ``retain=False``
+        drops it instead (torch's behaviour for a view written in place)."""
+        old_fn, old_nr = self._grad_fn, self._output_nr
+        self._grad_fn, self._output_nr, self._requires_grad = grad_fn, output_nr, True
+        if not self._retains_grad or old_fn is None or old_fn is grad_fn:
+            return
+        hooks = old_fn._pre_hooks.get(old_nr, [])
+        moved = [h for h in hooks if getattr(h, "_retain_grad_hook", False)]
+        for h in moved:
+            hooks.remove(h)
+            if retain and grad_fn is not None:
+                grad_fn._pre_hooks.setdefault(output_nr, []).append(h)
 
     def _alias(self):
         return self._view_of(self._data)

@@ -122,9 +122,60 @@ def _non_contiguous_base(L):
     return w.grad, x
 
 
+def _retain_sibling(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    b = x * 1
+    v1, v2 = b[0:2], b[1:3]
+    v2.retain_grad()
+    v1.mul_(3)
+    (v2 * L.tensor([1., 5.])).sum().backward()
+    return v2.grad, x.grad
+
+
+def _retain_then_inplace(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    b = x * 1
+    b.retain_grad()
+    b.mul_(3)
+    (b * L.tensor([1., 5., 7.])).sum().backward()
+    return b.grad, x.grad
+
+
+def _retain_base_view_inplace(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    b = x * 1
+    b.retain_grad()
+    b[1:].mul_(2)
+    (b * L.tensor([1., 5., 7.])).sum().backward()
+    return b.grad, x.grad
+
+
+def _retain_view_written(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    b = x * 1
+    v = b[1:]
+    v.retain_grad()
+    v.mul_(2)
+    (b * L.tensor([1., 5., 7.])).sum().backward()
+    return v.grad, x.grad
+
+
+def _hook_stays_with_old_value(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    b = x * 1
+    v1, v2 = b[0:2], b[1:3]
+    seen = []
+    v2.register_hook(lambda g: seen.append(g.tolist()))
+    v1.mul_(3)
+    (v2 * L.tensor([1., 5.])).sum().backward()
+    return seen, x.grad
+
+
 @pytest.mark.parametrize("fn", [_sibling, _base_then_view, _plain_base_gets_history,
                                 _no_grad_write_then_sibling, _two_siblings, _nested_views,
-                                _transposed_view, _non_contiguous_base])
+                                _transposed_view, _non_contiguous_base, _retain_sibling,
+                                _retain_then_inplace, _retain_base_view_inplace,
+                                _retain_view_written, _hook_stays_with_old_value])
 def test_inplace_through_views(fn):
     _same(fn)
 

@@ -123,9 +123,9 @@ def _rebase_view(self, result):
     EW.pointwise("copy", self._data, result._data)
     self._bump_version()  # shared with the base
     new_base = CopySlices.apply(base, result, geometry)
-    base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
+    base._set_history(new_base._grad_fn, 0)
     view = AsStrided.apply(base, geometry)
-    self._grad_fn, self._output_nr, self._requires_grad = view._grad_fn, 0, True
+    self._set_history(view._grad_fn, 0, retain=False)
     self._view_version = self._version_counter[0]
     return self
 
@@ -139,9 +139,11 @@ def rebase_history(self, result):
         return _rebase_view(self, result)
     EW.pointwise("copy", self._data, result._data)
     self._bump_version()
-    self._grad_fn = result._grad_fn
-    self._output_nr = result._output_nr
-    self._requires_grad = result.requires_grad
+    if result._grad_fn is not None:
+        self._set_history(result._grad_fn, result._output_nr)
+    else:
+        self._grad_fn, self._output_nr = None, 0
+        self._requires_grad = result.requires_grad
     return self
 
 
