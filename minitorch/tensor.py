@@ -327,9 +327,16 @@ class Tensor:
         t = self._view_of(self._data)
         return t
 
+    _made_by_view_op = False  # set by autograd.Function.apply for view outputs
+
     def detach_(self):
-        if self._base is not None and self._base.requires_grad and self._grad_fn is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._base is not None and self._made_by_view_op:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._requires_grad = False
         return self

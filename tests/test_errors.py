@@ -253,6 +253,15 @@ CASES = {
     "eye_negative": (lambda L, N, F: L.eye(-1), "exact"),
     "tensor_of_none": (lambda L, N, F: L.tensor(None), "exact"),
     "tensor_with_str": (lambda L, N, F: L.tensor([1, "a"]), "exact"),
+    "grad_input_not_tensor": (lambda L, N, F: L.autograd.grad(
+        L.ones(1, requires_grad=True).sum(), [1.0]), "exact"),
+    "detach_view_inplace": (lambda L, N, F: L.ones(2)[0:1].detach_(), "exact"),
+    "detach_graph_view_inplace": (lambda L, N, F: (L.ones(2, requires_grad=True) * 1)[0:1]
+                                  .detach_(), "exact"),
+    "pow_bool": (lambda L, N, F: L.tensor([True]) ** L.tensor([True]), "exact"),
+    "floor_divide_bool": (lambda L, N, F: L.tensor([True]) // L.tensor([True]), "exact"),
+    "remainder_bool": (lambda L, N, F: L.tensor([True]) % L.tensor([True]), "exact"),
+    "sub_python_bool": (lambda L, N, F: L.ones(2) - True, "exact"),
 }
 
 

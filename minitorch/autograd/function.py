@@ -298,10 +298,11 @@ class Function(metaclass=FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        if is_grad_enabled():  # views made in grad mode follow later in-place writes (view replay)
-            for o in outs:
-                if isinstance(o, Tensor) and o._base is not None and \
-                        not any(o is d for d in ctx._dirty):
+        for o in outs:
+            if isinstance(o, Tensor) and o._base is not None and \
+                    not any(o is d for d in ctx._dirty):
+                o._made_by_view_op = True
+                if is_grad_enabled():  # these follow later in-place writes (view replay)
                     o._view_version = o._version_counter[0]
         if record:
             # an input returned as-is becomes a new alias, so its own history stays intact
