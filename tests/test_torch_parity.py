@@ -471,6 +471,41 @@ def test_sequence_indices(name):
     _same(_index_program(KEYS[name]))
 
 
+def _A(L):
+    return L.arange(6.).reshape(2, 3)
+
+
+MORE_INDEXING = {
+    "int_0d_tensor_is_a_view": lambda L: (lambda x: (x[L.tensor(1)].add_(100), x)[1])(_A(L)),
+    "int_0d_tensor_grad_fn": lambda L: _A(L).requires_grad_()[L.tensor(1)].grad_fn.name(),
+    "int_0d_tensors_in_tuple": lambda L: _A(L)[L.tensor(1), L.tensor(-1)],
+    "bool_0d_tensor": lambda L: _A(L)[L.tensor(True)],
+    "mask_setitem_values": lambda L: (lambda x: (x.__setitem__(x > 2, L.tensor([10., 20., 30.])),
+                                                 x)[1])(_A(L)),
+    "mask_setitem_wrong_count": lambda L: (lambda x: x.__setitem__(x > 2, L.tensor([1., 2.])))(
+        _A(L)),
+    "row_mask_setitem": lambda L: (lambda x: (x.__setitem__(L.tensor([True, False]),
+                                                            L.tensor([7., 8., 9.])), x)[1])(_A(L)),
+    "empty_mask_setitem": lambda L: (lambda x: (x.__setitem__(x > 100, 5.), x)[1])(_A(L)),
+    "duplicate_index_setitem_grads": lambda L: (lambda w, v: (lambda c: (
+        c.__setitem__(L.tensor([0, 0]), v), (c * L.arange(6.).reshape(2, 3)).sum().backward(),
+        w.grad, v.grad)[2:])(w * 1))(L.ones(2, 3, requires_grad=True),
+                                     L.ones(2, 3, requires_grad=True)),
+    "int32_index": lambda L: _A(L)[L.tensor([1, 0], dtype=L.int32)],
+    "uint8_mask": lambda L: _A(L)[L.tensor([1, 0], dtype=L.uint8)],
+    "tensor_slice_bounds": lambda L: L.arange(6.)[L.tensor(1):L.tensor(4)],
+    "setitem_range_and_list": lambda L: (lambda x: (x.__setitem__((range(2), [0, 2]),
+                                                                   L.tensor([1., 2.])), x)[1])(_A(L)),
+    "three_broadcast_indices": lambda L: L.arange(24.).reshape(2, 3, 4)[
+        L.tensor([[0], [1]]), L.tensor([0, 2]), L.tensor([1])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_INDEXING))
+def test_more_indexing(name):
+    _same(MORE_INDEXING[name])
+
+
 def _three_d(L):
     x = L.arange(24.).reshape(2, 3, 4).requires_grad_()
     r1 = x[[0, 1], :, [1, 2]]          # separated index tensors: their dim goes first

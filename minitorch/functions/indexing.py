@@ -219,6 +219,9 @@ def _index_item(k, device):
         warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
                       "torch.bool instead.", UserWarning, stacklevel=4)
         return k.bool()
+    if isinstance(k, T) and k.dim() == 0 and k.dtype != torch.bool and \
+            not k.dtype.is_floating_point:
+        return int(k.item())  # like torch: a 0-d integer tensor indexes as an int (a view)
     if k is None or k is Ellipsis or isinstance(k, (slice, T)):
         return k
     if isinstance(k, (str, bytes)):
