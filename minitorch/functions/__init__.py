@@ -357,6 +357,8 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if _t(a) and _t(b) and a.dtype != b.dtype:
         raise RuntimeError(f"{P.type_name(a.dtype)} did not match {P.type_name(b.dtype)}")
+    if _t(a) and a.dtype == torch.bool:
+        return a == b
     # like torch: equal values (infinities included) are close; otherwise only finite ones
     close = (a == b) | (isfinite(a - b) & (abs(a - b) <= atol + rtol * abs(b)))
     if equal_nan:
