@@ -506,6 +506,42 @@ def test_more_indexing(name):
     _same(MORE_INDEXING[name])
 
 
+def _grad_of(f, shape):
+    def run(L):
+        x = L.ones(*shape, requires_grad=True)
+        y = f(L, x)
+        y.sum().backward()
+        return y, x.grad
+    return run
+
+
+EMPTY = {
+    "sum_dim0": _grad_of(lambda L, x: x.sum(0), (0, 3)),
+    "mean_dim0": _grad_of(lambda L, x: x.mean(0), (0, 3)),
+    "prod_dim0": _grad_of(lambda L, x: x.prod(0), (0, 3)),
+    "var_dim0": _grad_of(lambda L, x: x.var(0), (0, 3)),
+    "logsumexp_dim0": _grad_of(lambda L, x: x.logsumexp(0), (0, 3)),
+    "softmax": _grad_of(lambda L, x: x.softmax(1), (0, 3)),
+    "matmul_k0": _grad_of(lambda L, x: x.t() @ L.ones(0, 2), (0, 3)),
+    "index_empty": _grad_of(lambda L, x: x[L.tensor([], dtype=L.int64)], (3,)),
+    "mask_none": _grad_of(lambda L, x: x[x > 5], (3,)),
+    "nonzero_2d": lambda L: L.ones(0, 3).nonzero(),
+    "nonzero_2d_tuple": lambda L: L.ones(0, 3).nonzero(as_tuple=True),
+    "split": lambda L: L.ones(0, 2).split(1, 0),
+    "chunk": lambda L: L.ones(0).chunk(3),
+    "unbind": lambda L: L.ones(0, 2).unbind(0),
+    "view_ambiguous": lambda L: L.ones(0, 2).view(-1, 0),
+    "reshape_infer": lambda L: L.ones(0, 2).reshape(-1, 2),
+    "max_dim_of_size_3": lambda L: L.ones(0, 3).max(1),
+    "any_dim": lambda L: L.ones(0, 3).any(1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY))
+def test_empty_tensors(name):
+    _same(EMPTY[name])
+
+
 def _three_d(L):
     x = L.arange(24.).reshape(2, 3, 4).requires_grad_()
     r1 = x[[0, 1], :, [1, 2]]          # separated index tensors: their dim goes first

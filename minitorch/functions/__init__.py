@@ -824,7 +824,7 @@ def split(tensor, split_size_or_sections, dim=0):
         if s <= 0 and n:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+        sizes = ([s] * (n // s) + ([n % s] if n % s else []) or [0]) if s else [0]
     else:
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != n:
@@ -839,8 +839,10 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = normalize_dims(dim, input.dim())[0]
     n = input.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(input, size, d) if n else (input,)
+    if n == 0:  # torch: `chunks` empty pieces
+        return split(input, [0] * chunks, d)
+    size = -(-n // chunks)
+    return split(input, size, d)
 
 
 def unbind(input, dim=0):

@@ -134,6 +134,10 @@ def nonzero(input, as_tuple=False):
         return _wrap(torch.empty((pos.numel(), 0), dtype=torch.int64, device=input.device))
     if input.dim() == 1 and not as_tuple:
         return pos.reshape(-1, 1)
+    if input.numel() == 0:  # no coordinates to split (and no division by a zero size)
+        if as_tuple:
+            return tuple(pos for _ in range(input.dim()))
+        return _wrap(torch.empty((0, input.dim()), dtype=torch.int64, device=input.device))
     coords, rest = [], pos
     for d in range(input.dim() - 1, -1, -1):
         coords.append(rest % input.shape[d])
