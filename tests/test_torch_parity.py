@@ -20,7 +20,7 @@ def _plain(x):
     if isinstance(x, (mt.Tensor, torch.Tensor)):
         return ("T", tuple(x.shape), str(x.dtype), repr(x.detach().tolist()))  # nan == nan
     if isinstance(x, (list, tuple)):
-        return type(x).__name__, [_plain(v) for v in x]
+        return "list" if isinstance(x, list) else "tuple", [_plain(v) for v in x]
     if isinstance(x, torch.Size):
         return tuple(x)
     return x
