@@ -811,17 +811,38 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or _dtype.get_default_dtype()
     out = torch.empty((steps,), dtype=dtype, device=_resolve_device(device))
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    if dtype == torch.float64 and steps:  # float64 scalars (a kernel's float argument is fp32)
+    if steps > 1 and dtype != torch.bool:
+        # torch's formula and precision: step = (end - start) / (steps - 1) in the dtype (float64
+        # for integer dtypes), then start + step * i for the first half and
+        # end - step * (steps - 1 - i) for the rest
+        if not dtype.is_floating_point:
+            start_c, end_c = _py_float(_py_int(start)), _py_float(_py_int(end))
+            step = (end_c - start_c) / (steps - 1)
+        elif dtype == torch.float64:
+            start_c, end_c = _py_float(start), _py_float(end)
+            step = (end_c - start_c) / (steps - 1)
+        else:
+            f32 = np.float32
+            start_c, end_c = f32(start), f32(end)
+            step = _py_float((end_c - start_c) / f32(steps - 1))
+            start_c, end_c = _py_float(start_c), _py_float(end_c)
+        half = steps // 2
         idx = torch.empty((steps,), dtype=torch.int64, device=out.device)
-        creation.range_(idx, 0, 1)
-        a, b = (torch.tensor(_py_float(v), dtype=torch.float64, device=out.device)
-                for v in (start, step))
-        EW.pointwise("add_scaled", out, a, idx, b, compute=torch.float64)
+        creation.range_(idx[:half], 0, 1)
+        creation.range_(idx[half:], steps - 1 - half, -1)
+        compute = torch.float32 if dtype in (torch.float32, torch.float16, torch.bfloat16) \
+            else torch.float64
+        for sl, origin, delta in ((slice(0, half), start_c, step), (slice(half, steps), end_c,
+                                                                     -step)):
+            EW.pointwise("add_scaled", out[sl], scalar_operand(origin, compute, out.device),
+                         idx[sl], scalar_operand(delta, compute, out.device), compute=compute)
+    elif steps == 1 and dtype.is_floating_point:
+        EW.pointwise("copy", out, scalar_operand(_py_float(start), dtype, out.device))
     else:
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
         creation.range_(out, _py_float(start), _py_float(step))
-    if steps > 1:  # the last point exactly, as torch does
-        EW.pointwise("copy", out[-1:], scalar_operand(_py_float(end), dtype, out.device))
+        if steps > 1:  # the last point exactly, as torch does
+            EW.pointwise("copy", out[-1:], _py_float(end))
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(out, requires_grad)
 
