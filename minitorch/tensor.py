@@ -328,6 +328,8 @@ class Tensor:
         return t
 
     _made_by_view_op = False  # set by autograd.Function.apply for view outputs
+    _view_creation = None     # "no_grad" / "multi_output" (torch's CreationMeta), or None
+    _view_creation_node = None  # (node name, output nr) of a view taken of such a view
 
     def detach_(self):
         if self._base is not None and self._made_by_view_op:

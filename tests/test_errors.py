@@ -262,7 +262,24 @@ CASES = {
     "floor_divide_bool": (lambda L, N, F: L.tensor([True]) // L.tensor([True]), "exact"),
     "remainder_bool": (lambda L, N, F: L.tensor([True]) % L.tensor([True]), "exact"),
     "sub_python_bool": (lambda L, N, F: L.ones(2) - True, "exact"),
+    # in-place on views torch refuses to record (CreationMeta)
+    "inplace_split_output": (lambda L, N, F: (L.ones(4, requires_grad=True) * 1).split(2)[0]
+                             .mul_(3), "exact"),
+    "inplace_unbind_output": (lambda L, N, F: (L.ones(2, 2, requires_grad=True) * 1).unbind(0)[1]
+                              .add_(1), "exact"),
+    "inplace_view_of_split_output": (lambda L, N, F: (L.ones(4, requires_grad=True) * 1)
+                                     .chunk(2)[0][0:1].mul_(3), "exact"),
+    "inplace_no_grad_view": (lambda L, N, F: _no_grad_view(L).mul_(3), "exact"),
+    "inplace_view_of_no_grad_view": (lambda L, N, F: _no_grad_view(L)[1:].mul_(3), "exact"),
+    "inplace_unbind_plain_base": (lambda L, N, F: L.ones(2, 2).unbind(0)[1].add_(
+        L.ones(2, requires_grad=True)), "exact"),
 }
+
+
+def _no_grad_view(L):
+    y = L.ones(4, requires_grad=True) * 1
+    with L.no_grad():
+        return y[:2]
 
 
 def _bad_grad_function(L):

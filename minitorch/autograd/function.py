@@ -298,12 +298,21 @@ class Function(metaclass=FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        for o in outs:
-            if isinstance(o, Tensor) and o._base is not None and \
-                    not any(o is d for d in ctx._dirty):
-                o._made_by_view_op = True
-                if is_grad_enabled():  # these follow later in-place writes (view replay)
-                    o._view_version = o._version_counter[0]
+        views = [o for o in outs if isinstance(o, Tensor) and o._base is not None
+                 and not any(o is d for d in ctx._dirty)]
+        for o in views:
+            o._made_by_view_op = True
+            if is_grad_enabled():  # these follow later in-place writes (view replay)
+                o._view_version = o._version_counter[0]
+            # torch's CreationMeta: how the view was made decides whether an in-place op on it
+            # may be recorded (inherited from a view it was taken of)
+            inherited = next((a._view_creation for a in args if isinstance(a, Tensor)
+                              and a._view_creation is not None and a._base is o._base), None)
+            o._view_creation = inherited or ("no_grad" if not is_grad_enabled() else
+                                             "multi_output" if len(views) > 1 else None)
+            if inherited and is_grad_enabled():  # named in torch's message for this view
+                o._view_creation_node = (ctx.name(),
+                                         next(i for i, t in enumerate(outs) if t is o))
         if record:
             # an input returned as-is becomes a new alias, so its own history stays intact
             inputs = [a for a in args if isinstance(a, Tensor)]

@@ -558,8 +558,8 @@ def setitem(self, key, value):
         value = tensor(value, dtype=self.dtype, device=self.device)
     if isinstance(value, T):
         _check_setitem_overlap(self, key, value)
-    value_needs = isinstance(value, T) and value.requires_grad
-    if grad_mode.is_grad_enabled() and (self.requires_grad or value_needs):
+    from .inplace import _recording
+    if _recording(self, value):
         if self.is_leaf and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")

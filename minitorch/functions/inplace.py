@@ -76,7 +76,37 @@ def assert_no_overlap(out, *inputs):
             raise RuntimeError(PARTIAL_OVERLAP_MSG)
 
 
+_NO_GRAD_TAIL = (" Given that this use case is ambiguous and error-prone, it is forbidden. You "
+                 "can clarify your code by moving both the view and the inplace either both "
+                 "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                 "outside (if you want the inplace to be tracked).")
+_MULTI_TAIL = (" This view is the output of a function that returns multiple views. Such "
+               "functions do not allow the output views to be modified inplace. You should "
+               "replace the inplace operation by an out-of-place one.")
+
+
+def _check_view_creation(self):
+    """torch's handle_view_on_rebase: a recorded in-place op on a view made in no_grad mode or
+    by a function returning several views is refused."""
+    meta = self._view_creation
+    if meta is None or self._base is None or not grad_mode.is_grad_enabled():
+        return
+    import re
+    fn = self.grad_fn
+    name, nr = (fn.name(), self._output_nr) if fn is not None else \
+        (self._view_creation_node or (None, 0))
+    name = re.sub(r"Backward[0-9]*$", "", name) if name is not None else None
+    if meta == "no_grad" or fn is None:
+        prefix = (f"Output {nr} of {name} is a view of a view which was created in"
+                  if name is not None else "A view was created in")
+        msg = prefix + " no_grad mode and is being modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {nr} of {name} is a view and is being modified inplace."
+    raise RuntimeError(msg + (_MULTI_TAIL if meta == "multi_output" else _NO_GRAD_TAIL))
+
+
 def _check_view_of_leaf(self):
+    _check_view_creation(self)
     base = self._base
     if base is not None and self._grad_fn is not None and base.is_leaf and \
             base.requires_grad and grad_mode.is_grad_enabled():
@@ -148,8 +178,14 @@ def rebase_history(self, result):
 
 
 def _recording(self, *others):
-    return grad_mode.is_grad_enabled() and (
-        self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others))
+    if not grad_mode.is_grad_enabled():
+        return False
+    if self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others):
+        return True
+    # torch counts a view made in no_grad mode of a base that requires grad as requiring grad
+    # here, so that the in-place op is refused (rebase_history raises) rather than untracked
+    return self._view_creation == "no_grad" and self._base is not None and \
+        self._base.requires_grad
 
 
 def _pointwise_(self, op, out_of_place, *args, saves_self=False):
