@@ -500,6 +500,16 @@ MORE_INDEXING = {
     "tensor_slice_bounds": lambda L: L.arange(6.)[L.tensor(1):L.tensor(4)],
     "setitem_range_and_list": lambda L: (lambda x: (x.__setitem__((range(2), [0, 2]),
                                                                    L.tensor([1., 2.])), x)[1])(_A(L)),
+    "value_with_leading_ones_grad": lambda L: _setitem_grad(L, 0, (1, 1, 3)),
+    "index_value_with_leading_ones_grad": lambda L: _setitem_grad(L, L.tensor([0, 1]),
+                                                                  (1, 2, 3)),
+    "mask_0d_value_grad": lambda L: _setitem_grad(L, "mask", ()),
+    "self_referencing_value": lambda L: (lambda w: (lambda c: (
+        c.__setitem__(1, c[0] * 5), (c * L.arange(3.)).sum().backward(), c, w.grad)[2:])(w * 1))(
+        L.ones(3, requires_grad=True)),
+    "self_referencing_quotient": lambda L: (lambda w: (lambda c: (
+        c.__setitem__(1, c[0] / 4), (c * L.arange(3.)).sum().backward(), c, w.grad)[2:])(w * 1))(
+        L.ones(3, requires_grad=True)),
     "three_broadcast_indices": lambda L: L.arange(24.).reshape(2, 3, 4)[
         L.tensor([[0], [1]]), L.tensor([0, 2]), L.tensor([1])],
 }
@@ -544,6 +554,15 @@ EMPTY = {
 @pytest.mark.parametrize("name", sorted(EMPTY))
 def test_empty_tensors(name):
     _same(EMPTY[name])
+
+
+def _setitem_grad(L, key, value_shape):
+    w = L.ones(2, 3, requires_grad=True)
+    v = L.ones(*value_shape, requires_grad=True)
+    c = w * 1
+    c[(c > 0) if isinstance(key, str) else key] = v * 2
+    (c * L.arange(6.).reshape(2, 3)).sum().backward()
+    return c, w.grad, v.grad
 
 
 def _three_d(L):

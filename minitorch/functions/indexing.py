@@ -438,7 +438,11 @@ class IndexPut(Function):
             _write(gx, ctx.key, 0.0)
         gv = None
         if ctx.value_meta is not None and ctx.needs_input_grad[1]:
-            gv = unbroadcast(g[ctx.key], *ctx.value_meta)
+            gsel = g[ctx.key]
+            extra = len(ctx.value_meta[0]) - gsel.dim()
+            if extra > 0:  # a value with leading size-1 dims beyond the selection's
+                gsel = gsel.reshape((1,) * extra + tuple(gsel.shape))
+            gv = unbroadcast(gsel, *ctx.value_meta)
         return gx, gv, None
 
 

@@ -139,6 +139,7 @@ class _Pointwise(Function):
     save_inputs = False
     save_output = False
     grad = None          # grad(g, args, out) -> tuple of raw gradients, one per arg
+    keep_inputs = None   # keep_inputs(needs_input_grad) -> which inputs to save (None: all)
 
     @staticmethod
     def forward(ctx, *args):
@@ -151,7 +152,11 @@ class _Pointwise(Function):
         out = launch(cls.op, args, out_dtype, compute)
         ctx.args = [None if _is_tensor(a) else a for a in args]
         ctx.meta = [(tuple(a.shape), a.dtype) if _is_tensor(a) else None for a in args]
-        saved = [a for a in args if _is_tensor(a)] if cls.save_inputs else []
+        keep = cls.keep_inputs(ctx.needs_input_grad) if cls.keep_inputs else None
+        # like torch, an input only the other inputs' gradients need is saved only when one of
+        # those requires grad (so `c[1] = c[0] * 5` does not save, and later trip over, c[0])
+        saved = [a if keep is None or keep[i] else None for i, a in enumerate(args)
+                 if _is_tensor(a)] if cls.save_inputs else []
         if cls.save_output:
             saved.append(out)
         ctx.save_for_backward(*saved)
@@ -290,9 +295,14 @@ Sub = _make("Sub", "SubBackward0", "sub", grad=lambda g, a, o: (g, -g))
 AddScaled = _make("AddScaled", "AddBackward0", "add_scaled",
                   grad=lambda g, a, o: (g, g * a[2], None))
 Mul = _make("Mul", "MulBackward0", "mul", save_inputs=True,
-            grad=lambda g, a, o: (g * a[1], g * a[0]))
+            grad=lambda g, a, o: (g * a[1] if a[1] is not None else None,
+                                  g * a[0] if a[0] is not None else None))
+Mul.keep_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
 Div = _make("Div", "DivBackward0", "div", _floating, save_inputs=True,
-            grad=lambda g, a, o: (g / a[1], -g * a[0] / (a[1] * a[1]) if _is_tensor(a[1]) else None))
+            grad=lambda g, a, o: (g / a[1] if a[1] is not None else None,
+                                  -g * a[0] / (a[1] * a[1])
+                                  if _is_tensor(a[1]) and a[0] is not None else None))
+Div.keep_inputs = staticmethod(lambda needs: (needs[1], True))
 FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide", grad=_nograd)
 Remainder = _make("Remainder", "RemainderBackward0", "remainder", save_inputs=True,
                   grad=lambda g, a, o: (g, -g * (a[0] / a[1]).floor() if _is_tensor(a[1])
