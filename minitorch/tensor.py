@@ -647,8 +647,20 @@ def _size_args(size):
     return tuple(_py_int(s) for s in size)
 
 
+def _given_size(size, kwargs, name):
+    """The size of a creation call, positional or ``size=``; torch's TypeError without one."""
+    if size:
+        return size
+    if "size" in kwargs:
+        return (kwargs.pop("size"),)
+    if name in ("rand", "randn"):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (), but "
+                        "expected one of: (tuple of ints size, ...)")
+    raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+
+
 def empty(*size, dtype=None, device=None, requires_grad=False, **_):
-    size = _size_args(size or (_.pop("size", ()),))
+    size = _size_args(_given_size(size, _, "empty"))
     dtype = dtype or _dtype.get_default_dtype()
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(torch.empty(size, dtype=dtype, device=_resolve_device(device)),
@@ -692,12 +704,12 @@ def exact_random_(out, kind, low, high, generator=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 0, dtype=dtype or _dtype.get_default_dtype(), device=device,
+    return full(_size_args(_given_size(size, _, "zeros")), 0, dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 1, dtype=dtype or _dtype.get_default_dtype(), device=device,
+    return full(_size_args(_given_size(size, _, "ones")), 1, dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
@@ -738,12 +750,12 @@ def _random(size, kind, low, high, dtype, device, requires_grad, generator):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
     from .ops.creation import UNIFORM
-    return _random(size or (_.pop("size", ()),), UNIFORM, 0.0, 1.0, dtype, device, requires_grad, generator)
+    return _random(_given_size(size, _, "rand"), UNIFORM, 0.0, 1.0, dtype, device, requires_grad, generator)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
     from .ops.creation import NORMAL
-    return _random(size or (_.pop("size", ()),), NORMAL, 0.0, 1.0, dtype, device, requires_grad, generator)
+    return _random(_given_size(size, _, "randn"), NORMAL, 0.0, 1.0, dtype, device, requires_grad, generator)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,

@@ -504,6 +504,8 @@ MORE_INDEXING = {
     "index_value_with_leading_ones_grad": lambda L: _setitem_grad(L, L.tensor([0, 1]),
                                                                   (1, 2, 3)),
     "mask_0d_value_grad": lambda L: _setitem_grad(L, "mask", ()),
+    "ones_without_size": lambda L: L.ones(),
+    "zeros_without_size": lambda L: L.zeros(),
     "self_referencing_value": lambda L: (lambda w: (lambda c: (
         c.__setitem__(1, c[0] * 5), (c * L.arange(3.)).sum().backward(), c, w.grad)[2:])(w * 1))(
         L.ones(3, requires_grad=True)),
@@ -558,7 +560,7 @@ def test_empty_tensors(name):
 
 def _setitem_grad(L, key, value_shape):
     w = L.ones(2, 3, requires_grad=True)
-    v = L.ones(*value_shape, requires_grad=True)
+    v = L.ones(value_shape, requires_grad=True)
     c = w * 1
     c[(c > 0) if isinstance(key, str) else key] = v * 2
     (c * L.arange(6.).reshape(2, 3)).sum().backward()
