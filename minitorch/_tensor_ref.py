@@ -9,7 +9,7 @@ Imports run one way: ``ops`` (kernels) <- ``autograd`` <- ``functions`` <- ``ten
 """
 
 __all__ = ["tensor_type", "is_tensor", "wrap", "creation", "arange", "empty", "full", "ones",
-           "ones_like", "tensor", "zeros", "zeros_like"]
+           "ones_like", "tensor", "zeros", "zeros_like", "scalar_operand", "exact_random_"]
 
 
 def tensor_type():
@@ -63,3 +63,11 @@ def zeros(*args, **kwargs):
 
 def zeros_like(*args, **kwargs):
     return creation().zeros_like(*args, **kwargs)
+
+
+def scalar_operand(*args, **kwargs):
+    return creation().scalar_operand(*args, **kwargs)
+
+
+def exact_random_(*args, **kwargs):
+    return creation().exact_random_(*args, **kwargs)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from . import _dtype
+from .functions.pointwise import type_name
 from .ops import creation, elementwise
 from .ops.creation import NORMAL, RANDINT, UNIFORM
 from .tensor import Tensor, _cast
@@ -49,8 +50,10 @@ def _infer_dtype(data):
             kinds.add(torch.int64)
         elif isinstance(x, numbers.Real):
             kinds.add(_dtype.get_default_dtype())
+        elif isinstance(x, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
     walk(data)
     if not kinds:
         return _dtype.get_default_dtype()
@@ -81,10 +84,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         inferred = _infer_dtype(data)
         if _contains_tensor(data):
             data = _tensors_to_lists(data)
-        # torch.tensor here is a host->storage copy of Python values, not math.
-        storage = torch.tensor(data, dtype=inferred)
-        if dtype is not None and dtype != inferred:
-            storage = _cast(Tensor._make(storage), dtype)._data
+        # torch.tensor here is a host->storage copy of Python values, not math; straight into the
+        # requested dtype, so that 1.3 or 1e-50 reach a float64 tensor without a float32 detour
+        storage = torch.tensor(data, dtype=dtype or inferred)
     if device is not None and torch.device(device) != storage.device:
         storage = storage.to(device)
     _check_requires_grad(storage.dtype, requires_grad)
@@ -134,8 +136,20 @@ def _size_args(size):
     return tuple(_py_int(s) for s in size)
 
 
+def _given_size(size, kwargs, name):
+    """The size of a creation call, positional or ``size=``; torch's TypeError without one."""
+    if size:
+        return size
+    if "size" in kwargs:
+        return (kwargs.pop("size"),)
+    if name in ("rand", "randn"):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (), but "
+                        "expected one of: (tuple of ints size, ...)")
+    raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+
+
 def empty(*size, dtype=None, device=None, requires_grad=False, **_):
-    size = _size_args(size or (_.pop("size", ()),))
+    size = _size_args(_given_size(size, _, "empty"))
     dtype = dtype or _dtype.get_default_dtype()
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(torch.empty(size, dtype=dtype, device=_resolve_device(device)),
@@ -150,20 +164,41 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     t = empty(size, dtype=dtype, device=device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    elementwise.pointwise("copy", t._data, fill_value)
+    elementwise.pointwise("copy", t._data, scalar_operand(fill_value, dtype, t.device))
     t._requires_grad = requires_grad
     _check_requires_grad(dtype, requires_grad)
     return t
 
 
+def scalar_operand(value, dtype, device):
+    """A Python number as a kernel operand for a ``dtype`` result: a float reaches a kernel as a
+    float32 scalar, so for float64 results it travels as a 0-d float64 storage tensor instead."""
+    if dtype == torch.float64 and isinstance(value, _py_float):
+        return torch.tensor(value, dtype=torch.float64, device=device)
+    return value
+
+
+def exact_random_(out, kind, low, high, generator=None):
+    """creation.random_ whose float64 parameters are not rounded to float32: draw the standard
+    distribution, then ``low + scale * r`` in float64."""
+    scalars = (low, high - low) if kind == creation.UNIFORM else (low, high)
+    if out.dtype != torch.float64 or kind not in (creation.UNIFORM, creation.NORMAL) or all(
+            _py_float(np.float32(v)) == v for v in scalars):
+        return creation.random_(out, kind, low, high, generator=generator)
+    creation.random_(out, kind, 0.0, 1.0, generator=generator)
+    a, b = (torch.tensor(_py_float(v), dtype=torch.float64, device=out.device) for v in scalars)
+    elementwise.pointwise("add_scaled", out, a, out, b, compute=torch.float64)
+    return out
+
+
 def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 0,
+    return full(_size_args(_given_size(size, _, "zeros")), 0,
                 dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **_):
-    return full(_size_args(size or (_.pop("size", ()),)), 1,
+    return full(_size_args(_given_size(size, _, "ones")), 1,
                 dtype=dtype or _dtype.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 
@@ -192,19 +227,22 @@ def full_like(x, fill_value, dtype=None, device=None, requires_grad=False, **_):
 def _random(size, kind, low, high, dtype, device, requires_grad, generator):
     size = _size_args(size)
     dtype = dtype or _dtype.get_default_dtype()
+    if kind in (creation.UNIFORM, creation.NORMAL) and not dtype.is_floating_point:
+        kernel = "check_uniform_bounds" if kind == creation.UNIFORM else "normal_kernel_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dtype)}\'')
     _check_requires_grad(dtype, requires_grad)
     out = torch.empty(size, dtype=dtype, device=_resolve_device(device))
-    creation.random_(out, kind, low, high, generator=generator)
+    exact_random_(out, kind, low, high, generator=generator)
     return Tensor._make(out, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    return _random(size or (_.pop("size", ()),), UNIFORM, 0.0, 1.0, dtype, device, requires_grad,
+    return _random(_given_size(size, _, "rand"), UNIFORM, 0.0, 1.0, dtype, device, requires_grad,
                    generator)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    return _random(size or (_.pop("size", ()),), NORMAL, 0.0, 1.0, dtype, device, requires_grad,
+    return _random(_given_size(size, _, "randn"), NORMAL, 0.0, 1.0, dtype, device, requires_grad,
                    generator)
 
 
@@ -242,13 +280,27 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = torch.int64 if all(isinstance(v, numbers.Integral) for v in vals) \
             else _dtype.get_default_dtype()
+    if not dtype.is_floating_point:  # like torch: the bounds take the integer dtype first
+        start, end, step = _py_int(start), _py_int(end), _py_int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     n = max(0, math.ceil((end - start) / step))
     out = torch.empty((n,), dtype=dtype, device=_resolve_device(device))
-    creation.range_(out, start, step)
+    if dtype.is_floating_point and n:
+        # start + i * step in float64, then rounded once to the dtype (torch's accumulate type);
+        # a kernel scalar argument would be float32
+        idx = torch.empty((n,), dtype=torch.int64, device=out.device)
+        creation.range_(idx, 0, 1)
+        scalars = [torch.tensor(_py_float(v), dtype=torch.float64, device=out.device)
+                   for v in (start, step)]
+        elementwise.pointwise("add_scaled", out, scalars[0], idx, scalars[1],
+                              compute=torch.float64)
+    else:
+        creation.range_(out, start, step)
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(out, requires_grad)
 
@@ -258,16 +310,49 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or _dtype.get_default_dtype()
     out = torch.empty((steps,), dtype=dtype, device=_resolve_device(device))
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    creation.range_(out, _py_float(start), _py_float(step))
-    if steps > 1:  # the last point exactly, as torch does
-        elementwise.pointwise("copy", out[-1:], _py_float(end))
+    if steps > 1 and dtype != torch.bool:
+        # torch's formula and precision: step = (end - start) / (steps - 1) in the dtype (float64
+        # for integer dtypes), then start + step * i for the first half and
+        # end - step * (steps - 1 - i) for the rest
+        if not dtype.is_floating_point:
+            start_c, end_c = _py_float(_py_int(start)), _py_float(_py_int(end))
+            step = (end_c - start_c) / (steps - 1)
+        elif dtype == torch.float64:
+            start_c, end_c = _py_float(start), _py_float(end)
+            step = (end_c - start_c) / (steps - 1)
+        else:
+            f32 = np.float32
+            start_c, end_c = f32(start), f32(end)
+            step = _py_float((end_c - start_c) / f32(steps - 1))
+            start_c, end_c = _py_float(start_c), _py_float(end_c)
+        half = steps // 2
+        idx = torch.empty((steps,), dtype=torch.int64, device=out.device)
+        creation.range_(idx[:half], 0, 1)
+        creation.range_(idx[half:], steps - 1 - half, -1)
+        compute = torch.float32 if dtype in (torch.float32, torch.float16, torch.bfloat16) \
+            else torch.float64
+        for sl, origin, delta in ((slice(0, half), start_c, step), (slice(half, steps), end_c,
+                                                                     -step)):
+            elementwise.pointwise("add_scaled", out[sl],
+                                  scalar_operand(origin, compute, out.device), idx[sl],
+                                  scalar_operand(delta, compute, out.device), compute=compute)
+    elif steps == 1 and dtype.is_floating_point:
+        elementwise.pointwise("copy", out, scalar_operand(_py_float(start), dtype, out.device))
+    else:
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        creation.range_(out, _py_float(start), _py_float(step))
+        if steps > 1:  # the last point exactly, as torch does
+            elementwise.pointwise("copy", out[-1:], _py_float(end))
     _check_requires_grad(dtype, requires_grad)
     return Tensor._make(out, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     m = n if m is None else m
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     rows = arange(n, device=device)
     cols = arange(m, device=device)
     out = empty(n, m, dtype=dtype or _dtype.get_default_dtype(), device=device)

@@ -17,7 +17,8 @@ from .autograd.engine import AccumulateGrad
 from .autograd.function import _RemovableHandle, _warn_nonleaf_grad
 from .functions import TensorOps, pointwise
 from .functions.inplace import InplaceOps
-from .functions.shape import ToDevice
+from .functions.pointwise import cpp_type_name, type_name
+from .functions.shape import AsStrided, ToDevice
 from .ops import lazy
 
 __all__ = ["Tensor"]
@@ -85,6 +86,39 @@ class Tensor(TensorOps, InplaceOps):
         t._base = self if self._base is None else self._base
         return t
 
+    # A differentiable view (made by a view op in grad mode) remembers the version of its base's
+    # storage when its grad_fn was last derived. After an in-place write through the base or a
+    # sibling view, its grad_fn is re-derived from the base's new history (torch's view replay).
+    _view_version = None
+
+    def _refresh_view(self):
+        if self._view_version is None or self._view_version == self._version_counter[0]:
+            return
+        self._view_version = self._version_counter[0]
+        base = self._base
+        if not base.requires_grad:
+            return
+        with grad_mode.enable_grad():
+            view = AsStrided.apply(base, (tuple(self.shape), tuple(self.stride()),
+                                          self.storage_offset() - base.storage_offset()))
+        self._set_history(view._grad_fn, 0)
+
+    def _set_history(self, grad_fn, output_nr, retain=True):
+        """Make ``self`` the output ``output_nr`` of ``grad_fn`` (after an in-place op or a view
+        replay). Like torch, a retain_grad() moves to the new node (it reports the gradient of
+        the tensor's current value), while other hooks stay with the old one; ``retain=False``
+        drops it instead (torch's behaviour for a view written in place)."""
+        old_fn, old_nr = self._grad_fn, self._output_nr
+        self._grad_fn, self._output_nr, self._requires_grad = grad_fn, output_nr, True
+        if not self._retains_grad or old_fn is None or old_fn is grad_fn:
+            return
+        hooks = old_fn._pre_hooks.get(old_nr, [])
+        moved = [h for h in hooks if getattr(h, "_retain_grad_hook", False)]
+        for h in moved:
+            hooks.remove(h)
+            if retain and grad_fn is not None:
+                grad_fn._pre_hooks.setdefault(output_nr, []).append(h)
+
     def _alias(self):
         return self._view_of(self._data)
 
@@ -93,6 +127,7 @@ class Tensor(TensorOps, InplaceOps):
 
     def _edge(self, create=False):
         """The (node, output_nr) gradients for this tensor flow into."""
+        self._refresh_view()
         if self._grad_fn is not None:
             return self._grad_fn, self._output_nr
         if self._requires_grad:
@@ -179,6 +214,7 @@ class Tensor(TensorOps, InplaceOps):
     # ---------------------------------------------------------------- autograd attributes
     @property
     def requires_grad(self):
+        self._refresh_view()
         return self._requires_grad
 
     @requires_grad.setter
@@ -202,10 +238,12 @@ class Tensor(TensorOps, InplaceOps):
 
     @property
     def grad_fn(self):
+        self._refresh_view()
         return self._grad_fn
 
     @property
     def is_leaf(self):
+        self._refresh_view()
         return self._grad_fn is None
 
     @property
@@ -225,9 +263,13 @@ class Tensor(TensorOps, InplaceOps):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
             if value.dtype != self.dtype:
-                raise RuntimeError("attempting to assign a gradient with dtype "
-                                   f"'{value.dtype}' to a tensor with dtype '{self.dtype}'. Please "
-                                   "ensure that the gradient and the tensor have the same dtype")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{cpp_type_name(value.dtype)}' "
+                    f"to a tensor with grad_dtype '{type_name(self.dtype)}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError("attempting to assign a gradient of size "
                                    f"'{list(value.shape)}' to a tensor of size "
@@ -289,9 +331,18 @@ class Tensor(TensorOps, InplaceOps):
         t = self._view_of(self._data)
         return t
 
+    _made_by_view_op = False  # set by autograd.Function.apply for view outputs
+    _view_creation = None     # "no_grad" / "multi_output" (torch's CreationMeta), or None
+    _view_creation_node = None  # (node name, output nr) of a view taken of such a view
+
     def detach_(self):
-        if self._base is not None and self._base.requires_grad and self._grad_fn is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._base is not None and self._made_by_view_op:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self._grad_fn = None
         self._requires_grad = False
         return self

@@ -179,7 +179,129 @@ CASES = {
     "argmax_empty": (lambda L, N, F: L.randn(0).argmax(), "exact"),
     "argmin_empty": (lambda L, N, F: L.randn(0).argmin(), "exact"),
     "max_empty_dim": (lambda L, N, F: L.randn(0, 3).max(0), "exact"),
+    # torch's dtype names (Long, Float, Bool) in messages
+    "mean_int_name": (lambda L, N, F: L.tensor([1, 2]).mean(), "exact"),
+    "where_int_condition": (lambda L, N, F: L.where(L.tensor([1, 0]), L.ones(2), L.zeros(2)),
+                            "exact"),
+    "where_float_condition": (lambda L, N, F: L.where(L.ones(2), L.ones(2), L.zeros(2)),
+                              "exact"),
+    "inplace_float_into_int": (lambda L, N, F: L.tensor([1, 2]).add_(L.ones(2)), "exact"),
+    "inplace_int_into_bool": (lambda L, N, F: L.tensor([True]).add_(1), "exact"),
+    "log_softmax_int": (lambda L, N, F: L.tensor([1, 2]).log_softmax(0), "exact"),
+    "masked_fill_float_mask": (lambda L, N, F: L.ones(3).masked_fill(L.ones(3), 0.), "exact"),
+    "masked_fill_long_mask": (lambda L, N, F: L.ones(3).masked_fill(L.tensor([1, 0, 1]), 0.),
+                              "exact"),
+    "masked_fill_value_dims": (lambda L, N, F: L.ones(3).masked_fill(
+        L.tensor([True, False, True]), L.ones(3)), "exact"),
+    "norm_int": (lambda L, N, F: L.tensor([1, 2]).norm(), "exact"),
+    "abs_bool": (lambda L, N, F: L.tensor([True]).abs(), "exact"),
+    "bitwise_and_float": (lambda L, N, F: L.ones(1) & L.ones(1), "exact"),
+    "invert_float": (lambda L, N, F: ~L.ones(1), "exact"),
+    "randn_long": (lambda L, N, F: L.randn(2, dtype=L.int64), "exact"),
+    "rand_long": (lambda L, N, F: L.rand(2, dtype=L.int64), "exact"),
+    "isclose_dtypes": (lambda L, N, F: L.isclose(L.ones(2), L.tensor([1, 1])), "exact"),
+    "grad_assign_dtype": (lambda L, N, F: setattr(L.ones(2, requires_grad=True), "grad",
+                                                  L.ones(2, dtype=L.float64)), "exact"),
+    # index bounds ("index out of range in self") and index types
+    "index_select_negative": (lambda L, N, F: L.randn(3).index_select(0, L.tensor([-1])),
+                              "exact"),
+    "index_select_high": (lambda L, N, F: L.randn(3).index_select(0, L.tensor([3])), "exact"),
+    "embedding_negative": (lambda L, N, F: F.embedding(L.tensor([-1]), L.ones(3, 2)), "exact"),
+    "embedding_high": (lambda L, N, F: F.embedding(L.tensor([3]), L.ones(3, 2)), "exact"),
+    "gather_negative": (lambda L, N, F: L.randn(3).gather(0, L.tensor([-1])), "exact"),
+    "gather_index_too_big": (lambda L, N, F: L.randn(2, 3).gather(1, L.tensor([[0], [1], [0]])),
+                             "exact"),
+    "gather_float_index": (lambda L, N, F: L.randn(3).gather(0, L.tensor([1.])), "exact"),
+    "index_select_float_index": (lambda L, N, F: L.randn(3).index_select(0, L.tensor([1.])),
+                                 "exact"),
+    "index_float_list": (lambda L, N, F: L.randn(3)[L.tensor([1.])], "exact"),
+    "index_bad_type": (lambda L, N, F: L.randn(3)[{}], "exact"),
+    "index_float_scalar": (lambda L, N, F: L.randn(3)[1.5], "exact"),
+    "index_broadcast": (lambda L, N, F: L.randn(3, 3)[[0, 1], [0, 1, 2]], "exact"),
+    "index_mask_shape_2d": (lambda L, N, F: L.randn(3, 2)[L.tensor([True, False])], "exact"),
+    "index_list_oob": (lambda L, N, F: L.randn(3)[[0, 3]], "exact"),
+    "setitem_value_shape": (lambda L, N, F: L.randn(3).__setitem__(slice(None), L.ones(2)),
+                            "exact"),
+    "setitem_index_value_shape": (lambda L, N, F: L.randn(3).__setitem__([0, 1], L.ones(3)),
+                                  "exact"),
+    "setitem_str": (lambda L, N, F: L.randn(3).__setitem__(0, "a"), "exact"),
+    # in-place aliasing
+    "inplace_partial_overlap": (lambda L, N, F: (lambda x: x[1:].add_(x[:-1]))(L.randn(5)),
+                                "exact"),
+    "inplace_transposed_self": (lambda L, N, F: (lambda x: x.add_(x.t()))(L.randn(3, 3)),
+                                "exact"),
+    "setitem_shifted_self": (lambda L, N, F: (lambda y: y.__setitem__(slice(1, None), y[:-1]))(
+        L.randn(5)), "exact"),
+    "inplace_expanded": (lambda L, N, F: L.zeros(1).expand(3).add_(1), "exact"),
+    # autograd contracts
+    "function_bad_grad_shape": (lambda L, N, F: _bad_grad_function(L), "exact"),
+    "hook_bad_size": (lambda L, N, F: _bad_hook(L), "exact"),
+    "int_trunc_div_zero": (lambda L, N, F: L.div(L.tensor([5]), 0, rounding_mode="trunc"),
+                           "exact"),
+    "alpha_float_for_ints": (lambda L, N, F: L.tensor([1]).add(L.tensor([1]), alpha=1.5),
+                             "exact"),
+    # arguments
+    "maximum_number": (lambda L, N, F: L.maximum(L.ones(2), 1.), "exact"),
+    "outer_2d": (lambda L, N, F: L.outer(L.ones(2, 2), L.ones(2)), "exact"),
+    "narrow_negative_length": (lambda L, N, F: L.ones(4).narrow(0, 0, -1), "exact"),
+    "select_oob": (lambda L, N, F: L.ones(4).select(0, 4), "exact"),
+    "unbind_0d": (lambda L, N, F: L.tensor(1.).unbind(0), "exact"),
+    "split_negative": (lambda L, N, F: L.ones(4).split(-1), "exact"),
+    "unflatten_sizes": (lambda L, N, F: L.ones(6).unflatten(0, (4, -1)), "exact"),
+    "view_negative_dim": (lambda L, N, F: L.ones(6).view(-2, 3), "exact"),
+    "arange_step_sign": (lambda L, N, F: L.arange(0, 5, -1), "exact"),
+    "eye_negative": (lambda L, N, F: L.eye(-1), "exact"),
+    "tensor_of_none": (lambda L, N, F: L.tensor(None), "exact"),
+    "tensor_with_str": (lambda L, N, F: L.tensor([1, "a"]), "exact"),
+    "grad_input_not_tensor": (lambda L, N, F: L.autograd.grad(
+        L.ones(1, requires_grad=True).sum(), [1.0]), "exact"),
+    "detach_view_inplace": (lambda L, N, F: L.ones(2)[0:1].detach_(), "exact"),
+    "detach_graph_view_inplace": (lambda L, N, F: (L.ones(2, requires_grad=True) * 1)[0:1]
+                                  .detach_(), "exact"),
+    "pow_bool": (lambda L, N, F: L.tensor([True]) ** L.tensor([True]), "exact"),
+    "floor_divide_bool": (lambda L, N, F: L.tensor([True]) // L.tensor([True]), "exact"),
+    "remainder_bool": (lambda L, N, F: L.tensor([True]) % L.tensor([True]), "exact"),
+    "sub_python_bool": (lambda L, N, F: L.ones(2) - True, "exact"),
+    # in-place on views torch refuses to record (CreationMeta)
+    "inplace_split_output": (lambda L, N, F: (L.ones(4, requires_grad=True) * 1).split(2)[0]
+                             .mul_(3), "exact"),
+    "inplace_unbind_output": (lambda L, N, F: (L.ones(2, 2, requires_grad=True) * 1).unbind(0)[1]
+                              .add_(1), "exact"),
+    "inplace_view_of_split_output": (lambda L, N, F: (L.ones(4, requires_grad=True) * 1)
+                                     .chunk(2)[0][0:1].mul_(3), "exact"),
+    "inplace_no_grad_view": (lambda L, N, F: _no_grad_view(L).mul_(3), "exact"),
+    "inplace_view_of_no_grad_view": (lambda L, N, F: _no_grad_view(L)[1:].mul_(3), "exact"),
+    "inplace_unbind_plain_base": (lambda L, N, F: L.ones(2, 2).unbind(0)[1].add_(
+        L.ones(2, requires_grad=True)), "exact"),
 }
+
+
+def _no_grad_view(L):
+    y = L.ones(4, requires_grad=True) * 1
+    with L.no_grad():
+        return y[:2]
+
+
+def _bad_grad_function(L):
+    class Bad(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return L.ones(5)
+    x = L.ones(3, requires_grad=True)
+    Bad.apply(x).sum().backward()
+
+
+def _bad_hook(L):
+    x = L.ones(3, requires_grad=True)
+
+    def h(g):
+        return L.ones(5)
+    x.register_hook(h)
+    (x * 2).sum().backward()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -198,7 +320,7 @@ def test_error_contract(name):
 
 
 def test_error_case_count():
-    assert len(CASES) >= 90
+    assert len(CASES) >= 150
 
 
 def test_load_state_dict_failure_leaves_model_untouched():

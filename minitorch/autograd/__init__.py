@@ -114,8 +114,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (not accumulated into .grad)."""
+    Tensor = tensor_type()
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            raise RuntimeError("all inputs have to be Tensors or GradientEdges, but got "
+                               f"{type(x).__name__}")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")

@@ -11,7 +11,7 @@ Saved tensors of every executed node are freed afterwards unless ``retain_graph`
 import heapq
 import threading
 
-from .function import Node
+from .function import Node, check_hook_result
 from .grad_mode import is_anomaly_enabled, is_grad_enabled, set_grad_enabled
 
 
@@ -30,7 +30,7 @@ class AccumulateGrad(Node):
         for hook in var._hooks:
             r = hook(grad)
             if r is not None:
-                grad = r
+                grad = check_hook_result(hook, grad, r)
         _accumulate_into_grad(var, grad)
         for hook in var._post_accumulate_hooks:
             hook(var)
@@ -43,8 +43,8 @@ def _accumulate_into_grad(var, grad):
         grad = grad.to(var.dtype)
     if var._grad is None:
         if create_graph:
-            # like torch's AccumulateGrad: a (differentiable) copy, never the graph's own tensor
-            # or a view of it, so zero_grad(set_to_none=False) can detach and zero it in place
+            # like torch (clone_obey_contract): never a view of, or the same tensor as, another
+            # node's gradient, so that zeroing or updating .grad in place touches only it
             var._grad = grad.clone()
         elif grad._base is None and not grad._stolen and grad.is_contiguous():
             grad._stolen = True
@@ -172,7 +172,7 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None
                     if grads[nr] is not None:
                         r = hook(grads[nr])
                         if r is not None:
-                            grads[nr] = r
+                            grads[nr] = check_hook_result(hook, grads[nr], r)
             for hook in list(node.__dict__.get("_node_pre_hooks", ())):
                 r = hook(tuple(grads))
                 if r is not None:
@@ -183,7 +183,7 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None
                     for hook in node.variable._hooks:
                         r = hook(grads[0])
                         if r is not None:
-                            grads[0] = r
+                            grads[0] = check_hook_result(hook, grads[0], r)
                 for nr, g in enumerate(grads):
                     for i in capture.get((nid, nr), ()):
                         results[i] = g

@@ -35,7 +35,9 @@ class Node:
         self.metadata = {}
 
     def name(self):
-        return type(self).__name__
+        name = type(self).__name__
+        # torch's C++ nodes keep their namespace in name() (not in repr)
+        return "torch::autograd::CopySlices" if name == "CopySlices" else name
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -105,8 +107,6 @@ class SavedTensor:
             which = ""
             if producer is not None:
                 pname = producer.name()
-                if pname == "CopySlices":  # torch's C++ node keeps its namespace here
-                    pname = "torch::autograd::CopySlices"
                 which = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', pname)},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
@@ -139,6 +139,14 @@ class BackwardNode(Node):
         self._dirty = ()
         self._materialize_grads = True
         self._output_ids = {}
+        self._input_meta = ()         # (shape, dtype) of the tensor behind each edge, or None
+
+    def _release(self):
+        # like torch: a built-in node that saved nothing can run again after release; a custom
+        # Function's ctx.saved_tensors raises after release whatever it saved
+        if self._saved or not _is_builtin(type(self)._function):
+            self._saved = None
+            self._freed = True
 
     # ---- ctx API --------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -192,15 +200,66 @@ class BackwardNode(Node):
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {n_args}, got {len(result)})")
         grads = [None] * len(self.next_functions)
-        user_defined = not type(self)._function.__module__.startswith("minitorch.")
+        user_defined = not _is_builtin(type(self)._function)
         for i, (slot, g) in enumerate(zip(self._input_edge_slots, result)):
             if slot is not None:
+                if g is not None:
+                    g = self._validate_grad(i, g)
                 grads[slot] = g
             elif g is not None and user_defined:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than "
                                    f"None at position {i + 1}, but the corresponding forward "
                                    "input was not a Variable")
         return tuple(grads)
+
+
+    def _validate_grad(self, i, g):
+        """torch's validate_outputs: a gradient must be a Tensor whose shape the input's shape
+        expands to (it is then summed down to it), cast to the input's dtype."""
+        Tensor = tensor_type()
+        if not isinstance(g, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+        meta = self._input_meta[i] if i < len(self._input_meta) else None
+        if meta is None:
+            return g
+        shape, dtype = meta
+        if tuple(g.shape) != shape:
+            if not _expandable(shape, tuple(g.shape)):
+                raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index "
+                                   f"{i} - got {list(g.shape)} but expected shape compatible "
+                                   f"with {list(shape)}")
+            g = g.sum_to_size(shape)
+        if g.dtype != dtype and dtype.is_floating_point:
+            g = g.to(dtype)
+        return g
+
+
+def _is_builtin(function):
+    return function.__module__.startswith("minitorch.")
+
+
+def _expandable(shape, desired):
+    """Whether a tensor of ``shape`` broadcasts to ``desired``."""
+    if len(shape) > len(desired):
+        return False
+    for s, d in zip(reversed(shape), reversed(desired)):
+        if s != d and s != 1:
+            return False
+    return True
+
+
+def check_hook_result(hook, old, new):
+    """torch's check for a tensor hook's return value (same type, dtype, device and size)."""
+    Tensor = tensor_type()
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if new.dtype != old.dtype or new.device.type != old.device.type:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{old._type_string()} got {new._type_string()})")
+    if tuple(new.shape) != tuple(old.shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return new
 
 
 class FunctionMeta(type):
@@ -240,6 +299,21 @@ class Function(metaclass=FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        views = [o for o in outs if isinstance(o, Tensor) and o._base is not None
+                 and not any(o is d for d in ctx._dirty)]
+        for o in views:
+            o._made_by_view_op = True
+            if is_grad_enabled():  # these follow later in-place writes (view replay)
+                o._view_version = o._version_counter[0]
+            # torch's CreationMeta: how the view was made decides whether an in-place op on it
+            # may be recorded (inherited from a view it was taken of)
+            inherited = next((a._view_creation for a in args if isinstance(a, Tensor)
+                              and a._view_creation is not None and a._base is o._base), None)
+            o._view_creation = inherited or ("no_grad" if not is_grad_enabled() else
+                                             "multi_output" if len(views) > 1 else None)
+            if inherited and is_grad_enabled():  # named in torch's message for this view
+                o._view_creation_node = (ctx.name(),
+                                         next(i for i, t in enumerate(outs) if t is o))
         if record:
             # an input returned as-is becomes a new alias, so its own history stays intact
             inputs = [a for a in args if isinstance(a, Tensor)]
@@ -270,6 +344,8 @@ class Function(metaclass=FunctionMeta):
                 slots.append(None)
         ctx.next_functions = tuple(edges)
         ctx._input_edge_slots = tuple(slots)
+        ctx._input_meta = tuple((tuple(a.shape), a.dtype) if isinstance(a, Tensor) else None
+                                for a in args)
         meta = []
         for i, o in enumerate(outs):
             if isinstance(o, Tensor):

@@ -36,8 +36,15 @@ def _check_operand(x, opname):
 # ---------------------------------------------------------------------------------------------
 # pointwise
 # ---------------------------------------------------------------------------------------------
+def _check_alpha(input, other, alpha):
+    if isinstance(alpha, float) and not _dtype.result_type(input, other).is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
 def add(input, other, alpha=1):
     _check_operand(other, "+")
+    _check_alpha(input, other, alpha)
     if alpha != 1:
         if _t(other) or _t(input):
             return pointwise.AddScaled.apply(input, other, alpha)
@@ -49,7 +56,8 @@ def add(input, other, alpha=1):
 
 def sub(input, other, alpha=1):
     _check_operand(other, "-")
-    a_b, o_b = _t(input) and input.dtype == torch.bool, _t(other) and other.dtype == torch.bool
+    a_b = (_t(input) and input.dtype == torch.bool) or isinstance(input, _py_bool)
+    o_b = (_t(other) and other.dtype == torch.bool) or isinstance(other, _py_bool)
     if a_b and o_b:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -57,6 +65,7 @@ def sub(input, other, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
+    _check_alpha(input, other, alpha)
     if alpha != 1:
         return pointwise.AddScaled.apply(input, other, -alpha)
     return pointwise.Sub.apply(input, other)
@@ -80,10 +89,13 @@ def div(input, other, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        q = pointwise.Div.apply(input, other)
-        r = where(q < 0, (-q).floor() * -1, q.floor())
+        _check_int_zero_division(input, other)
         dt = _dtype.result_type(input, other)
-        return r if dt.is_floating_point else r.to(dt)
+        if not dt.is_floating_point:  # exact for all int64 (a float quotient is not)
+            q, r = floor_divide(input, other), remainder(input, other)
+            return q + ((r != 0) & (q < 0)).to(dt)
+        q = pointwise.Div.apply(input, other)
+        return where(q < 0, (-q).floor() * -1, q.floor())
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                        f"found '{rounding_mode}'")
 
@@ -91,14 +103,21 @@ def div(input, other, rounding_mode=None):
 true_divide = divide = div
 
 
+def _check_not_both_bool(kernel, a, b):
+    if _dtype.result_type(a, b) == torch.bool:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def floor_divide(input, other):
     _check_operand(other, "//")
+    _check_not_both_bool("div_floor_cpu", input, other)
     _check_int_zero_division(input, other)
     return pointwise.FloorDivide.apply(input, other)
 
 
 def remainder(input, other):
     _check_operand(other, "%")
+    _check_not_both_bool("remainder_cpu", input, other)
     _check_int_zero_division(input, other)
     return pointwise.Remainder.apply(input, other)
 
@@ -115,6 +134,9 @@ def _check_int_zero_division(a, b):
 
 
 def pow(input, exponent):
+    if (_t(input) and input.dtype == torch.bool or isinstance(input, _py_bool)) and \
+            (_t(exponent) and exponent.dtype == torch.bool):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if _t(input) and _num(exponent):
         return pointwise.PowScalar.apply(input, exponent)
     if _t(input) and _t(exponent):
@@ -142,7 +164,12 @@ def _unary(cls):
     return f
 
 
-abs = _unary(pointwise.Abs)
+def abs(input):
+    if input.dtype == torch.bool:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return pointwise.Abs.apply(input)
+
+
 exp = _unary(pointwise.Exp)
 log = _unary(pointwise.Log)
 sqrt = _unary(pointwise.Sqrt)
@@ -175,11 +202,11 @@ def log10(x):
 
 
 def log1p(x):
-    return log(x + 1)
+    return pointwise.Log1p.apply(x)
 
 
 def expm1(x):
-    return exp(x) - 1
+    return pointwise.Expm1.apply(x)
 
 
 def floor(x):
@@ -194,8 +221,19 @@ def ceil(x):
     return -floor_divide(-x, 1)
 
 
-def round(x):
-    return floor(x + 0.5)
+def round(x, *, decimals=0):
+    """Round half to even, as torch (``decimals`` scales by 10**decimals first)."""
+    if not x.dtype.is_floating_point:
+        return x.clone()
+    if decimals:
+        scale = 10.0 ** decimals
+        return round(x * scale) / scale if decimals > 0 else round(x / (1.0 / scale)) * \
+            (1.0 / scale)
+    f = floor(x)
+    d = x - f
+    even = remainder(f, 2) == 0
+    r = where(d > 0.5, f + 1, where((d < 0.5) | ((d == 0.5) & even), f, f + 1))
+    return where(r == 0, x * 0, r)  # -0.5 rounds to -0.0
 
 
 def isinf(x):
@@ -236,11 +274,19 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
+def _check_tensor_arg(fn, name, pos, x):
+    if not _t(x):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
 def maximum(input, other):
+    _check_tensor_arg("maximum", "other", 2, other)
     return pointwise.Maximum.apply(input, other)
 
 
 def minimum(input, other):
+    _check_tensor_arg("minimum", "other", 2, other)
     return pointwise.Minimum.apply(input, other)
 
 
@@ -272,6 +318,9 @@ logical_xor = _cmp(pointwise.LogicalXor, "^")
 def _bitwise(cls, sym):
     def f(input, other):
         for v in (input, other):
+            if _t(v) and v.dtype.is_floating_point:
+                raise NotImplementedError(f'"bitwise_{cls.op.split("_")[1]}_cpu" not implemented '
+                                          f"for '{pointwise.type_name(v.dtype)}'")
             if _t(v) and v.dtype != torch.bool:
                 raise NotImplementedError(f"minitorch implements {sym} for bool tensors only")
         return cls.apply(input, other)
@@ -284,6 +333,9 @@ bitwise_xor = _bitwise(pointwise.LogicalXor, "^")
 
 
 def bitwise_not(x):
+    if x.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
     if x.dtype != torch.bool:
         raise NotImplementedError("minitorch implements ~ for bool tensors only")
     return logical_not(x)
@@ -298,7 +350,13 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    close = abs(a - b) <= atol + rtol * abs(b)
+    if _t(a) and _t(b) and a.dtype != b.dtype:
+        raise RuntimeError(f"{pointwise.type_name(a.dtype)} did not match "
+                           f"{pointwise.type_name(b.dtype)}")
+    if _t(a) and a.dtype == torch.bool:
+        return a == b
+    # like torch: equal values (infinities included) are close; otherwise only finite ones
+    close = (a == b) | (isfinite(a - b) & (abs(a - b) <= atol + rtol * abs(b)))
     if equal_nan:
         close = close | (isnan(a) & isnan(b))
     return close
@@ -402,7 +460,8 @@ def argmax(input, dim=None, keepdim=False):
             if input.numel() == 0:
                 raise IndexError("argmax(): Expected reduction dim to be specified for "
                                  "input.numel() == 0.")
-            return max(input.reshape(-1), 0).indices
+            r = max(input.reshape(-1), 0).indices
+            return r.reshape([1] * input.dim()) if keepdim else r
         return max(input, dim, keepdim).indices
 
 
@@ -412,13 +471,14 @@ def argmin(input, dim=None, keepdim=False):
             if input.numel() == 0:
                 raise IndexError("argmin(): Expected reduction dim to be specified for "
                                  "input.numel() == 0.")
-            return min(input.reshape(-1), 0).indices
+            r = min(input.reshape(-1), 0).indices
+            return r.reshape([1] * input.dim()) if keepdim else r
         return min(input, dim, keepdim).indices
 
 
 def all(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input.dim())
-    out = reduce_kernels.reduce("min", input._data, dims, out_dtype=torch.bool,
+    out = reduce_kernels.reduce("min", _truth(input)._data, dims, out_dtype=torch.bool,
                                 compute=torch.bool) \
         if input.numel() else None
     return _bool_reduce(out, input, dims, keepdim, True)
@@ -426,10 +486,15 @@ def all(input, dim=None, keepdim=False):
 
 def any(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input.dim())
-    out = reduce_kernels.reduce("max", input._data, dims, out_dtype=torch.bool,
+    out = reduce_kernels.reduce("max", _truth(input)._data, dims, out_dtype=torch.bool,
                                 compute=torch.bool) \
         if input.numel() else None
     return _bool_reduce(out, input, dims, keepdim, False)
+
+
+def _truth(x):
+    """x != 0 for non-bool x (a float like 0.5 is true; a cast to bool in the kernel is not)."""
+    return x if x.dtype == torch.bool else ne(x.detach(), 0)
 
 
 def _bool_reduce(out, input, dims, keepdim, empty_value):
@@ -440,11 +505,16 @@ def _bool_reduce(out, input, dims, keepdim, empty_value):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {pointwise.type_name(input.dtype)}")
     if p in ("fro", 2, 2.0):
         dims = normalize_dims(dim, input.dim())
         return reduction.Norm2.apply(input, dims, keepdim)
     if p in (float("inf"), "inf"):
         return amax(abs(input), dim if dim is not None else (), keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(abs(input), dim if dim is not None else (), keepdim)
     if p == 1:
         return sum(abs(input), dim, keepdim)
     if p == 0:
@@ -458,15 +528,15 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _op="var"):
     if isinstance(dim, _py_bool):  # var(x, False) — the unbiased positional form
         dim, unbiased = None, dim
     dims = normalize_dims(dim, input.dim())
-    return reduction.Var.apply(input, dims, _correction(unbiased, correction), keepdim)
+    return reduction.Var.apply(input, dims, _correction(unbiased, correction), keepdim, _op)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, _op="std"))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -569,6 +639,9 @@ def dot(input, other):
 
 
 def outer(input, vec2):
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -628,7 +701,13 @@ def unflatten(input, dim, sizes):
         for s in sizes:
             if s != -1:
                 known *= s
+        if known == 0 or shape[d] % known:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                               f"size of dim {d} ({shape[d]}) in the input tensor")
         sizes[sizes.index(-1)] = shape[d] // known
+    elif builtins.sum(1 for s in sizes if s == -1) > 1 or math.prod(sizes) != shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {d} ({shape[d]}) in the input tensor")
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
@@ -711,14 +790,22 @@ def narrow(input, dim, start, length):
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but "
                          f"got {start})")
     start = start + size if start < 0 else start
-    if length < 0 or start + length > size:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     idx = [slice(None)] * d + [slice(start, start + length)]
     return input[tuple(idx)]
 
 
 def select(input, dim, index):
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = normalize_dims(dim, input.dim())[0]
+    size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
     return input[(slice(None),) * d + (index,)]
 
 
@@ -727,10 +814,12 @@ def split(tensor, split_size_or_sections, dim=0):
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
         s = split_size_or_sections
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
         if s <= 0 and n:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+        sizes = ([s] * (n // s) + ([n % s] if n % s else []) or [0]) if s else [0]
     else:
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != n:
@@ -745,11 +834,15 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = normalize_dims(dim, input.dim())[0]
     n = input.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(input, size, d) if n else (input,)
+    if n == 0:  # torch: `chunks` empty pieces
+        return split(input, [0] * chunks, d)
+    size = -(-n // chunks)
+    return split(input, size, d)
 
 
 def unbind(input, dim=0):
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dims(dim, input.dim())[0]
     out = shape_fns.UnbindFn.apply(input, tuple([1] * input.shape[d]), d, True)
     return out if isinstance(out, tuple) else (out,)

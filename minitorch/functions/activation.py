@@ -3,6 +3,7 @@ is itself differentiable (double backward)."""
 from .._tensor_ref import tensor_type
 from ..autograd.function import Function
 from ..ops import softmax as softmax_kernels
+from .pointwise import type_name
 
 __all__ = ["Softmax", "LogSoftmax", "SoftmaxBackward", "softmax_backward"]
 
@@ -20,11 +21,9 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         cls = ctx._function
         if not x.dtype.is_floating_point:
-            names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                     "uint8": "Byte", "bool": "Bool"}
-            n = str(x.dtype).replace("torch.", "")
-            raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                                      f"'{names.get(n, n.title())}'")
+            kernel = "log_softmax" if cls.log else "softmax"
+            raise NotImplementedError(f'"{kernel}_lastdim_kernel_impl" not implemented for '
+                                      f"'{type_name(x.dtype)}'")
         ctx.dim = dim
         out = _wrap(softmax_kernels.softmax(x._data, dim, cls.log))
         ctx.save_for_backward(out)

@@ -7,11 +7,12 @@ backward is a scatter-add. Index values are bounds-checked on the host before an
 """
 import builtins
 import numbers
+import warnings
 
 import numpy as np
 import torch
 
-from .._tensor_ref import full, tensor, tensor_type, zeros
+from .._tensor_ref import full, scalar_operand, tensor, tensor_type, zeros
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import elementwise
@@ -19,8 +20,8 @@ from ..ops import index as index_kernels
 from ..ops import reduce as reduce_kernels
 from . import shape as shape_fns
 from .dims import normalize_dims
-from .inplace import rebase_history
-from .pointwise import broadcast_shapes, unbroadcast, where
+from .inplace import PARTIAL_OVERLAP_MSG, _partial_overlap, _recording, rebase_history
+from .pointwise import broadcast_shapes, cpp_type_name, unbroadcast, where
 from .shape import stack
 
 
@@ -78,15 +79,30 @@ def _gather(x, dim, idx):
     return Gather.apply(x, dim, idx)
 
 
-def _check_bounds(idx_storage, size, dim, exc=IndexError):
-    if idx_storage.numel() == 0:
-        return
+def _index_range(idx_storage):
+    """(min, max) of an integer index (one reduction launch each, read on the host)."""
     lo = reduce_kernels.reduce("min", idx_storage, tuple(range(idx_storage.dim())))
     hi = reduce_kernels.reduce("max", idx_storage, tuple(range(idx_storage.dim())))
-    lo, hi = int(lo.item()), int(hi.item())
-    bad = hi if hi >= size else (lo if lo < -size else None)
+    return int(lo.item()), int(hi.item())
+
+
+def _check_bounds(idx_storage, size, dim, exc=IndexError, negative=True):
+    """torch's bounds check: ``-size <= i < size`` (``0 <= i < size`` without ``negative``)."""
+    if idx_storage.numel() == 0:
+        return
+    lo, hi = _index_range(idx_storage)
+    bad = hi if hi >= size else (lo if lo < (-size if negative else 0) else None)
     if bad is not None:
         raise exc(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _check_in_self(idx_storage, size):
+    """index_select/embedding's check: every index in ``[0, size)``."""
+    if idx_storage.numel() == 0:
+        return
+    lo, hi = _index_range(idx_storage)
+    if lo < 0 or hi >= size:
+        raise IndexError("index out of range in self")
 
 
 class IndexSelect(Function):
@@ -113,32 +129,63 @@ class Index(IndexSelect):
 
 
 def index_select(input, dim, index, _node=IndexSelect):
+    T = _tensor_cls()
+    if not isinstance(index, T):
+        raise TypeError(f"index_select(): argument 'index' (position 3) must be Tensor, not "
+                        f"{type(index).__name__}")
     if index.dim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index.dtype not in (torch.int64, torch.int32):
-        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
     size = input.shape[d] if input.dim() else 1
-    _check_bounds(index._data, size, d)
+    _check_in_self(index._data, size)
     if input.dim() == 0:
-        return _node.apply(input.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
+        if index.numel() != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{index.numel()} value(s)")
+        return _node.apply(input.reshape(1), 0, index.reshape(-1)).reshape(())
     return _node.apply(input, d, index.reshape(-1))
 
 
-def gather(input, dim, index):
-    if index.dtype != torch.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+def gather(input, dim, index, *, sparse_grad=False):
+    T = _tensor_cls()
+    if not isinstance(index, T):
+        raise TypeError(f"gather(): argument 'index' (position 3) must be Tensor, not "
+                        f"{type(index).__name__}")
+    if index.dtype not in (torch.int64, torch.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
-    if index.dim() != input.dim():
+    if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    _check_bounds(index._data, input.shape[d] if input.dim() else 1, d, RuntimeError)
+    if index.dim() == input.dim():
+        for i in range(index.dim()):
+            if i != d and index.shape[i] > input.shape[i]:
+                raise RuntimeError(f"Size does not match at dimension {i} expected index "
+                                   f"{list(index.shape)} to be no larger than self "
+                                   f"{list(input.shape)} apart from dimension {d}")
+    _check_bounds(index._data, input.shape[d] if input.dim() else 1, d, RuntimeError,
+                  negative=False)
+    if index.dtype != torch.int64:
+        index = index.long()
+    if input.dim() == 0 or index.dim() == 0:
+        out = _gather(input.reshape(-1), 0, index.reshape(-1))
+        return out.reshape(index.shape)
     return _gather(input, d, index)
 
 
 def nonzero(input, as_tuple=False):
     pos = _wrap(index_kernels.nonzero_flat(input._data))
-    if input.dim() <= 1 and not as_tuple:
-        return pos.reshape(-1, 1) if input.dim() == 1 else pos.reshape(-1, 0)
+    if input.dim() == 0:  # torch: one "row" per nonzero, with no coordinates
+        if as_tuple:
+            return (pos,)
+        return _wrap(torch.empty((pos.numel(), 0), dtype=torch.int64, device=input.device))
+    if input.dim() == 1 and not as_tuple:
+        return pos.reshape(-1, 1)
+    if input.numel() == 0:  # no coordinates to split (and no division by a zero size)
+        if as_tuple:
+            return tuple(pos for _ in range(input.dim()))
+        return _wrap(torch.empty((0, input.dim()), dtype=torch.int64, device=input.device))
     coords, rest = [], pos
     for d in range(input.dim() - 1, -1, -1):
         coords.append(rest % input.shape[d])
@@ -157,35 +204,111 @@ def masked_select(input, mask):
 def masked_fill(input, mask, value):
     if mask.dtype != torch.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype}")
+                           f"{cpp_type_name(mask.dtype)}")
     if isinstance(value, _tensor_cls()):
+        if value.dim() != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.dim()} dimension(s).")
         value = value.to(input.dtype)
-    return where(mask, value, input)
+    out = where(mask, value, input)
+    # the value takes the input's dtype (masked_fill(int_tensor, mask, 2.7) stays int64)
+    return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
 # key parsing
 # ---------------------------------------------------------------------------------------------
 def _is_index_tensor(k):
-    return isinstance(k, _tensor_cls()) or (isinstance(k, (list, tuple)) and _all_ints(k)) or \
-        isinstance(k, _np_array_type())
+    return isinstance(k, _tensor_cls())
 
 
-def _np_array_type():
-    return np.ndarray
+def _is_sequence(k):
+    """What CPython's PySequence_Check accepts, as torch tests it (lists, tuples, ranges, numpy
+    arrays, ...), minus strings and our Tensor."""
+    return not isinstance(k, (str, bytes, dict, _tensor_cls())) and \
+        hasattr(type(k), "__getitem__") and hasattr(type(k), "__len__")
 
 
-def _all_ints(seq):
-    return all(isinstance(v, (numbers.Integral, list, tuple)) for v in seq)
+def _treat_as_tuple(key):
+    """torch's (NumPy's) rule for a non-tuple sequence key: it indexes several dims when it is
+    short and holds a Tensor, a sequence, a slice, None or Ellipsis (deprecated, with torch's
+    warning); otherwise it is one index tensor."""
+    if isinstance(key, np.ndarray):
+        return False
+    try:
+        n = len(key)
+    except TypeError:
+        return False
+    if n >= 32:
+        return False
+    for v in key:
+        if isinstance(v, (_tensor_cls(), slice)) or v is None or v is Ellipsis or _is_sequence(v):
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated "
+                          "and will be changed in pytorch 2.9; use x[tuple(seq)] instead of "
+                          "x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+                          "x[torch.tensor(seq)], which will result either in an error or a "
+                          "different result", UserWarning, stacklevel=4)
+            return True
+    return False
+
+
+def _index_item(k, device):
+    """One element of an index tuple as getitem/setitem understand it: int, slice, None,
+    Ellipsis or a minitorch index Tensor (sequences, numpy arrays and bools become tensors)."""
+    T = _tensor_cls()
+    if isinstance(k, T) and k.dtype == torch.uint8:
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                      "torch.bool instead.", UserWarning, stacklevel=4)
+        return k.bool()
+    if isinstance(k, T) and k.dim() == 0 and k.dtype != torch.bool and \
+            not k.dtype.is_floating_point:
+        return int(k.item())  # like torch: a 0-d integer tensor indexes as an int (a view)
+    if k is None or k is Ellipsis or isinstance(k, (slice, T)):
+        return k
+    if isinstance(k, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
+    if isinstance(k, (bool, np.bool_)):
+        return tensor(bool(k), device=device)
+    if isinstance(k, numbers.Integral):
+        return int(k)
+    if isinstance(k, np.ndarray) or _is_sequence(k):
+        data = k if isinstance(k, np.ndarray) else _to_list(k)
+        try:
+            t = tensor(data, device=device)
+        except (TypeError, ValueError, RuntimeError):
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             "byte Variables are valid indices (got "
+                             f"{type(k).__name__})") from None
+        if t.dtype == torch.uint8:
+            return _index_item(t, device)
+        # like torch's indexing_tensor_from_data: anything but bool becomes int64 ([] included)
+        return t if t.dtype == torch.bool else t.long()
+    if hasattr(k, "__index__"):
+        return k.__index__()
+    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                     f"Variables are valid indices (got {type(k).__name__})")
+
+
+def _to_list(k):
+    return [_to_list(v) if _is_sequence(v) and not isinstance(v, np.ndarray) else v
+            for v in k]
+
+
+def normalize_key(key, device):
+    """A getitem/setitem key as a tuple of ints, slices, None, Ellipsis and index Tensors."""
+    if isinstance(key, tuple):
+        items = key
+    elif not isinstance(key, _tensor_cls()) and _is_sequence(key) and _treat_as_tuple(key):
+        items = tuple(key)
+    else:
+        items = (key,)
+    return tuple(_index_item(k, device) for k in items)
 
 
 def _as_index_tensor(k, device):
-    T = _tensor_cls()
-    if isinstance(k, T):
-        if k.dtype.is_floating_point:
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return k
-    return tensor(k, device=device)
+    if k.dtype.is_floating_point:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return k
 
 
 def _split_key(key, ndim):
@@ -222,12 +345,7 @@ def _check_basic(x, key):
 
 
 def getitem(self, key):
-    if isinstance(key, bool) or (isinstance(key, tuple) and builtins.any(
-            isinstance(k, bool) for k in key)):
-        # x[True] adds a dim, x[False] selects nothing — rare; route through a bool tensor
-        key = tuple(tensor(k) if isinstance(k, bool) else k
-                    for k in (key if isinstance(key, tuple) else (key,)))
-    key = _split_key(key, self.dim())
+    key = _split_key(normalize_key(key, self.device), self.dim())
     if not builtins.any(_is_index_tensor(k) for k in key):
         _check_basic(self, key)
         node = shape_fns.BasicIndex
@@ -241,29 +359,30 @@ def getitem(self, key):
 
 
 def _advanced_plan(x, key):
-    """Basic view key, position of the indexed dims in the view, and the index tensors."""
-    basic, tensors, first_pos = [], [], None
+    """Basic view key, position of the indexed dims in the view, the index tensors, and the
+    permutation of the view's dims that makes the indexed dims adjacent (None when they are).
+    Like torch, index tensors separated by a slice or None index dims moved to the front; ints
+    between them select first and do not separate them."""
+    basic, tensors, starts = [], [], []
     view_dim = 0
-    prev_tensor = False
     for k in key:
         if _is_index_tensor(k):
             t = _as_index_tensor(k, x.device)
-            if tensors and not prev_tensor:
-                raise NotImplementedError("minitorch supports index tensors only in adjacent "
-                                          "dimensions")
-            if first_pos is None:
-                first_pos = view_dim
             n = t.dim() if t.dtype == torch.bool else 1
             basic.extend([slice(None)] * n)
             tensors.append(t)
+            starts.append((view_dim, n))
             view_dim += n
-            prev_tensor = True
             continue
-        prev_tensor = False
         basic.append(k)
         if k is None or isinstance(k, slice):
             view_dim += 1
-    return tuple(basic), first_pos, tensors
+    adjacent = all(a[0] + a[1] == b[0] for a, b in zip(starts, starts[1:]))
+    if adjacent:
+        return tuple(basic), starts[0][0], tensors, None
+    indexed = [d for start, n in starts for d in range(start, start + n)]
+    perm = indexed + [d for d in range(view_dim) if d not in indexed]
+    return tuple(basic), 0, tensors, perm
 
 
 def _flat_index(view, pos, tensors):
@@ -279,7 +398,7 @@ def _flat_index(view, pos, tensors):
                     if a != b:
                         raise IndexError(f"The shape of the mask {list(t.shape)} at index {i} "
                                          f"does not match the shape of the indexed tensor "
-                                         f"{list(sizes)} at index {i}")
+                                         f"{list(view.shape)} at index {d + i}")
             flat = _wrap(index_kernels.nonzero_flat(t._data))
             ints.append(flat)
             dims.append((d, t.dim()))
@@ -293,7 +412,11 @@ def _flat_index(view, pos, tensors):
             dims.append((d, 1))
             d += 1
     # combine several index tensors into one over the flattened dims (row-major)
-    shape = broadcast_shapes(*[tuple(i.shape) for i in ints])
+    try:
+        shape = broadcast_shapes(*[tuple(i.shape) for i in ints])
+    except RuntimeError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
+                         "shapes " + ", ".join(str(list(i.shape)) for i in ints)) from None
     total = None
     for (start, n), idx in zip(dims, ints):
         span = 1
@@ -309,9 +432,11 @@ def _has_negative(t):
 
 
 def _advanced_getitem(x, key):
-    basic, pos, tensors = _advanced_plan(x, key)
+    basic, pos, tensors, perm = _advanced_plan(x, key)
     view = x[basic] if builtins.any(not (isinstance(k, slice) and k == slice(None))
                                     for k in basic) else x
+    if perm is not None:
+        view = view.permute(perm)
     idx, n_dims, idx_shape = _flat_index(view, pos, tensors)
     vshape = list(view.shape)
     merged = vshape[:pos] + [-1] + vshape[pos + n_dims:]
@@ -346,7 +471,11 @@ class IndexPut(Function):
             _write(gx, ctx.key, 0.0)
         gv = None
         if ctx.value_meta is not None and ctx.needs_input_grad[1]:
-            gv = unbroadcast(g[ctx.key], *ctx.value_meta)
+            gsel = g[ctx.key]
+            extra = len(ctx.value_meta[0]) - gsel.dim()
+            if extra > 0:  # a value with leading size-1 dims beyond the selection's
+                gsel = gsel.reshape((1,) * extra + tuple(gsel.shape))
+            gv = unbroadcast(gsel, *ctx.value_meta)
         return gx, gv, None
 
 
@@ -357,25 +486,38 @@ def _write(x, key, value):
     if not builtins.any(_is_index_tensor(k) for k in key_t):
         _check_basic(x, key_t)
         target = x._data[key_t]
-        src = value._data if isinstance(value, T) else value
+        src = value._data if isinstance(value, T) else scalar_operand(value, x.dtype, x.device)
         if isinstance(value, T) and value.dim() > target.dim():
             src = value._data.reshape(tuple(value.shape)[value.dim() - target.dim():]) \
                 if all(s == 1 for s in value.shape[:value.dim() - target.dim()]) else src
         if isinstance(value, T):
-            broadcast_shapes(tuple(src.shape), tuple(target.shape))
+            _check_expand(tuple(src.shape), tuple(target.shape))
         elementwise.pointwise("copy", target, src, compute=_compute(x.dtype, value))
     else:
-        basic, pos, tensors = _advanced_plan(x, key_t)
+        basic, pos, tensors, perm = _advanced_plan(x, key_t)
         view = x._data[basic]
+        if perm is not None:
+            view = view.permute(perm)
         vt = _wrap(view)
         idx, n_dims, idx_shape = _flat_index(vt, pos, tensors)
         vshape = list(view.shape)
+        dense = None
         try:
             merged = view.view(vshape[:pos] + [-1] + vshape[pos + n_dims:])
-        except RuntimeError:
-            raise NotImplementedError("index assignment into a non-contiguous view") from None
+        except RuntimeError:  # indexed dims that don't merge: scatter into a dense copy
+            dense = shape_fns.dense_copy(view)
+            merged = dense.view(vshape[:pos] + [-1] + vshape[pos + n_dims:])
         sel_shape = vshape[:pos] + list(idx_shape) + vshape[pos + n_dims:]
         if isinstance(value, T):
+            vshape_ = tuple(value.shape)
+            lead = len(vshape_) - len(sel_shape)
+            if lead > 0 and all(s == 1 for s in vshape_[:lead]):
+                value, vshape_ = value.reshape(vshape_[lead:]), vshape_[lead:]
+            if lead > 0 and vshape_ != tuple(value.shape) or not _expandable(vshape_,
+                                                                              sel_shape):
+                raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} "
+                                   f"cannot be broadcast to indexing result of shape "
+                                   f"{list(sel_shape)}")
             src = value.expand(sel_shape)
         else:
             src = full(sel_shape, value, dtype=x.dtype, device=x.device)
@@ -388,7 +530,31 @@ def _write(x, key, value):
         # writes happen in index order, so the last duplicate wins (torch: unspecified)
         index_kernels.scatter_store(merged, pos, flat._data.reshape(view_shape).expand(shape),
                                     src.to(x.dtype)._data)
+        if dense is not None:
+            elementwise.pointwise("copy", view, dense)
     x._bump_version()
+
+
+def _expandable(shape, target):
+    if len(shape) > len(target):
+        return False
+    return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
+
+
+def _check_expand(shape, target):
+    """torch's copy_/expand message for a value that doesn't broadcast to the target."""
+    if len(shape) > len(target) or _expandable(shape, target):
+        if len(shape) <= len(target):
+            return
+    for i in range(1, builtins.max(len(shape), len(target)) + 1):
+        s = shape[-i] if i <= len(shape) else 1
+        t = target[-i] if i <= len(target) else 1
+        if s != t and s != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({t}) must match the existing "
+                               f"size ({s}) at non-singleton dimension {len(target) - i}.  Target "
+                               f"sizes: {list(target)}.  Tensor sizes: {list(shape)}")
+    raise RuntimeError(f"expand: the number of sizes provided ({len(target)}) must be greater or "
+                       f"equal to the number of dimensions in the tensor ({len(shape)})")
 
 
 def _compute(dtype, value):
@@ -400,12 +566,32 @@ def _compute(dtype, value):
     return dtype
 
 
+def _check_setitem_overlap(x, key, value):
+    """torch's aliasing check for ``x[key] = value`` where ``value`` is a view of x's memory:
+    copy_ into the selected view (basic keys) or index_put_ into x (advanced keys)."""
+    v = value._storage
+    if v.numel() == 0:
+        return
+    key_t = _split_key(key, x.dim())
+    if builtins.any(_is_index_tensor(k) for k in key_t):
+        target = x._storage
+    else:
+        _check_basic(x, key_t)
+        target = x._storage[key_t]
+    if _partial_overlap(target, v):
+        raise RuntimeError(PARTIAL_OVERLAP_MSG)
+
+
 def setitem(self, key, value):
     T = _tensor_cls()
+    key = normalize_key(key, self.device)
     if not isinstance(value, (T, numbers.Number)):
+        if isinstance(value, (str, bytes)) or value is None:
+            raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}")
         value = tensor(value, dtype=self.dtype, device=self.device)
-    value_needs = isinstance(value, T) and value.requires_grad
-    if grad_mode.is_grad_enabled() and (self.requires_grad or value_needs):
+    if isinstance(value, T):
+        _check_setitem_overlap(self, key, value)
+    if _recording(self, value):
         if self.is_leaf and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")

@@ -6,16 +6,19 @@ tensor takes over its result and history (PyTorch's rebase), the original value 
 when the backward needs it. Either way the version counter is bumped, so a saved tensor that was
 overwritten is detected at backward time.
 """
+import builtins
+import re
+
 import torch
 
 from .. import _dtype
-from .._tensor_ref import full, is_tensor, ones
+from .._tensor_ref import exact_random_, full, is_tensor, scalar_operand, wrap
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops import creation, elementwise
 from . import pointwise
 from .pointwise import broadcast_shapes, unbroadcast
-from .shape import AsStrided
+from .shape import AsStrided, layout_buffer, non_overlapping, to_layout
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -27,13 +30,84 @@ def _check_leaf(self):
 
 def _check_cast(result, target):
     if _dtype._category(result) > _dtype._category(target):
-        def name(d):
-            return str(d).replace("torch.", "").title()
+        name = pointwise.type_name
         raise RuntimeError(f"result type {name(result)} can't be cast to the desired output type "
                            f"{name(target)}")
 
 
+INTERNAL_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor "
+                        "refers to a single memory location. Please clone() the tensor before "
+                        "performing the operation.")
+PARTIAL_OVERLAP_MSG = ("unsupported operation: some elements of the input tensor and the "
+                       "written-to tensor refer to a single memory location. Please clone() the "
+                       "tensor before performing the operation.")
+
+
+def _dense(st):
+    """torch's is_non_overlapping_and_dense for a storage tensor."""
+    expected = 1
+    for stride, n in sorted((st_, n_) for n_, st_ in zip(st.shape, st.stride()) if n_ != 1):
+        if stride != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _partial_overlap(a, b):
+    """torch's MemOverlapStatus::Partial between storage tensors: both dense, sharing memory,
+    and not the very same elements in the same order."""
+    if a is b or a.numel() == 0 or b.numel() == 0 or not (_dense(a) and _dense(b)):
+        return False
+    a0, b0 = a.data_ptr(), b.data_ptr()
+    a1, b1 = a0 + a.numel() * a.element_size(), b0 + b.numel() * b.element_size()
+    if a0 == b0 and a1 == b1:
+        return tuple(a.stride()) != tuple(b.stride())
+    return a0 < b1 and b0 < a1
+
+
+def assert_no_overlap(out, *inputs):
+    """torch's checks before an in-place write into ``out`` (Tensor or storage tensor): the
+    written-to elements are distinct, and no input partially aliases them (an input that is
+    exactly ``out`` — ``x.add_(x)`` — is fine)."""
+    out = out._storage if is_tensor(out) else out
+    if not _dense(out) and builtins.any(
+            st == 0 and n > 1 for n, st in zip(out.shape, out.stride())):
+        raise RuntimeError(INTERNAL_OVERLAP_MSG)
+    for t in inputs:
+        if is_tensor(t) and _partial_overlap(out, t._storage):
+            raise RuntimeError(PARTIAL_OVERLAP_MSG)
+
+
+_NO_GRAD_TAIL = (" Given that this use case is ambiguous and error-prone, it is forbidden. You "
+                 "can clarify your code by moving both the view and the inplace either both "
+                 "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                 "outside (if you want the inplace to be tracked).")
+_MULTI_TAIL = (" This view is the output of a function that returns multiple views. Such "
+               "functions do not allow the output views to be modified inplace. You should "
+               "replace the inplace operation by an out-of-place one.")
+
+
+def _check_view_creation(self):
+    """torch's handle_view_on_rebase: a recorded in-place op on a view made in no_grad mode or
+    by a function returning several views is refused."""
+    meta = self._view_creation
+    if meta is None or self._base is None or not grad_mode.is_grad_enabled():
+        return
+    fn = self.grad_fn
+    name, nr = (fn.name(), self._output_nr) if fn is not None else \
+        (self._view_creation_node or (None, 0))
+    name = re.sub(r"Backward[0-9]*$", "", name) if name is not None else None
+    if meta == "no_grad" or fn is None:
+        prefix = (f"Output {nr} of {name} is a view of a view which was created in"
+                  if name is not None else "A view was created in")
+        msg = prefix + " no_grad mode and is being modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {nr} of {name} is a view and is being modified inplace."
+    raise RuntimeError(msg + (_MULTI_TAIL if meta == "multi_output" else _NO_GRAD_TAIL))
+
+
 def _check_view_of_leaf(self):
+    _check_view_creation(self)
     base = self._base
     if base is not None and self._grad_fn is not None and base.is_leaf and \
             base.requires_grad and grad_mode.is_grad_enabled():
@@ -44,7 +118,7 @@ def _check_view_of_leaf(self):
 class CopySlices(Function):
     """The base's new history after an in-place op on one of its views (PyTorch's CopySlices):
     the gradient of the base flows to its old history outside the view's region and to the
-    in-place result inside it."""
+    in-place result inside it. Geometries are in the base's own layout (any strides)."""
     node_name = "CopySlices"
 
     @staticmethod
@@ -52,32 +126,34 @@ class CopySlices(Function):
         size, stride, offset = geometry
         ctx.geometry, ctx.result_shape, ctx.result_dtype = geometry, tuple(result.shape), \
             result.dtype
+        ctx.layout = tuple(base.stride())
         # 1 outside the view's region, 0 inside: the old history's share of the gradient
-        mask = ones(tuple(base.shape), dtype=base.dtype, device=base.device)
-        elementwise.pointwise("copy", mask._data.as_strided(size, stride, offset), 0)
-        ctx.mask = mask
+        mask = layout_buffer(tuple(base.shape), ctx.layout, base.dtype, base.device, fill=1)
+        elementwise.pointwise("copy", mask.as_strided(size, stride, offset), 0)
+        ctx.mask = wrap(mask)
         return base._alias()  # the data was already written in place
 
     @staticmethod
     def backward(ctx, g):
-        g = g.contiguous()
-        g_result = AsStrided.apply(g, ctx.geometry)
+        g_result = AsStrided.apply(to_layout(g, ctx.layout), ctx.geometry)
         return g * ctx.mask, unbroadcast(g_result, ctx.result_shape, ctx.result_dtype), None
 
 
 def _rebase_view(self, result):
     base = self._base
-    if not base.is_contiguous():
-        raise NotImplementedError("in-place operations on views are recorded for contiguous base "
-                                  "tensors only; apply the operation out of place")
+    if not non_overlapping(tuple(base.shape), tuple(base.stride())):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location. Please clone() the tensor before "
+                           "performing the operation.")
     geometry = (tuple(self.shape), tuple(self.stride()),
                 self.storage_offset() - base.storage_offset())
     elementwise.pointwise("copy", self._data, result._data)
     self._bump_version()  # shared with the base
     new_base = CopySlices.apply(base, result, geometry)
-    base._grad_fn, base._output_nr, base._requires_grad = new_base._grad_fn, 0, True
+    base._set_history(new_base._grad_fn, 0)
     view = AsStrided.apply(base, geometry)
-    self._grad_fn, self._output_nr, self._requires_grad = view._grad_fn, 0, True
+    self._set_history(view._grad_fn, 0, retain=False)
+    self._view_version = self._version_counter[0]
     return self
 
 
@@ -90,21 +166,30 @@ def rebase_history(self, result):
         return _rebase_view(self, result)
     elementwise.pointwise("copy", self._data, result._data)
     self._bump_version()
-    self._grad_fn = result._grad_fn
-    self._output_nr = result._output_nr
-    self._requires_grad = result.requires_grad
+    if result._grad_fn is not None:
+        self._set_history(result._grad_fn, result._output_nr)
+    else:
+        self._grad_fn, self._output_nr = None, 0
+        self._requires_grad = result.requires_grad
     return self
 
 
 def _recording(self, *others):
-    return grad_mode.is_grad_enabled() and (
-        self.requires_grad or any(is_tensor(o) and o.requires_grad for o in others))
+    if not grad_mode.is_grad_enabled():
+        return False
+    if self.requires_grad or any(is_tensor(o) and o.requires_grad for o in others):
+        return True
+    # torch counts a view made in no_grad mode of a base that requires grad as requiring grad
+    # here, so that the in-place op is refused (rebase_history raises) rather than untracked
+    return self._view_creation == "no_grad" and self._base is not None and \
+        self._base.requires_grad
 
 
 def _pointwise_(self, op, out_of_place, *args, saves_self=False):
     """Generic in-place pointwise: ``op`` is the kernel op for the fast path, ``out_of_place``
     the differentiable function for the recorded path."""
     _check_leaf(self)
+    assert_no_overlap(self, *args)
     result_dtype = _dtype.result_type(self, *[a for a in args if a is not None])
     _check_cast(result_dtype, self.dtype)
     if _recording(self, *args):
@@ -137,6 +222,7 @@ def mul_(self, other):
 
 def div_(self, other, rounding_mode=None):
     if rounding_mode is not None:
+        assert_no_overlap(self, other)
         return _assign_(self, self.div(other, rounding_mode=rounding_mode))
     return _pointwise_(self, "div", lambda s, o: s / o, other, saves_self=True)
 
@@ -162,6 +248,7 @@ def _recompute_(self, fn, *others):
     """In place through the out-of-place op ``fn``; a recorded op starts from a clone of self,
     whose old value its backward needs."""
     _check_leaf(self)
+    assert_no_overlap(self, *others)
     if _recording(self, *others):
         return rebase_history(self, fn(pointwise.Clone.apply(self)))
     return _assign_(self, fn(self))
@@ -189,7 +276,7 @@ def fill_(self, value):
         value = value.item()
     if _recording(self):
         return rebase_history(self, _full_like(self, value))
-    elementwise.pointwise("copy", self._data, value)
+    elementwise.pointwise("copy", self._data, scalar_operand(value, self.dtype, self.device))
     self._bump_version()
     return self
 
@@ -212,6 +299,7 @@ def copy_(self, src, non_blocking=False):
     if shape != tuple(self.shape):
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
                            f"shape {list(shape)}")
+    assert_no_overlap(self, src)
     if src.device != self.device:
         src = src.to(self.device)
     if _recording(self, src):
@@ -237,11 +325,12 @@ def masked_fill_(self, mask, value):
 
 def _random_(self, kind, low, high, generator):
     _check_leaf(self)
+    assert_no_overlap(self)
     if self.is_contiguous():
-        creation.random_(self._data, kind, low, high, generator=generator)
+        exact_random_(self._data, kind, low, high, generator=generator)
     else:
         tmp = torch.empty(self.shape, dtype=self.dtype, device=self.device)
-        creation.random_(tmp, kind, low, high, generator=generator)
+        exact_random_(tmp, kind, low, high, generator=generator)
         elementwise.pointwise("copy", self._data, tmp)
     self._bump_version()
     return self

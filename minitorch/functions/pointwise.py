@@ -17,6 +17,25 @@ from ..ops import elementwise
 # ---------------------------------------------------------------------------------------------
 
 
+_TYPE_NAMES = {torch.float32: "Float", torch.float64: "Double", torch.float16: "Half",
+               torch.bfloat16: "BFloat16", torch.int64: "Long", torch.int32: "Int",
+               torch.int16: "Short", torch.int8: "Char", torch.uint8: "Byte", torch.bool: "Bool"}
+_CPP_NAMES = {torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half",
+              torch.bfloat16: "c10::BFloat16", torch.int64: "long int", torch.int32: "int",
+              torch.int16: "short int", torch.int8: "signed char", torch.uint8: "unsigned char",
+              torch.bool: "bool"}
+
+
+def type_name(dtype):
+    """torch's ScalarType name of a dtype, as its messages print it: Float, Long, Bool ..."""
+    return _TYPE_NAMES.get(dtype, str(dtype).replace("torch.", "").title())
+
+
+def cpp_type_name(dtype):
+    """The C++ type name some torch messages print instead: float, long int, bool ..."""
+    return _CPP_NAMES.get(dtype, str(dtype))
+
+
 def broadcast_shapes(*shapes):
     ndim = max((len(s) for s in shapes), default=0)
     out = [1] * ndim
@@ -123,6 +142,7 @@ class _Pointwise(Function):
     save_inputs = False
     save_output = False
     grad = None          # grad(g, args, out) -> tuple of raw gradients, one per arg
+    keep_inputs = None   # keep_inputs(needs_input_grad) -> which inputs to save (None: all)
 
     @staticmethod
     def forward(ctx, *args):
@@ -135,7 +155,11 @@ class _Pointwise(Function):
         out = run_op(cls.op, args, out_dtype, compute)
         ctx.args = [None if _is_tensor(a) else a for a in args]
         ctx.meta = [(tuple(a.shape), a.dtype) if _is_tensor(a) else None for a in args]
-        saved = [a for a in args if _is_tensor(a)] if cls.save_inputs else []
+        keep = cls.keep_inputs(ctx.needs_input_grad) if cls.keep_inputs else None
+        # like torch, an input only the other inputs' gradients need is saved only when one of
+        # those requires grad (so `c[1] = c[0] * 5` does not save, and later trip over, c[0])
+        saved = [a if keep is None or keep[i] else None for i, a in enumerate(args)
+                 if _is_tensor(a)] if cls.save_inputs else []
         if cls.save_output:
             saved.append(out)
         ctx.save_for_backward(*saved)
@@ -189,6 +213,44 @@ Sign = _make("Sign", "SignBackward0", "sign", grad=lambda g, a, o: (g * 0,))
 IsNan = _make("IsNan", "IsnanBackward0", "isnan", _boolean, grad=_nograd, compute=_same)
 LogicalNot = _make("LogicalNot", "LogicalNotBackward0", "logical_not", _boolean, grad=_nograd)
 
+class Log1p(Function):
+    """log(1 + x) accurate for tiny x: log(u) * x / (u - 1) with u = 1 + x (exact where u == 1)."""
+    node_name = "Log1PBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        u = x + 1
+        out = where(u == 1, x, u.log() * x / (u - 1))
+        out = out if out.dtype.is_floating_point else out.float()
+        ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Function):
+    """exp(x) - 1 accurate for tiny x (Kahan): (u - 1) * x / log(u) with u = exp(x)."""
+    node_name = "Expm1Backward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        u = x.exp()
+        um1 = u - 1
+        out = where(u == 1, x, where(um1 == -1, -1.0, um1 * x / u.log()))
+        out = where(u == float("inf"), u, out)
+        out = out if out.dtype.is_floating_point else out.float()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out + 1)
+
+
 # the fused backward ops are differentiable themselves (double backward)
 ThresholdBackward = _make(
     "ThresholdBackward", "ThresholdBackwardBackward0", "relu_backward", save_inputs=True,
@@ -236,10 +298,14 @@ Sub = _make("Sub", "SubBackward0", "sub", grad=lambda g, a, o: (g, -g))
 AddScaled = _make("AddScaled", "AddBackward0", "add_scaled",
                   grad=lambda g, a, o: (g, g * a[2], None))
 Mul = _make("Mul", "MulBackward0", "mul", save_inputs=True,
-            grad=lambda g, a, o: (g * a[1], g * a[0]))
+            grad=lambda g, a, o: (g * a[1] if a[1] is not None else None,
+                                  g * a[0] if a[0] is not None else None))
+Mul.keep_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
 Div = _make("Div", "DivBackward0", "div", _floating, save_inputs=True,
-            grad=lambda g, a, o: (g / a[1],
-                                  -g * a[0] / (a[1] * a[1]) if _is_tensor(a[1]) else None))
+            grad=lambda g, a, o: (g / a[1] if a[1] is not None else None,
+                                  -g * a[0] / (a[1] * a[1])
+                                  if _is_tensor(a[1]) and a[0] is not None else None))
+Div.keep_inputs = staticmethod(lambda needs: (needs[1], True))
 FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide", grad=_nograd)
 Remainder = _make("Remainder", "RemainderBackward0", "remainder", save_inputs=True,
                   grad=lambda g, a, o: (g, -g * (a[0] / a[1]).floor() if _is_tensor(a[1])
@@ -345,7 +411,7 @@ def where(cond, a, b):
     if not _is_tensor(cond) or cond.dtype != torch.bool:
         if _is_tensor(cond):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                               f"with dtype {str(cond.dtype).replace('torch.', '').title()}")
+                               f"with dtype {type_name(cond.dtype)}")
         raise TypeError("where(): argument 'condition' must be Tensor")
     return Where.apply(cond, a, b)
 

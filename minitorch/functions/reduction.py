@@ -1,5 +1,6 @@
 """Differentiable reductions (sum, mean, prod, max/min, norm, var/std)."""
 import math
+import warnings
 
 import torch
 
@@ -8,7 +9,7 @@ from ..autograd.function import Function
 from ..ops import reduce as reduce_kernels
 from .dims import normalize_dims
 from .indexing import scatter_into_zeros
-from .pointwise import where
+from .pointwise import type_name, where
 
 
 def _wrap(storage):
@@ -68,7 +69,7 @@ class Mean(Function):
         if not (dtype or x.dtype).is_floating_point:
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {str(x.dtype).replace('torch.', '').title()}")
+                f"point or complex dtype. Got: {type_name(x.dtype)}")
         ctx.shape, ctx.dims, ctx.keepdim = tuple(x.shape), dims, keepdim
         n = math.prod(x.shape[d] for d in dims) if x.dim() else 1
         ctx.n = n
@@ -91,7 +92,13 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = tuple(x.shape), dims, keepdim
-        out = _reduce("prod", x, dims, keepdim, out_dtype=_sum_dtype(x, dtype))
+        out_dtype = _sum_dtype(x, dtype)
+        if x.dtype == torch.bfloat16:
+            # the interpreter reads a bf16 masked-load fill of 1 as raw bits (a denormal), which
+            # zeroes the product: multiply in float32 and round once
+            out = _reduce("prod", x.float(), dims, keepdim, out_dtype=torch.float32).to(out_dtype)
+        else:
+            out = _reduce("prod", x, dims, keepdim, out_dtype=out_dtype)
         ctx.save_for_backward(x, out)
         return out
 
@@ -222,20 +229,28 @@ class Var(Function):
     node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx, x, dims, correction, keepdim):
+    def forward(ctx, x, dims, correction, keepdim, opname="var"):
         if not x.dtype.is_floating_point:
             raise RuntimeError("std and var only support floating point and complex dtypes")
         ctx.shape, ctx.dims, ctx.keepdim, ctx.correction = tuple(x.shape), dims, keepdim, correction
         ctx.n = math.prod(x.shape[d] for d in dims) if x.dim() else 1
+        if ctx.n - correction <= 0:
+            warnings.warn(f"{opname}(): degrees of freedom is <= 0. Correction should be "
+                          "strictly less than the reduction factor (input numel divided by output "
+                          "numel).", UserWarning, stacklevel=5)
+        # like torch, the divisor is max(0, n - correction): inf (or nan) rather than negative
+        ctx.correction = min(correction, ctx.n)
         ctx.save_for_backward(x)
-        return _reduce("var", x, dims, keepdim, correction=float(correction))
+        return _reduce("var", x, dims, keepdim, correction=float(ctx.correction))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         g = _keep(g, ctx.shape, ctx.dims, ctx.keepdim)
         mean = x.mean(dim=ctx.dims, keepdim=True)
-        return g * 2 * (x - mean) / (ctx.n - ctx.correction), None, None, None
+        if ctx.n - ctx.correction <= 0:  # torch: inf, or nan where x equals the mean
+            return g * where(x == mean, float("nan"), float("inf")), None, None, None, None
+        return g * 2 * (x - mean) / (ctx.n - ctx.correction), None, None, None, None
 
 
 __all__ = ["Sum", "SumAll", "Mean", "MeanAll", "Prod", "ProdAll", "MaxAll", "MinAll", "MaxDim",

@@ -30,11 +30,18 @@ def dense_copy(storage):
 
 def infer_shape(shape, numel):
     shape = list(shape)
+    for i, s in enumerate(shape):
+        if isinstance(s, numbers.Integral) and s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {shape}")
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = math.prod(s for s in shape if s != -1)
     if neg:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {shape} because "
+                               "the unspecified dimension size -1 can be any value and is "
+                               "ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape[neg[0]] = numel // known
@@ -331,37 +338,89 @@ class Stack(Function):
         return (None,) + tuple(p.squeeze(ctx.dim) for p in Cat.backward(ctx, g)[1:])
 
 
+def layout_buffer(shape, stride, dtype, device, fill=None):
+    """A storage tensor of ``shape`` with exactly the (non-overlapping) ``stride`` layout, at
+    offset 0 of its own storage, so that (size, stride, offset) geometries taken relative to a
+    tensor of that layout address the same elements in it. Filled with ``fill`` if given."""
+    if math.prod(shape) == 0:
+        out = torch.empty(shape, dtype=dtype, device=device)
+    else:
+        extent = 1 + sum((n - 1) * st for n, st in zip(shape, stride))
+        out = torch.empty((extent,), dtype=dtype, device=device).as_strided(shape, stride, 0)
+    if fill is not None and out.numel():
+        elementwise.pointwise("copy", out, fill)
+    return out
+
+
+def non_overlapping(shape, stride):
+    """Whether no two elements of a (shape, stride) layout share a memory location."""
+    dims = sorted((st, n) for n, st in zip(shape, stride) if n > 1)
+    if any(n == 0 for n in shape):
+        return True
+    reach = 0  # largest offset reachable with the dims seen so far
+    for st, n in dims:
+        if st <= reach:
+            return False
+        reach += (n - 1) * st
+    return True
+
+
+class ToLayout(Function):
+    """The same values laid out with ``stride`` (identity for autograd)."""
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x, stride):
+        return _wrap(layout_buffer(tuple(x.shape), stride, x.dtype, x.device, fill=x._data))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def to_layout(x, stride):
+    """``x`` as a tensor with the given strides (``x`` itself when it already has them)."""
+    if tuple(x.stride()) == tuple(stride) or x.numel() == 0:
+        return x
+    return ToLayout.apply(x, tuple(stride))
+
+
 class AsStrided(Function):
-    """A view of a contiguous tensor by explicit (size, stride, offset) — how a view is re-derived
-    from its base after an in-place op; backward writes the gradient into zeros there."""
+    """A view of a tensor by explicit (size, stride, offset) in its storage — how a view is
+    re-derived from its base after an in-place op; backward writes the gradient into zeros laid
+    out like the base."""
     node_name = "AsStridedBackward0"
 
     @staticmethod
     def forward(ctx, x, geometry):
         size, stride, offset = geometry
-        ctx.geometry, ctx.in_shape = geometry, tuple(x.shape)
+        ctx.geometry, ctx.in_shape, ctx.in_stride = geometry, tuple(x.shape), tuple(x.stride())
         base = x._data
         return _view(x, base.as_strided(size, stride, base.storage_offset() + offset))
 
     @staticmethod
     def backward(ctx, g):
-        return AsStridedScatter.apply(g, ctx.in_shape, ctx.geometry), None
+        return AsStridedScatter.apply(g, ctx.in_shape, ctx.geometry, ctx.in_stride), None
 
 
 class AsStridedScatter(Function):
     node_name = "AsStridedScatterBackward0"
 
     @staticmethod
-    def forward(ctx, g, shape, geometry):
+    def forward(ctx, g, shape, geometry, layout=None):
         size, stride, offset = geometry
-        ctx.geometry = geometry
-        out = zeros(shape, dtype=g.dtype, device=g.device)
-        elementwise.pointwise("copy", out._data.as_strided(size, stride, offset), g._data)
-        return out
+        ctx.geometry, ctx.layout = geometry, layout
+        if layout is None:
+            layout = tuple(torch.empty(shape, device="meta").stride())
+        out = layout_buffer(shape, layout, g.dtype, g.device, fill=0)
+        elementwise.pointwise("copy", out.as_strided(size, stride, offset), g._data)
+        return _wrap(out)
 
     @staticmethod
     def backward(ctx, gg):
-        return AsStrided.apply(gg.contiguous(), ctx.geometry), None, None
+        if ctx.layout is None:
+            return AsStrided.apply(gg.contiguous(), ctx.geometry), None, None, None
+        return AsStrided.apply(to_layout(gg, ctx.layout), ctx.geometry), None, None, None
 
 
 class ToDevice(Function):
