@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from . import _dtype
+from . import fusion as _fusion
 from .autograd import grad_mode
 from .autograd.function import _warn_nonleaf_grad
 from .ops import elementwise as EW
@@ -31,21 +32,18 @@ class Tensor:
                                   device=kwargs.get("device"))
         self._init(storage, False)
 
-    # A pending tensor has its storage allocated but its values not yet computed: a deferred
-    # kernel (see ops/lazy.py) fills it on first access of ``_data`` — which lets a consumer such as
-    # relu fuse itself into the producing Linear instead.
-    _pending = None
-
+    # Every access to values goes through ``_data``: a deferred Linear output (minitorch/fusion.py)
+    # is computed first, before anything can read it or change its inputs.
     @property
     def _data(self):
-        if self._pending is not None:
-            from .ops import lazy
-            lazy.materialize(self)
+        if _fusion._slot is not None:
+            _fusion.flush()
         return self._storage
 
     @_data.setter
     def _data(self, storage):
-        self._pending = None
+        if _fusion._slot is not None:
+            _fusion.flush()
         self._storage = storage
 
     def _init(self, storage, requires_grad):

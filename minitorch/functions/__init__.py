@@ -6,7 +6,7 @@ import numbers
 
 import torch
 
-from .. import _dtype
+from .. import _dtype, fusion
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from . import indexing, linalg, pointwise as P, reduction as RD, shape as S
@@ -148,7 +148,7 @@ cos = _unary(P.Cos)
 tanh = _unary(P.Tanh)
 sigmoid = _unary(P.Sigmoid)
 def relu(input):
-    fused = linalg.fuse_relu(input)  # relu right after a Linear: one fused kernel
+    fused = fusion.relu(input)  # relu right after a Linear: one launch (minitorch/fusion.py)
     return fused if fused is not None else P.Relu.apply(input)
 
 
