@@ -307,3 +307,27 @@ def test_environment_switch_turns_fusion_off():
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "2"]
+
+
+def test_edge_shapes_and_shared_activations(fusion):
+    def prog(lib):
+        F = lib.nn.functional
+        rng = np.random.default_rng(1)
+        x0 = lib.tensor(rng.standard_normal((4, 0)))
+        w0 = lib.tensor(rng.standard_normal((3, 0)), requires_grad=True)
+        b0 = lib.tensor(rng.standard_normal(3), requires_grad=True)
+        h0 = F.linear(x0, w0, b0)  # K == 0: relu(bias)
+        r0 = F.relu(h0)
+        r0.sum().backward()
+        x = lib.tensor(rng.standard_normal((4, 5)))
+        w1 = lib.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+        w2 = lib.tensor(rng.standard_normal((3, 6)), requires_grad=True)
+        bs = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)  # a 0-d bias broadcasts
+        r = F.relu(F.linear(x, w1))
+        loss = F.cross_entropy(F.linear(r, w2, bs), lib.tensor([0, 1, 2, 1])) + r.mean()
+        loss.backward()  # r has two consumers: its ReLU must not be absorbed
+        x3 = lib.tensor(rng.standard_normal((2, 3, 5)), requires_grad=True)
+        y3 = F.linear(F.relu(F.linear(x3, w1)), w2).sum()
+        y3.backward()
+        return h0, r0, b0.grad, w0.grad, loss, w1.grad, w2.grad, bs.grad, y3, x3.grad
+    _same(prog, rtol=1e-9, atol=1e-12)

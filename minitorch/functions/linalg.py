@@ -178,8 +178,9 @@ class Linear(Function):
         need_b = ctx.bias_shape is not None and ctx.needs_input_grad[2]
         if grad_mode.is_grad_enabled():  # create_graph: differentiable composition
             x, w = ctx.saved_tensors
-            g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
-            x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
+            M = math.prod(x.shape[:-1])
+            g2 = g.reshape(M, g.shape[-1]) if g.dim() != 2 else g
+            x2 = x.reshape(M, x.shape[-1]) if x.dim() != 2 else x
             gx = matmul(g, w).reshape(x.shape) if need_x else None
             gw = matmul(g2.t(), x2) if need_w else None
             gb = g2.sum(0).sum_to_size(ctx.bias_shape) if need_b else None
@@ -194,17 +195,19 @@ def linear_grads(ctx, g, relu_mask=None):
     launch."""
     x, w = ctx.saved_tensors
     K, N = w.shape[1], w.shape[0]
-    g2 = g.reshape(-1, N)._data
+    M = math.prod(x.shape[:-1])
+    g2 = g.reshape(M, N)._data
     need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
     need_b = ctx.bias_shape is not None and ctx.needs_input_grad[2]
     gx = gw = gb = None
     if need_x:
-        mask = None if relu_mask is None else relu_mask.reshape(-1, K)._data
+        mask = None if relu_mask is None else relu_mask.reshape(M, K)._data
         gx = _wrap(MM.mm(g2, w._data, relu_mask=mask).view(x.shape))
     rowsum = None
     if need_w:
-        rowsum = torch.empty(N, dtype=g2.dtype, device=g2.device) if need_b else None
-        gw = _wrap(MM.mm(g2.t(), x.reshape(-1, K)._data, rowsum=rowsum))
+        # db from the dW launch (it has no program when dW is empty: K == 0)
+        rowsum = torch.empty(N, dtype=g2.dtype, device=g2.device) if need_b and K else None
+        gw = _wrap(MM.mm(g2.t(), x.reshape(M, K)._data, rowsum=rowsum))
     if need_b:
         gb = _wrap(rowsum) if rowsum is not None else _wrap(g2).sum(0)
         if ctx.bias_shape != (N,):
