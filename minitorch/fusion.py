@@ -61,10 +61,12 @@ def enabled():
 # ---------------------------------------------------------------------------------------------
 # I1: deferral
 # ---------------------------------------------------------------------------------------------
-# ``_slot`` is None or (weakref to the pending tensor, run, args). Module-global (not per
-# thread): a read or write in any thread computes the pending value first.
+# ``_slot`` is None, _BUSY while the pending tensor is being computed, or (weakref to the pending
+# tensor, run, args). Module-global (not per thread): a read or write in any thread computes the
+# pending value first, and waits (on the lock) for a computation another thread started.
+_BUSY = (lambda: None, None, None)
 _slot = None
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def defer(tensor, run, args):
@@ -75,7 +77,8 @@ def defer(tensor, run, args):
     if not backend.enabled:
         run()
         return
-    _slot = (weakref.ref(tensor), run, args)
+    with _lock:
+        _slot = (weakref.ref(tensor), run, args)
 
 
 def flush():
@@ -84,20 +87,26 @@ def flush():
     if _slot is None:
         return
     with _lock:
-        s, _slot = _slot, None
-    if s is not None and s[0]() is not None:
-        s[1]()
+        s = _slot
+        if s is None or s is _BUSY:  # nothing, or this thread is computing it right now
+            return
+        _slot = _BUSY
+        try:
+            if s[0]() is not None:
+                s[1]()
+        finally:
+            _slot = None
 
 
 def take(tensor):
     """If ``tensor`` is the pending tensor, hand its ``args`` to a fusing consumer, which then
     must store the tensor's values itself (I2). Otherwise None."""
     global _slot
-    s = _slot
-    if s is None or s[0]() is not tensor:
+    if peek(tensor) is None:
         return None
     with _lock:
-        if _slot is not s:
+        s = _slot
+        if s is None or s is _BUSY or s[0]() is not tensor:
             return None
         _slot = None
     return s[2]

@@ -331,3 +331,69 @@ def test_edge_shapes_and_shared_activations(fusion):
         y3.backward()
         return h0, r0, b0.grad, w0.grad, loss, w1.grad, w2.grad, bs.grad, y3, x3.grad
     _same(prog, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("write", ["load_state_dict", "opt_step", "data_assign", "copy_",
+                                   "zero_", "weight_view_write"])
+def test_every_write_path_between_a_linear_and_its_consumer(fusion, write):
+    def prog(lib):
+        F = lib.nn.functional
+        model = _mlp(lib)
+        lin = model[0]
+        other = lib.nn.Linear(5, 7)
+        with lib.no_grad():
+            other.weight.fill_(0.5)
+            other.bias.fill_(-0.25)
+        opt = lib.optim.SGD(lin.parameters(), lr=1.0)
+        lin(lib.tensor(X)).sum().backward()
+        h = lin(lib.tensor(X))
+        if write == "load_state_dict":
+            lin.load_state_dict(other.state_dict())
+        elif write == "opt_step":
+            opt.step()
+        elif write == "data_assign":
+            lin.weight.data = other.weight.data
+        elif write == "copy_":
+            with lib.no_grad():
+                lin.weight.copy_(other.weight)
+        elif write == "zero_":
+            with lib.no_grad():
+                lin.bias.zero_()
+        else:
+            wv = lin.weight.data[:, 1]
+            wv.fill_(3.0)
+        r = F.relu(h)
+        loss = F.cross_entropy(model[2](r), lib.tensor(Y))
+        return h, r, loss, lin(lib.tensor(X))
+    _same(prog)
+
+
+def test_threads_each_see_their_own_values():
+    import threading
+    F = minitorch.nn.functional
+
+    def work(scale, out):
+        w1, b1, w2, b2 = _params(minitorch)
+        x = minitorch.tensor(X * scale)
+        for _ in range(3):
+            h = F.linear(x, w1, b1)
+            loss = F.cross_entropy(F.linear(F.relu(h), w2, b2), minitorch.tensor(Y))
+            loss.backward()
+            with minitorch.no_grad():
+                w1.sub_(0.1 * w1.grad)
+        out.append((h.detach().numpy().copy(), loss.item(), w1.detach().numpy().copy()))
+
+    alone = {}
+    for scale in (1.0, -2.0):
+        res = []
+        work(scale, res)
+        alone[scale] = res[0]
+    together = {1.0: [], -2.0: []}
+    threads = [threading.Thread(target=work, args=(s, together[s])) for s in (1.0, -2.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in (1.0, -2.0):
+        for a, b in zip(together[s][0], alone[s]):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
