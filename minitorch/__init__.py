@@ -24,7 +24,7 @@ from .utils import data as _data  # minitorch.utils.data, as torch.utils.data
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy constructors)
 
 # the implementation's modules are not part of the torch namespace
-del functions, ops, creation, serialization  # noqa: F821  (bound by the submodule imports above)
+del functions, ops, creation, serialization, fusion  # noqa: F821  (bound by the imports above)
 
 __version__ = "0.1.0"
 

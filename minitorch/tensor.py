@@ -43,20 +43,18 @@ class Tensor(TensorOps, InplaceOps):
                                   device=kwargs.get("device"))
         self._init(storage, False)
 
-    # A pending tensor has its storage allocated but its values not yet computed: a deferred
-    # kernel (see ops/lazy.py) fills it on first access of ``_data`` — which lets a consumer such as
-    # relu fuse itself into the producing Linear instead.
-    _pending = None
-
+    # Every access to values goes through ``_data``: a deferred Linear output (ops/lazy.py,
+    # minitorch/fusion.py) is computed first, before anything can read it or change its inputs.
     @property
     def _data(self):
-        if self._pending is not None:
-            lazy.materialize(self)
+        if lazy._slot is not None:
+            lazy.flush()
         return self._storage
 
     @_data.setter
     def _data(self, storage):
-        self._pending = None
+        if lazy._slot is not None:
+            lazy.flush()
         self._storage = storage
 
     def _init(self, storage, requires_grad):

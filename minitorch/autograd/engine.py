@@ -11,6 +11,7 @@ Saved tensors of every executed node are freed afterwards unless ``retain_graph`
 import heapq
 import threading
 
+from ..ops import lazy
 from .function import Node, check_hook_result
 from .grad_mode import is_anomaly_enabled, is_grad_enabled, set_grad_enabled
 
@@ -160,6 +161,12 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None
             heapq.heappush(heap, (-node._sequence_nr, id(node)))
 
     anomaly = is_anomaly_enabled()
+    # backward fusion (minitorch/fusion.py decides; invariant I4): never under anomaly mode or
+    # create_graph, never across an autograd.grad input
+    fuse = lazy.fusion_backend.enabled and not anomaly and not create_graph
+    if fuse:
+        from .. import fusion  # fusion.py builds on functions/, which sit above autograd
+    blocked = (lambda n: False) if capture is None else (lambda n: id(n) in target_nodes)
     with set_grad_enabled(create_graph):
         while heap:
             _, nid = heapq.heappop(heap)
@@ -193,6 +200,15 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None
                 if grads[0] is not None:
                     node.apply(grads[0])
                 continue
+            plan = fusion.backward_plan(node, grads, deps, buffers, blocked) if fuse else None
+            if plan is not None:
+                absorbed, routes = plan
+                for n in [node] + absorbed:
+                    deps[id(n)] = -1  # ran inside ``node``'s launch: never scheduled
+                    if not retain_graph:
+                        n._release()
+                _route(routes, buffers, deps, heap)
+                continue
             if all(g is None for g in grads):
                 out = (None,) * len(node.next_functions)
             else:
@@ -203,16 +219,7 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None
                 hook(out, tuple(grads))
             if not retain_graph:
                 node._release()
-            for (nxt, nr), g in zip(node.next_functions, out):
-                if nxt is None:
-                    continue
-                nxid = id(nxt)
-                if g is not None:
-                    buf = buffers.setdefault(nxid, [None] * _num_outputs(nxt))
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                deps[nxid] -= 1
-                if deps[nxid] == 0:
-                    heapq.heappush(heap, (-nxt._sequence_nr, nxid))
+            _route(zip(node.next_functions, out), buffers, deps, heap)
     if capture is not None and accumulate:
         for x, g in zip(inputs, results):
             if g is None:
@@ -223,6 +230,20 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None
                 for hook in x._post_accumulate_hooks:
                     hook(x)
     return results
+
+
+def _route(edges_and_grads, buffers, deps, heap):
+    """Deliver gradients along edges; schedule nodes whose last contributor has run."""
+    for (nxt, nr), g in edges_and_grads:
+        if nxt is None:
+            continue
+        nxid = id(nxt)
+        if g is not None:
+            buf = buffers.setdefault(nxid, [None] * _num_outputs(nxt))
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+        deps[nxid] -= 1
+        if deps[nxid] == 0:
+            heapq.heappush(heap, (-nxt._sequence_nr, nxid))
 
 
 def _num_outputs(node):

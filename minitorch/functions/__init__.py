@@ -11,6 +11,7 @@ import torch
 from .. import _dtype, _tensor_ref
 from .._tensor_ref import full, zeros
 from ..autograd import grad_mode
+from ..ops import lazy
 from ..ops import reduce as reduce_kernels
 from . import activation, indexing, linalg, pointwise, reduction
 from . import shape as shape_fns
@@ -179,8 +180,12 @@ cos = _unary(pointwise.Cos)
 tanh = _unary(pointwise.Tanh)
 sigmoid = _unary(pointwise.Sigmoid)
 def relu(input):
-    fused = linalg.fuse_relu(input)  # relu right after a Linear: one fused kernel
-    return fused if fused is not None else pointwise.Relu.apply(input)
+    if lazy._slot is not None:  # a Linear output is pending: relu may fuse into its launch
+        from .. import fusion  # fusion.py builds on functions/ (linalg, pointwise, loss)
+        fused = fusion.relu(input)
+        if fused is not None:
+            return fused
+    return pointwise.Relu.apply(input)
 
 
 reciprocal = _unary(pointwise.Reciprocal)

@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..ops import lazy
 from ..ops import matmul as matmul_kernels
 from ..ops.reduce import _group
-from .pointwise import broadcast_shapes, threshold_backward
+from .pointwise import broadcast_shapes
 from .shape import dense_copy
 
 
@@ -76,7 +76,7 @@ def matmul_shape(a, b):
     return (*batch, a2.shape[-2], b2.shape[-1])
 
 
-def matmul_storage(a, b, bias=None, activation=None, out=None):
+def matmul_storage(a, b, bias=None, activation=None, out=None, pre_out=None):
     """Storage-level matmul with torch.matmul's shape rules, into ``out`` (contiguous, of
     ``matmul_shape``) or a new storage tensor."""
     a2 = a.unsqueeze(0) if a.dim() == 1 else a
@@ -88,7 +88,8 @@ def matmul_storage(a, b, bias=None, activation=None, out=None):
         out = torch.empty((*batch, M, N), dtype=a.dtype, device=a.device)
     B = math.prod(batch)
     matmul_kernels.bmm(_batched(a2, batch, M, K), _batched(b2, batch, K, N), out.view(B, M, N),
-                       bias=bias, activation=activation)
+                       bias=bias, activation=activation,
+                       pre_out=None if pre_out is None else pre_out.view(B, M, N))
     if a.dim() == 1:
         out = out.squeeze(-2)
     if b.dim() == 1:
@@ -144,99 +145,94 @@ def matmul(a, b):
 
 
 class Linear(Function):
-    """y = act(x @ Wᵀ + b) in one kernel (the bias add and activation are the matmul's epilogue).
-    Backward: dX = g·W, dW = gᵀ·X through strides (no transposed copies), db = Σ g."""
+    """y = x @ Wᵀ + b in one kernel (the bias add is the matmul's epilogue). Its output is
+    deferred (minitorch/fusion.py) so that a relu or cross_entropy applied next can run in the
+    same launch. Backward: dX = g·W, dW = gᵀ·X through strides (no transposed copies), db = Σ g
+    accumulated by the dW launch."""
     node_name = "AddmmBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, activation):
-        if x.dim() == 0 or x.shape[-1] != weight.shape[-1]:
+    def forward(ctx, x, weight, bias):
+        if x.dim() == 0 or weight.dim() != 2 or x.shape[-1] != weight.shape[-1]:
             lead = math.prod(x.shape[:-1]) if x.dim() else 1
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                                f"({lead}x{x.shape[-1] if x.dim() else 1} and "
-                               f"{weight.shape[1]}x{weight.shape[0]})")
+                               f"{weight.shape[-1]}x{weight.shape[0]})")
         _check_float(x, weight)
-        if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
-            raise RuntimeError(f"The size of tensor a ({weight.shape[0]}) must match the size of "
+        N = weight.shape[0]
+        if bias is not None and tuple(bias.shape) not in ((N,), (), (1,)):
+            raise RuntimeError(f"The size of tensor a ({N}) must match the size of "
                                f"tensor b ({bias.shape[-1]}) at non-singleton dimension 1")
-        ctx.activation = activation
         xs, ws = x._data, weight._data.t()
-        bs = None if bias is None else bias._data.expand(weight.shape[0])
-        if activation is None:
-            # deferred: a relu applied next fuses into this launch (ops/lazy.py)
-            storage = torch.empty(matmul_shape(xs, ws), dtype=x.dtype, device=x.device)
-            out = _wrap(storage)
-            lazy.defer(out, lambda: matmul_storage(xs, ws, bias=bs, out=storage),
-                       (x, weight) + (() if bias is None else (bias,)), "linear",
-                       (x, weight, bias))
-        else:
-            out = _wrap(matmul_storage(xs, ws, bias=bs, activation=activation))
-        ctx.save_for_backward(x, weight, out if activation else None)
-        ctx.has_bias = bias is not None
+        bs = None if bias is None else bias._data.reshape(-1).expand(N)
+        storage = torch.empty((*x.shape[:-1], N), dtype=x.dtype, device=x.device)
+        out = _wrap(storage)
+        lazy.defer(out, lambda: run_linear(xs, ws, bs, storage), (xs, ws, bs, storage))
+        ctx.save_for_backward(x, weight)
+        ctx.bias_ref = bias
+        ctx.bias_version = None if bias is None else bias._version_counter[0]
         ctx.bias_shape = None if bias is None else tuple(bias.shape)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, w, out = ctx.saved_tensors
-        if ctx.activation == "relu" and not getattr(g, "_relu_masked", False):
-            g = threshold_backward(g, out)
-        g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
-        x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        need_b = ctx.has_bias and ctx.needs_input_grad[2]
+        need_b = ctx.bias_shape is not None and ctx.needs_input_grad[2]
         if grad_mode.is_grad_enabled():  # create_graph: differentiable composition
-            gx = matmul(g, w) if need_x else None
+            x, w = ctx.saved_tensors
+            M = math.prod(x.shape[:-1])
+            g2 = g.reshape(M, g.shape[-1]) if g.dim() != 2 else g
+            x2 = x.reshape(M, x.shape[-1]) if x.dim() != 2 else x
+            gx = matmul(g, w).reshape(x.shape) if need_x else None
             gw = matmul(g2.t(), x2) if need_w else None
-            gb = g2.sum(0).reshape(ctx.bias_shape) if need_b else None
-            return gx, gw, gb, None
-        gx = gw = gb = None
-        if need_x:
-            # if x is the ReLU output of a fused Linear, apply its derivative here (epilogue)
-            # and tell that node the gradient is already masked
-            if is_fused_relu_output(x):
-                gx = _wrap(matmul_kernels.mm(g2._data, w._data, relu_mask=x._data))
-                gx._relu_masked = True
-            else:
-                gx = matmul(g, w)
-        if need_w:
-            rowsum = torch.empty(g2.shape[1], dtype=g2.dtype, device=g2.device) if need_b \
-                else None
-            gw = _wrap(matmul_kernels.mm(g2._data.t(), x2._data, rowsum=rowsum))
-            if need_b:
-                gb = _wrap(rowsum.view(ctx.bias_shape))
-        elif need_b:
-            gb = g2.sum(0).reshape(ctx.bias_shape)
-        return gx, gw, gb, None
+            gb = g2.sum(0).sum_to_size(ctx.bias_shape) if need_b else None
+            return gx, gw, gb
+        return linear_grads(ctx, g)
 
 
-def is_fused_relu_output(x):
-    """True when x is the output of a fused Linear+ReLU node: a consumer's backward may then apply
-    the ReLU derivative in its own epilogue (tagging the gradient ``_relu_masked``)."""
-    producer = x.grad_fn
-    return (x.dim() == 2 and producer is not None and x.output_nr == 0
-            and getattr(producer, "activation", None) == "relu"
-            and issubclass(getattr(producer, "_function", type), Linear))
+def linear_grads(ctx, g, relu_mask=None):
+    """(dx, dW, db) of a Linear node for the output gradient ``g``, without building a graph:
+    dX = g·W (times [relu_mask > 0] in the epilogue when ``relu_mask`` — the ReLU output x came
+    from — is given: minitorch/fusion.py's backward fusion), and dW with db = Σ g from the same
+    launch."""
+    x, w = ctx.saved_tensors
+    K, N = w.shape[1], w.shape[0]
+    M = math.prod(x.shape[:-1])
+    g2 = g.reshape(M, N)._data
+    need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    need_b = ctx.bias_shape is not None and ctx.needs_input_grad[2]
+    gx = gw = gb = None
+    if need_x:
+        mask = None if relu_mask is None else relu_mask.reshape(M, K)._data
+        gx = _wrap(matmul_kernels.mm(g2, w._data, relu_mask=mask).view(x.shape))
+    rowsum = None
+    if need_w:
+        # db from the dW launch (it has no program when dW is empty: K == 0)
+        rowsum = torch.empty(N, dtype=g2.dtype, device=g2.device) if need_b and K else None
+        gw = _wrap(matmul_kernels.mm(g2.t(), x.reshape(M, K)._data, rowsum=rowsum))
+    if need_b:
+        gb = _wrap(rowsum) if rowsum is not None else _wrap(g2).sum(0)
+        if ctx.bias_shape != (N,):
+            gb = gb.sum().reshape(ctx.bias_shape)
+    return gx, gw, gb
 
 
-class LinearReLU(Linear):
-    """relu(linear(x)) fused; its node carries relu's name, as the op the user called last."""
-    node_name = "ReluBackward0"
+def run_linear(xs, ws, bs, out, activation=None, pre_out=None):
+    """out = act(xs @ ws + bs) for xs (..., K), ws (K, N) views, out (..., N) contiguous (the
+    deferred Linear's computation, or minitorch/fusion.py's fused ReLU with ``pre_out``)."""
+    if xs.dim() == 1:
+        out = out.unsqueeze(0)
+        pre_out = pre_out.unsqueeze(0) if pre_out is not None else None
+    matmul_storage(xs, ws, bias=bs, activation=activation, out=out, pre_out=pre_out)
 
 
 def linear(x, weight, bias=None, activation=None):
-    if activation == "relu":
-        return LinearReLU.apply(x, weight, bias, activation)
-    return Linear.apply(x, weight, bias, activation)
-
-
-def fuse_relu(x):
-    """relu(x) as one fused launch when x is the pending output of a Linear; else None."""
-    args = lazy.take(x, "linear")
-    if args is None:
-        return None
-    return linear(*args, activation="relu")
+    """F.linear; ``activation='relu'`` is relu(linear(...)) (one launch when fusion is on)."""
+    if activation not in (None, "relu"):
+        raise ValueError(f"activation must be None or 'relu', got {activation!r}")
+    out = Linear.apply(x, weight, bias)
+    return out.relu() if activation == "relu" else out
 
 
 __all__ = ["matmul_shape", "matmul_storage", "Matmul", "Dot", "Mv", "Bmm", "matmul", "Linear",
-           "is_fused_relu_output", "LinearReLU", "linear", "fuse_relu"]
+           "linear_grads", "run_linear", "linear"]

@@ -6,9 +6,9 @@ import warnings
 import numpy as _np
 import torch
 
+from .. import fusion as _fusion
 from ..autograd import grad_mode
 from ..functions import linalg as _linalg
-from ..functions import linear_loss as _linear_loss
 from ..functions import loss as _loss
 from ..functions import pointwise as _P
 
@@ -29,7 +29,7 @@ def _reduce(loss, reduction):
 
 # ---------------------------------------------------------------------------- linear / activations
 def linear(input, weight, bias=None, activation=None):
-    """y = x Wᵀ + b in one fused kernel; ``activation='relu'`` fuses the ReLU too."""
+    """y = x Wᵀ + b in one kernel; ``activation='relu'`` is relu(linear(...)), one launch."""
     return _linalg.linear(input, weight, bias, activation)
 
 
@@ -198,8 +198,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         # one forward and one backward kernel
         target = target.long()
         # logits straight from a Linear: the whole classifier head is one kernel each way
-        fused = _linear_loss.fused_cross_entropy(input, target, reduction, ignore_index,
-                                                 float(label_smoothing))
+        fused = _fusion.cross_entropy(input, target, reduction, ignore_index,
+                                      float(label_smoothing))
         if fused is not None:
             return fused
         return _loss.cross_entropy(input, target, reduction, ignore_index,

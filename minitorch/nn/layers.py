@@ -97,7 +97,7 @@ class Sequential(Module):
 
     def forward(self, input):
         # Linear followed by ReLU runs as one fused kernel through the general deferred-epilogue
-        # path (ops/lazy.py), so no pattern matching is needed here.
+        # path (minitorch/fusion.py), so no pattern matching is needed here.
         for module in self._modules.values():
             input = module(input)
         return input

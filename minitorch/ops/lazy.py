@@ -1,73 +1,87 @@
-"""Deferred kernels, so that a consumer can fuse itself into its producer.
+"""Deferral (invariant I1 of minitorch/fusion.py) and the fusion switch (I5), at the bottom of the
+import order so that every kernel launch (ops/launcher.py) and every storage access
+(``Tensor._data``) can compute the pending value first.
 
-A producer (the Linear forward without an activation) may leave its output *pending*: storage
-allocated, kernel not yet launched. If the very next op is one that fuses into it (relu), that op
-launches the fused kernel instead and the pending output is never computed unless someone reads
-it. Anything else flushes first: every kernel launch starts by materializing the pending tensor,
-so its inputs are read before any later kernel could modify them. Reading a pending tensor later
-(after a fused consumer took over) recomputes it if its inputs are unchanged, and refuses
-otherwise — never a silently stale value.
+``Linear`` may leave its output *pending* (storage allocated, kernel not launched) so that the very
+next op can fuse into the same launch (minitorch/fusion.py). At most one tensor is pending. It is
+computed no later than the next time anything reads or writes any tensor's storage, so its inputs
+are read before anything can change them, exactly as eager PyTorch would.
 """
+import os
 import threading
 import weakref
 
-_state = threading.local()
+__all__ = ["fusion_backend", "enabled", "defer", "flush", "take", "peek"]
 
 
-class Pending:
-    __slots__ = ("run", "inputs", "versions", "kind", "args")
+class _FusionBackend:
+    """``minitorch.backends.fusion``: ``enabled`` (default True; ``MINITORCH_FUSION=0`` sets it
+    False at import) switches every fusion."""
 
-    def __init__(self, run, inputs, kind, args):
-        self.run = run
-        self.inputs = inputs
-        self.versions = tuple(t._version_counter[0] for t in inputs)
-        self.kind = kind
-        self.args = args
+    def __init__(self):
+        self.enabled = os.environ.get("MINITORCH_FUSION", "1").strip().lower() not in (
+            "0", "false", "off", "no")
 
 
-def _slot():
-    ref = getattr(_state, "slot", None)
-    return ref() if ref is not None else None
+fusion_backend = _FusionBackend()
 
 
-def defer(tensor, run, inputs, kind, args):
-    """Leave ``tensor`` pending; ``run()`` computes it into its storage."""
+def enabled():
+    return fusion_backend.enabled
+
+
+# ``_slot`` is None, _BUSY while the pending tensor is being computed, or (weakref to the pending
+# tensor, run, args). Module-global (not per thread): a read or write in any thread computes the
+# pending value first, and waits (on the lock) for a computation another thread started.
+_BUSY = (lambda: None, None, None)
+_slot = None
+_lock = threading.RLock()
+
+
+def defer(tensor, run, args):
+    """``tensor`` (freshly allocated storage) is computed by ``run()``; leave it pending so that
+    a consumer can ``take`` ``args`` and compute it in its own launch. With fusion off, run now."""
+    global _slot
     flush()
-    tensor._pending = Pending(run, tuple(inputs), kind, args)
-    _state.slot = weakref.ref(tensor)
+    if not fusion_backend.enabled:
+        run()
+        return
+    with _lock:
+        _slot = (weakref.ref(tensor), run, args)
 
 
 def flush():
-    t = _slot()
-    if t is not None:
-        _state.slot = None
-        if t._pending is not None:
-            materialize(t)
-
-
-def materialize(tensor):
-    p = tensor._pending
-    if p is None:
+    """Compute the pending tensor, if any (called before every storage access and launch)."""
+    global _slot
+    if _slot is None:
         return
-    tensor._pending = None
-    if _slot() is tensor:
-        _state.slot = None
-    if any(t._version_counter[0] != v for t, v in zip(p.inputs, p.versions)):
-        raise RuntimeError(
-            "a tensor whose computation was fused into a following operation is being read after "
-            "one of its inputs was modified in place; read it (or .clone() it) before modifying "
-            "the inputs")
-    p.run()
+    with _lock:
+        s = _slot
+        if s is None or s is _BUSY:  # nothing, or this thread is computing it right now
+            return
+        _slot = _BUSY
+        try:
+            if s[0]() is not None:
+                s[1]()
+        finally:
+            _slot = None
 
 
-def take(tensor, kind):
-    """If ``tensor`` is the pending output of a ``kind`` producer issued just before, hand its
-    arguments to a fusing consumer (the tensor stays pending: it is computed only if read)."""
-    p = tensor._pending
-    if p is None or p.kind != kind or _slot() is not tensor:
+def take(tensor):
+    """If ``tensor`` is the pending tensor, hand its ``args`` to a fusing consumer, which then
+    must store the tensor's values itself (I2). Otherwise None."""
+    global _slot
+    if peek(tensor) is None:
         return None
-    _state.slot = None
-    return p.args
+    with _lock:
+        s = _slot
+        if s is None or s is _BUSY or s[0]() is not tensor:
+            return None
+        _slot = None
+    return s[2]
 
 
-__all__ = ["Pending", "defer", "flush", "materialize", "take"]
+def peek(tensor):
+    """The pending ``args`` when ``tensor`` is the pending tensor, else None (nothing taken)."""
+    s = _slot
+    return s[2] if s is not None and s[0]() is tensor else None

@@ -1,7 +1,8 @@
 """Linear layer + softmax cross-entropy fused (the classifier head of a training step).
 
 Forward, one launch: logits = x·Wᵀ + b are formed tile by tile in registers and reduced straight
-to the loss and each row's log-sum-exp; the logits never reach memory.
+to the loss and each row's log-sum-exp; the same launch also stores the logits when asked
+(``logits_out``: the program can still read them, so they must hold their values).
 Backward, one launch: the logits are recomputed and turned into dlogits = (softmax − one-hot)·g
 (÷ count for 'mean'), which in the same program give dX = dlogits·W — with the previous layer's
 ReLU derivative applied when x is a ReLU output — dW = dlogitsᵀ·X and db = Σ dlogits.
@@ -38,8 +39,9 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, s
 
 @triton.jit
 def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_ptr, part_ptr,
-                                    M, K, C, sxm, sxk, swc, swk, sb, stm, ignore_index,
-                                    HAS_BIAS: tl.constexpr, REDUCE: tl.constexpr,
+                                    logits_ptr, M, K, C, sxm, sxk, swc, swk, sb, stm, slm, slc,
+                                    ignore_index, HAS_BIAS: tl.constexpr,
+                                    STORE_LOGITS: tl.constexpr, REDUCE: tl.constexpr,
                                     COMPUTE: tl.constexpr, PRECISION: tl.constexpr,
                                     BLOCK_M: tl.constexpr,
                                     BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
@@ -49,6 +51,9 @@ def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_pt
     rmask = rows < M
     logits = _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
                           HAS_BIAS, COMPUTE, PRECISION, BLOCK_M, BLOCK_C, BLOCK_K)
+    if STORE_LOGITS:
+        tl.store(logits_ptr + rows[:, None] * slm + cols[None, :] * slc, logits,
+                 mask=rmask[:, None] & (cols < C)[None, :])
     logits = tl.where((cols < C)[None, :], logits, float("-inf"))
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
     valid = rmask & (t != ignore_index)
@@ -133,9 +138,9 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
 
 def supported(x, w, target, smoothing):
     """What the fused head handles: 2-D float input, class-index targets, C within one tile, no
-    label smoothing (that case takes the separate cross-entropy kernels)."""
+    label smoothing (that case takes the separate cross-entropy kernels), a non-empty batch."""
     return (not smoothing and x.dim() == 2 and w.dim() == 2 and target.dim() == 1
-            and x.dtype == w.dtype
+            and x.shape[0] > 0 and w.shape[0] > 0 and x.dtype == w.dtype
             and x.dtype in (torch.float32, torch.float64) and w.shape[0] <= 1024
             and x.shape[0] == target.shape[0] and x.shape[1] == w.shape[1])
 
@@ -159,8 +164,9 @@ def _precision(dtype):
     return "tf32" if matmul_backend.allow_tf32 and dtype == torch.float32 else "ieee"
 
 
-def forward(x, w, b, t, reduction, ignore_index):
-    """Returns (loss, lse, count): count is a 0-d view (the non-ignored rows)."""
+def forward(x, w, b, t, reduction, ignore_index, logits_out=None):
+    """Returns (loss, lse, count): count is a 0-d view (the non-ignored rows). ``logits_out``
+    (M, C), when given, receives x·Wᵀ + b from the same launch."""
     M, K = x.shape
     C = w.shape[0]
     bm, bc, bk, warps = _config(M, K, C)
@@ -171,10 +177,13 @@ def forward(x, w, b, t, reduction, ignore_index):
     red = reduction  # "none", "mean" or "sum" (ops/loss.py REDUCTIONS)
     loss, kind = loss_output(M, red, programs, x)
     launcher.launch(linear_cross_entropy_fwd_kernel, (programs,),
-                    (x, w, b if b is not None else w, t, loss, lse, part, M, K, C, x.stride(0),
+                    (x, w, b if b is not None else w, t, loss, lse, part,
+                     logits_out if logits_out is not None else lse, M, K, C, x.stride(0),
                      x.stride(1), w.stride(0), w.stride(1), b.stride(0) if b is not None else 0,
-                     t.stride(0), int(ignore_index)),
-                    dict(HAS_BIAS=b is not None, REDUCE=kind, COMPUTE=_compute(x.dtype),
+                     t.stride(0), logits_out.stride(0) if logits_out is not None else 0,
+                     logits_out.stride(1) if logits_out is not None else 0, int(ignore_index)),
+                    dict(HAS_BIAS=b is not None, STORE_LOGITS=logits_out is not None,
+                         REDUCE=kind, COMPUTE=_compute(x.dtype),
                          PRECISION=_precision(x.dtype), BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk),
                     warps)
     count, bad = finish_reduction(part, loss, red)

@@ -1,6 +1,7 @@
 """One batched matmul kernel that takes every stride, so transposed operands are views, never copies
 (dW = dYᵀ·X passes dY with swapped strides). Accumulates in fp32 (fp64 for fp64) with an optional
-epilogue: + bias, then an activation — the fused Linear forward.
+epilogue: + bias, then an activation — the fused Linear forward — optionally also storing the
+pre-activation (so a value the program can still reach is written by the same launch).
 """
 
 import torch
@@ -23,14 +24,15 @@ matmul_backend = _MatmulBackends()
 
 
 @triton.jit
-def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, M, N, K,
+def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, M, N, K,
                   stride_ab, stride_am, stride_ak, stride_bb, stride_bk, stride_bn,
                   stride_cb, stride_cm, stride_cn, stride_bias, stride_mm, stride_mn,
                   HAS_BIAS: tl.constexpr, ACTIVATION: tl.constexpr, RELU_MASK: tl.constexpr,
-                  ROWSUM: tl.constexpr, ACC_TYPE: tl.constexpr,
+                  ROWSUM: tl.constexpr, STORE_PRE: tl.constexpr, ACC_TYPE: tl.constexpr,
                   PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                   BLOCK_K: tl.constexpr):
-    """C = A·B (+ bias) (relu) (· [mask > 0]); with ROWSUM also rowsum(A) -> rowsum_ptr.
+    """C = A·B (+ bias) (relu) (· [mask > 0]); with ROWSUM also rowsum(A) -> rowsum_ptr; with
+    STORE_PRE also A·B (+ bias) before the activation -> pre_ptr (same strides as C).
 
     The fused Linear uses it three ways: forward (bias + ReLU epilogue), dX = g·W with the
     previous layer's ReLU derivative as the epilogue (RELU_MASK: mask is that layer's output),
@@ -60,22 +62,28 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, M, N, K,
             tl.store(rowsum_ptr + rm, tl.sum(row_acc, axis=1), mask=rm < M)
     if HAS_BIAS:
         acc += tl.load(bias_ptr + rn * stride_bias, mask=rn < N, other=0).to(ACC_TYPE)[None, :]
+    c_offs = batch * stride_cb + rm[:, None] * stride_cm + rn[None, :] * stride_cn
+    c_mask = (rm[:, None] < M) & (rn[None, :] < N)
+    if STORE_PRE:
+        tl.store(pre_ptr + c_offs, acc, mask=c_mask)
     if ACTIVATION == "relu":
         acc = tl.where(acc < 0, 0, acc)
     if RELU_MASK:
         h = tl.load(mask_ptr + rm[:, None] * stride_mm + rn[None, :] * stride_mn,
                     mask=(rm[:, None] < M) & (rn[None, :] < N), other=0)
         acc = tl.where(h > 0, acc, 0)
-    c_ptrs = c_ptr + batch * stride_cb + rm[:, None] * stride_cm + rn[None, :] * stride_cn
-    tl.store(c_ptrs, acc, mask=(rm[:, None] < M) & (rn[None, :] < N))
+    tl.store(c_ptr + c_offs, acc, mask=c_mask)
 
 
-def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
+def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None, pre_out=None):
     """out[i] = act(a[i] @ b[i] + bias) for 3-D storage views with equal batch sizes (a batch
     stride of 0 broadcasts). ``out`` is preallocated, any strides. 2-D only: ``relu_mask`` (M, N)
-    zeroes the result where mask <= 0; ``rowsum`` (M,) receives the row sums of ``a``."""
+    zeroes the result where mask <= 0; ``rowsum`` (M,) receives the row sums of ``a``;
+    ``pre_out`` (the layout of ``out``) receives the result before the activation."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+    if pre_out is not None:
+        assert pre_out.shape == out.shape and pre_out.stride() == out.stride()
     B, M, K = a.shape
     N = b.shape[2]
     if out.numel() == 0:
@@ -84,6 +92,10 @@ def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
         elementwise.pointwise("copy", out, 0.0)
         if bias is not None:
             elementwise.pointwise("add", out, out, bias)
+        if pre_out is not None:
+            elementwise.pointwise("copy", pre_out, out)
+        if activation == "relu":
+            elementwise.pointwise("relu", out, out)
         if rowsum is not None:
             elementwise.pointwise("copy", rowsum, 0.0)
         return out
@@ -94,7 +106,8 @@ def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
     launcher.launch(matmul_kernel, grid,
                     (a, b, out, bias if bias is not None else out,
                      relu_mask if relu_mask is not None else out,
-                     rowsum if rowsum is not None else out, M, N, K,
+                     rowsum if rowsum is not None else out,
+                     pre_out if pre_out is not None else out, M, N, K,
                      a.stride(0), a.stride(1), a.stride(2), b.stride(0), b.stride(1), b.stride(2),
                      out.stride(0), out.stride(1), out.stride(2),
                      bias.stride(0) if bias is not None else 0,
@@ -102,6 +115,7 @@ def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None):
                      relu_mask.stride(1) if relu_mask is not None else 0),
                     dict(HAS_BIAS=bias is not None, ACTIVATION=activation or "none",
                          RELU_MASK=relu_mask is not None, ROWSUM=rowsum is not None,
+                         STORE_PRE=pre_out is not None,
                          ACC_TYPE=acc, PRECISION=precision, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk),
                     warps)
     return out
