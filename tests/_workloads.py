@@ -277,6 +277,12 @@ def ops_sweep(log=print):
     creation.range_(empty(n, dtype=torch.float64), 1.0, 0.25)
     _sweep_optional(n, filled, empty, log)
     _sweep_norm(log)
+    # DistributedDataParallel's gradient buckets: 1..4 sources a launch, and a second launch
+    from minitorch.ops import bucket
+    for dt in (torch.float32, torch.float64):
+        srcs = [filled(n, dtype=dt) for n in (3, 1500, 7, 64, 5)]
+        bucket.pack_scaled(empty(sum(s.numel() for s in srcs), dtype=dt), srcs, 0.5)
+        bucket.pack_scaled(empty(3, dtype=dt), srcs[:1], 0.25)
     log("ops_sweep: done")
 
 
