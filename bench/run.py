@@ -277,10 +277,16 @@ def main(argv=None):
         rows.append(row)
         print(f"{name:<30}{row['minitorch_ms']:>14.2f}{row['torch_ms']:>12.3f}"
               f"{row['ratio']:>9.1f}x{launches:>10}", flush=True)
+    import dist_step  # (bench/ is on sys.path: this script's folder)
+    dist = dist_step.measure()
+    print(f"data-parallel MLP step, global batch {dist['global_batch']}: one process "
+          f"{dist['one_process_ms']:.1f} ms, two gloo processes {dist['two_process_ms']:.1f} ms "
+          f"(on {os.cpu_count()} cores), {dist['bytes_per_step']} gradient bytes all-reduced per "
+          "step", flush=True)
     result = dict(machine=platform.platform(), processor=platform.processor(),
                   cores=os.cpu_count(), policy=launcher.POLICY, torch_threads=1,
                   torch=torch.__version__, load_average=round(load[0], 2), eager=eager,
-                  cases=rows)
+                  cases=rows, data_parallel=dist)
     if not args.no_audit:
         result["gpu_audit"] = gpu_audit_rows()
         audit = result["gpu_audit"]
