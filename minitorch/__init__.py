@@ -72,3 +72,7 @@ from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401  (minitorch.utils.data)
 from .serialization import load, save  # noqa: E402
+
+# issue 11: default device and torch.accelerator
+from . import accelerator  # noqa: E402
+from ._device import get_default_device, set_default_device  # noqa: E402

@@ -484,7 +484,10 @@ def _cast(t, dtype):
 # Creation
 # ---------------------------------------------------------------------------------------------
 def _resolve_device(device):
-    return torch.device(device) if device is not None else torch.device("cpu")
+    if device is not None:
+        return torch.device(device)
+    from . import _device  # set_default_device (issue 11)
+    return _device.get_default_device()
 
 
 def _check_requires_grad(dtype, requires_grad):

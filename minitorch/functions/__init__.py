@@ -880,3 +880,41 @@ Tensor.__getitem__ = indexing.getitem
 Tensor.__setitem__ = indexing.setitem
 
 from . import inplace  # noqa: E402,F401  (in-place methods: add_, zero_, copy_, ...)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 11 ops (tutorial API coverage): implemented in functions/api11.py; this block only
+# registers the public names and Tensor methods, so it can be moved as one piece.
+# ---------------------------------------------------------------------------------------------
+from . import api11 as _api11  # noqa: E402
+
+cumsum, cumprod = _api11.cumsum, _api11.cumprod
+tril, triu = _api11.tril, _api11.triu
+log1p, expm1 = _api11.log1p, _api11.expm1
+sort, argsort, msort, topk = _api11.sort, _api11.argsort, _api11.msort, _api11.topk
+multinomial, randperm = _api11.multinomial, _api11.randperm
+repeat_interleave, tile, einsum = _api11.repeat_interleave, _api11.tile, _api11.einsum
+for _name, _fn in dict(
+        cumsum=cumsum, cumprod=cumprod, tril=tril, triu=triu, log1p=log1p, expm1=expm1,
+        sort=sort, argsort=argsort, msort=msort, topk=topk,
+        multinomial=lambda self, num_samples, replacement=False, *, generator=None:
+        multinomial(self, num_samples, replacement, generator=generator),
+        repeat=_api11.repeat, repeat_interleave=repeat_interleave, tile=tile,
+        new_zeros=_api11.new_zeros, new_ones=_api11.new_ones, new_empty=_api11.new_empty,
+        new_full=_api11.new_full, new_tensor=_api11.new_tensor).items():
+    setattr(Tensor, _name, _fn)
+
+# numpy-style aliases (axis= for dim=, keepdims= for keepdim=) on functions and methods
+_NUMPY_ALIASED = ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "all",
+                  "any", "norm", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax",
+                  "log_softmax", "cat", "concat", "concatenate", "stack", "squeeze",
+                  "unsqueeze", "cumsum", "cumprod", "sort", "argsort", "topk", "flatten",
+                  "narrow", "select", "split", "chunk", "unbind", "index_select", "gather",
+                  "transpose", "repeat_interleave")
+for _name in _NUMPY_ALIASED:
+    if _name in globals() and not getattr(globals()[_name], "_numpy_aliases", False):
+        globals()[_name] = _api11.numpy_aliases(globals()[_name])
+    _meth = getattr(Tensor, _name, None)
+    if callable(_meth) and not getattr(_meth, "_numpy_aliases", False):
+        setattr(Tensor, _name, _api11.numpy_aliases(_meth))
+del _name, _fn, _meth
