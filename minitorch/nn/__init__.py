@@ -10,3 +10,9 @@ __all__ = ["functional", "init", "Parameter", "Module", "Sequential", "ModuleLis
            "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss", "L1Loss",
            "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+
+# issue 11: SiLU, BCELoss, nn.utils
+from .layers_api11 import BCELoss, SiLU  # noqa: E402
+from . import utils  # noqa: E402
+
+__all__ += ["SiLU", "BCELoss", "utils"]
