@@ -6,3 +6,8 @@ from .optimizer import Optimizer
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
+
+# issue 11: RMSprop, Adagrad, Adadelta (fused multi-tensor kernels)
+from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: E402
+
+__all__ += ["RMSprop", "Adagrad", "Adadelta"]
