@@ -349,9 +349,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             out = torch.empty((rows, num_samples), dtype=torch.int64, device=p.device)
             K.count_le_(cdf._data, u, out, sample=True)
         else:
-            if bool(((p > 0).sum(1) < num_samples).any()):
-                raise RuntimeError("invalid multinomial distribution (with replacement=False, "
-                                   "not enough non-negative category to sample)")
+            # rows with fewer positive categories than samples: as torch on CPU, the
+            # zero-probability categories come last, in index order (race keys of +inf)
             keys = torch.empty((rows, n_cat), dtype=torch.float64, device=p.device)
             K.race_keys_(p._data, keys, generator=generator)
             vals = torch.empty_like(keys)

@@ -101,20 +101,16 @@ class BinaryCrossEntropyWithLogits(Function):
         up = _upstream(g, ctx.shape, ctx.n, ctx.reduction)
         upw = up * weight if weight is not None else up
         sig_neg = (-input).sigmoid()
-        gi = gt = gw = gp = None
+        gi = gt = None
         if ctx.needs_input_grad[0]:
             lw = (pos_weight - 1) * target + 1 if pos_weight is not None else 1
             gi = _to(upw * ((1 - target) - lw * sig_neg), input)
-        sp = None
-        if ctx.needs_input_grad[1] or ctx.needs_input_grad[3]:
-            sp = (1.0 + (-input.abs()).exp()).log() + (-input).clamp(min=0)
         if ctx.needs_input_grad[1]:
-            d = -input + (pos_weight - 1) * sp if pos_weight is not None else -input
+            if pos_weight is not None:
+                sp = (1.0 + (-input.abs()).exp()).log() + (-input).clamp(min=0)
+                d = -input + (pos_weight - 1) * sp
+            else:
+                d = -input
             gt = _to(upw * d, target)
-        if ctx.needs_input_grad[2]:
-            sp2 = (1.0 + (-input.abs()).exp()).log() + (-input).clamp(min=0)
-            lw = (pos_weight - 1) * target + 1 if pos_weight is not None else 1
-            gw = _to(up * ((1 - target) * input + lw * sp2), weight)
-        if ctx.needs_input_grad[3]:
-            gp = _to(upw * target * sp, pos_weight)
-        return gi, gt, gw, gp, None
+        # weight and pos_weight are not differentiable (as in torch; checked by the caller)
+        return gi, gt, None, None, None

@@ -299,6 +299,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
+    for name, v in (("weight", weight), ("pos_weight", pos_weight)):
+        if v is not None and v.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not "
+                               f"differentiable with respect to argument '{name}'. This input "
+                               f"cannot have requires_grad True.")
     return _named_losses.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight,
                                                             reduction)
 
@@ -314,6 +319,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     with grad_mode.no_grad():
         if input.numel() and bool(((input < 0) | (input > 1)).any()):
             raise RuntimeError("all elements of input should be between 0 and 1")
+    if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("The function 'binary_cross_entropy' is not differentiable with "
+                           "respect to argument 'weight'. This input cannot have requires_grad "
+                           "True.")
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
         weight = weight.expand(*input.shape)
     return _named_losses.BinaryCrossEntropy.apply(input, target, weight, reduction)
