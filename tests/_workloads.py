@@ -268,6 +268,7 @@ def ops_sweep(log=print):
     creation.range_(empty(n), 0.0, 0.5)
     creation.range_(empty(n, dtype=torch.float64), 1.0, 0.25)
     _sweep_optional(n, filled, empty, log)
+    _sweep_issue11(log)
     log("ops_sweep: done")
 
 
@@ -372,3 +373,51 @@ def _gt0(x):
     out = torch.empty(x.shape, dtype=torch.bool)
     EW.pointwise("gt", out, x, 0.0, compute=torch.float32)
     return out
+
+
+def _sweep_issue11(log):
+    """Issue 11's kernels (ops/api_kernels.py, ops/clip.py, ops/optim_adaptive.py) through the
+    public API: scans (sum/prod, forward/reverse, fp32/fp64/int64, short and chunked rows),
+    sorts, counting search, race keys, triangular masks, log1p/expm1 and their gradients, the
+    clipping kernel and the adaptive optimizers with every flag."""
+    mt = minitorch
+    for dt in (mt.float32, mt.float64):
+        for shape in ((3, 5), (2, 700)):
+            x = mt.randn(*shape, dtype=dt, requires_grad=True)
+            (x.cumsum(1).sum() + x.cumprod(1).sum() + mt.tril(x, -1).sum() + mt.triu(x).sum()
+             + x.abs().log1p().sum() + x.expm1().sum() + x.sort(1, descending=True).values[:, 0]
+             .sum()).backward()
+            mt.argsort(x, 1)
+    mt.cumsum(mt.randint(0, 5, (3, 4)), 1)
+    mt.cumprod(mt.randint(1, 3, (3, 4)), 1)
+    mt.tril(mt.ones(3, 3, dtype=mt.bool))
+    mt.sort(mt.randint(0, 9, (4, 300)), 1)
+    p = mt.rand(3, 20)
+    mt.multinomial(p, 5, replacement=True)
+    mt.multinomial(p.double(), 5, replacement=True)
+    mt.multinomial(p, 5)
+    mt.repeat_interleave(mt.tensor([1, 0, 2]))
+    nn = _opt("nn")
+    if nn is not None and hasattr(nn, "utils"):
+        for dt in (mt.float32, mt.float64):
+            ps = [mt.randn(n, dtype=dt, requires_grad=True) for n in (3, 300, 7, 2, 5)]
+            for p_ in ps:
+                p_.grad = mt.randn(*p_.shape, dtype=dt)
+            nn.utils.clip_grad_norm_(ps, 0.5)
+            nn.utils.clip_grad_value_(ps, 0.1)
+    optim = _opt("optim")
+    if optim is not None and hasattr(optim, "RMSprop"):
+        variants = [(optim.RMSprop, dict()), (optim.RMSprop, dict(momentum=0.9, centered=True,
+                                                                  weight_decay=0.1)),
+                    (optim.RMSprop, dict(maximize=True, centered=True)),
+                    (optim.Adagrad, dict()), (optim.Adagrad, dict(weight_decay=0.1,
+                                                                  maximize=True)),
+                    (optim.Adadelta, dict()), (optim.Adadelta, dict(weight_decay=0.1))]
+        for cls, kw in variants:
+            ps = [mt.randn(n, requires_grad=True) for n in (3, 300, 7, 2, 5)]
+            opt = cls(ps, **kw)
+            for _ in range(2):
+                for p_ in ps:
+                    p_.grad = mt.randn(*p_.shape)
+                opt.step()
+    log("ops_sweep: issue 11 kernels done")
