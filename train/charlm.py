@@ -6,6 +6,11 @@ self-attention (a ``tril`` mask) and a GELU MLP, a final LayerNorm and a head ti
 embedding. AdamW, gradient clipping, a cosine learning-rate schedule; at the end it samples text
 with ``multinomial``. Every computation is a Triton kernel.
 
+The defaults (one block, 60 steps of 16 x 32 characters) are sized for the Triton interpreter on
+a 2-core machine (several seconds a step, about 500 kernel launches): the validation loss falls
+from ~4.6 (uniform over ~100 characters) toward the character-frequency level within minutes;
+larger settings (--layers 4 --dim 128 --steps 5000) are for a GPU.
+
 Same conventions as ``digits.py``: progress lines, --out with metrics.jsonl (one line per
 evaluation), curves.png, model.safetensors and optim.safetensors (--resume continues).
 
@@ -28,20 +33,20 @@ import minitorch  # noqa: E402
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Train a character-level GPT on Python's help text "
                                             "with minitorch (every computation a Triton kernel).")
-    p.add_argument("--steps", type=int, default=300, help="optimizer steps (default 300)")
+    p.add_argument("--steps", type=int, default=60, help="optimizer steps (default 60)")
     p.add_argument("--batch-size", type=int, default=16, help="sequences per step (default 16)")
     p.add_argument("--block", type=int, default=32, help="context length (default 32)")
     p.add_argument("--dim", type=int, default=64, help="embedding width (default 64)")
     p.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")
-    p.add_argument("--layers", type=int, default=2, help="transformer blocks (default 2)")
+    p.add_argument("--layers", type=int, default=1, help="transformer blocks (default 1)")
     p.add_argument("--lr", type=float, default=3e-3, help="AdamW peak learning rate")
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip (default 1.0)")
-    p.add_argument("--eval-every", type=int, default=50, help="steps between evaluations")
-    p.add_argument("--eval-batches", type=int, default=4)
+    p.add_argument("--eval-every", type=int, default=15, help="steps between evaluations")
+    p.add_argument("--eval-batches", type=int, default=2)
     p.add_argument("--chars", type=int, default=200_000,
                    help="use the first N characters of the text (default 200000)")
-    p.add_argument("--sample", type=int, default=200, help="characters to sample at the end")
+    p.add_argument("--sample", type=int, default=100, help="characters to sample at the end")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/charlm")
     p.add_argument("--resume", action="store_true",
@@ -83,7 +88,7 @@ def build_model(lib, vocab, block, dim, heads, layers):
             self.ln1 = nn.LayerNorm(dim)
             self.attn = Attention()
             self.ln2 = nn.LayerNorm(dim)
-            self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+            self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(approximate="tanh"), nn.Linear(4 * dim, dim))
 
         def forward(self, x):
             x = x + self.attn(self.ln1(x))
@@ -209,7 +214,7 @@ def train(args):
         scheduler.step()
         lv = loss.item()
         running = lv if running is None else 0.9 * running + 0.1 * lv
-        if step % 10 == 0:
+        if step % 5 == 0:
             print(f"step {step:5d}/{args.steps}  loss {running:.3f}  "
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
         if step % args.eval_every == 0 or step == args.steps:
