@@ -136,7 +136,7 @@ def test_sort_matches_torch(shape, data, descending):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     arr = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     a, b = pair(arr, requires_grad=True)
-    va, ia = mt.sort(a, dim, descending)
+    va, ia = mt.sort(a, dim, descending, stable=True)
     vb, ib = torch.sort(b, dim=dim, descending=descending, stable=True)
     assert_close(va, vb.detach())
     assert ia.tolist() == ib.tolist()
@@ -144,11 +144,14 @@ def test_sort_matches_torch(shape, data, descending):
     (va * mt.arange(va.numel()).reshape(va.shape)).sum().backward()
     (vb * torch.arange(vb.numel()).reshape(vb.shape)).sum().backward()
     assert_close(a.grad, b.grad)
+    assert type(va.grad_fn).__name__ == type(vb.grad_fn).__name__ == "SortBackward1"
+    assert type(a.sort(dim).values.grad_fn).__name__ == "SortBackward0"
     k = data.draw(st.integers(0, shape[dim]))
     largest = data.draw(st.booleans())
     ta, tb = a.topk(k, dim, largest), torch.topk(b, k, dim, largest)
     assert_close(ta.values, tb.values.detach())
     assert ta.indices.tolist() == tb.indices.tolist()
+    assert type(ta.values.grad_fn).__name__ == type(tb.values.grad_fn).__name__
 
 
 def test_sort_ties_nan_ints_bool_and_errors():

@@ -275,20 +275,43 @@ def _sort_indices(input, dim, descending):
     return v, i
 
 
-def _gather_values(input, dim, idx, vals):
+class _SortValues(Function):
+    """Values the sort kernel already wrote; the backward scatters the gradient back to the
+    sorted positions (gather's backward)."""
+    node_name = "SortBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx, vals):
+        ctx.shape, ctx.dim, ctx.idx = tuple(x.shape), dim, idx
+        return vals
+
+    @staticmethod
+    def backward(ctx, g):
+        from .reduction import scatter_into_zeros
+        if not ctx.shape:
+            return g.reshape(()), None, None, None
+        return scatter_into_zeros(g, ctx.shape, ctx.dim, ctx.idx), None, None, None
+
+
+class _SortValuesStable(_SortValues):
+    node_name = "SortBackward1"  # torch's sort.stable overload (stable= given)
+
+
+class _TopkValues(_SortValues):
+    node_name = "TopkBackward0"
+
+
+def _gather_values(input, dim, idx, vals, node=_SortValues):
     if input.requires_grad and grad_mode.is_grad_enabled():
-        if input.dim() == 0:
-            return input.clone()
-        return input.gather(dim, idx)  # GatherBackward routes the gradient to the sorted slots
+        return node.apply(input, dim, idx, vals)
     return vals
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    if isinstance(dim, bool):  # sort(x, True): torch reads it as descending
-        dim, descending = -1, dim
+def sort(input, dim=-1, descending=False, *, stable=None, out=None):
     dim = _dim(dim, input.dim())
-    vals, idx = _sort_indices(input, dim, descending)
-    return SortResult(_gather_values(input, dim, idx, vals), idx)
+    vals, idx = _sort_indices(input, dim, descending)  # always stable
+    node = _SortValues if stable is None else _SortValuesStable
+    return SortResult(_gather_values(input, dim, idx, vals, node), idx)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -309,7 +332,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if input.dim():
         idx = idx.narrow(dim, 0, k).contiguous()
         vals = vals.narrow(dim, 0, k).contiguous()
-    return TopkResult(_gather_values(input, dim, idx, vals), idx)
+    return TopkResult(_gather_values(input, dim, idx, vals, _TopkValues), idx)
 
 
 # ---------------------------------------------------------------------------------------------
