@@ -403,7 +403,8 @@ def _sweep_issue11(log):
             ps = [mt.randn(n, dtype=dt, requires_grad=True) for n in (3, 300, 7, 2, 5)]
             for p_ in ps:
                 p_.grad = mt.randn(*p_.shape, dtype=dt)
-            nn.utils.clip_grad_norm_(ps, 0.5)
+            for norm_type in (2.0, 1.0, float("inf"), 3.0):
+                nn.utils.clip_grad_norm_(ps, 0.5, norm_type)
             nn.utils.clip_grad_value_(ps, 0.1)
     optim = _opt("optim")
     if optim is not None and hasattr(optim, "RMSprop"):

@@ -43,7 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip (default 1.0)")
     p.add_argument("--eval-every", type=int, default=15, help="steps between evaluations")
-    p.add_argument("--eval-batches", type=int, default=2)
+    p.add_argument("--eval-batches", type=int, default=4)
     p.add_argument("--chars", type=int, default=200_000,
                    help="use the first N characters of the text (default 200000)")
     p.add_argument("--sample", type=int, default=100, help="characters to sample at the end")
@@ -127,7 +127,10 @@ def batch(data, block, batch_size, generator):
 
 
 @minitorch.no_grad()
-def evaluate(model, data, args, generator):
+def evaluate(model, data, args, seed):
+    """Mean loss on the same --eval-batches validation batches every time (a fixed seed), so
+    successive evaluations compare the model, not the batches."""
+    generator = minitorch.Generator().manual_seed(seed)
     model.eval()
     total = 0.0
     for _ in range(args.eval_batches):
@@ -181,7 +184,6 @@ def train(args):
                                        dict(params=no_decay, weight_decay=0.0)], lr=args.lr)
     scheduler = minitorch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.steps)
     generator = minitorch.Generator().manual_seed(args.seed)
-    eval_gen = minitorch.Generator().manual_seed(args.seed + 1)
     metrics_path = os.path.join(args.out, "metrics.jsonl")
     start, rows = 0, []
     if args.resume:
@@ -218,7 +220,7 @@ def train(args):
             print(f"step {step:5d}/{args.steps}  loss {running:.3f}  "
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
         if step % args.eval_every == 0 or step == args.steps:
-            val = evaluate(model, val_data, args, eval_gen)
+            val = evaluate(model, val_data, args, args.seed + 1)
             row = dict(step=step, train_loss=round(running, 5), val_loss=round(val, 5),
                        seconds=round(time.perf_counter() - t0, 2))
             rows.append(row)

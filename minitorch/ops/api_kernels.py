@@ -29,11 +29,6 @@ def _compute(dtype):
 # scans
 # ---------------------------------------------------------------------------------------------
 @triton.jit
-def _mul(a, b):
-    return a * b
-
-
-@triton.jit
 def scan_kernel(x_ptr, out_ptr, M, N, OP: tl.constexpr, REVERSE: tl.constexpr,
                 COMPUTE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """Inclusive scan of each of M rows of N elements, in BLOCK_N chunks with a running carry.
@@ -60,7 +55,8 @@ def scan_kernel(x_ptr, out_ptr, M, N, OP: tl.constexpr, REVERSE: tl.constexpr,
         else:
             x = tl.load(x_ptr + ptrs, mask=m, other=1).to(COMPUTE)
             c = tl.cumprod(x, axis=1) * carry[:, None]
-            carry = carry * tl.reduce(x, 1, _mul)
+            # masked lanes load 1, so the chunk's last column is the running product
+            carry = tl.sum(tl.where(cols0[None, :] == BLOCK_N - 1, c, 0), axis=1)
         tl.store(out_ptr + ptrs, c, mask=m)
 
 
@@ -173,7 +169,7 @@ def count_le_(bounds, q, out, sample=False, q_row_stride=None):
         block_s = min(launcher.next_pow2(s), 256)
         block_n = min(launcher.next_pow2(n), max(1, (1 << 16) // block_s))
     else:
-        block_s, block_n = 64, 64
+        block_s, block_n = 32, 64  # 64x64 reaches 255 registers on sm_80
     launcher.launch(count_le_kernel, (r, launcher.cdiv(s, block_s)),
                     (bounds, q, out, n, s, q_row_stride),
                     dict(SAMPLE=bool(sample), BLOCK_S=block_s, BLOCK_N=block_n), 4)

@@ -51,3 +51,98 @@ def scale_or_clamp_(tensors, coef, clip_value):
                         (*args, coef if coef is not None else chunk[0],
                          float(clip_value) if clamp else 0.0),
                         dict(NT=len(chunk), CLAMP=clamp, BLOCK=block), warps)
+
+
+# ---------------------------------------------------------------------------------------------
+# the total norm: per-block partial sums of |x|^p (or max |x|) of four tensors per launch, then
+# one launch that folds the partials into the total norm and the clip coefficient
+# ---------------------------------------------------------------------------------------------
+@triton.jit
+def norm_partials_kernel(x0, n0, x1, n1, x2, n2, x3, n3, part_ptr, slot0, G, p,
+                         NT: tl.constexpr, KIND: tl.constexpr, BLOCK: tl.constexpr):
+    """KIND 0: sum x^2, 1: sum |x|, 2: max |x|, 3: sum |x|^p. Program ``pid`` writes the partial of
+    block ``pid`` of tensor i to part[(slot0 + i) * G + pid]."""
+    pid = tl.program_id(0).to(tl.int64)
+    offs = pid * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    for i in tl.static_range(NT):
+        if i == 0:
+            ptr, n = x0, n0
+        elif i == 1:
+            ptr, n = x1, n1
+        elif i == 2:
+            ptr, n = x2, n2
+        else:
+            ptr, n = x3, n3
+        mask = offs < n
+        a = tl.abs(tl.load(ptr + offs, mask=mask, other=0).to(tl.float64))
+        if KIND == 0:
+            part = tl.sum(a * a, axis=0)
+        elif KIND == 1:
+            part = tl.sum(a, axis=0)
+        elif KIND == 2:
+            part = tl.max(a, axis=0)
+        else:
+            part = tl.sum(tl.where(a > 0, tl.exp(p * tl.log(tl.where(a > 0, a, 1.0))), 0.0),
+                          axis=0)
+        tl.store(part_ptr + (slot0 + i) * G + pid, part)
+
+
+@triton.jit
+def norm_finish_kernel(part_ptr, M, total_ptr, coef_ptr, max_norm, inv_p, KIND: tl.constexpr,
+                       BLOCK: tl.constexpr):
+    """Fold M partials into the total norm and coef = min(max_norm / (total + 1e-6), 1)."""
+    offs0 = tl.arange(0, BLOCK).to(tl.int64)
+    acc = tl.zeros((BLOCK,), tl.float64)
+    for start in range(0, M, BLOCK):
+        offs = start + offs0
+        v = tl.load(part_ptr + offs, mask=offs < M, other=0)
+        if KIND == 2:
+            acc = tl.maximum(acc, v)
+        else:
+            acc += v
+    if KIND == 2:
+        total = tl.max(acc, axis=0)
+    else:
+        s = tl.sum(acc, axis=0)
+        if KIND == 0:
+            total = tl.sqrt(s)
+        elif KIND == 1:
+            total = s
+        else:
+            total = tl.where(s > 0, tl.exp(inv_p * tl.log(tl.where(s > 0, s, 1.0))), 0.0)
+    tl.store(total_ptr, total)
+    tl.store(coef_ptr, tl.minimum(max_norm / (total + 1e-6), 1.0))
+
+
+def total_norm_(tensors, p, total, coef, max_norm=float("inf")):
+    """The joint p-norm of contiguous storages into 0-d storage ``total`` (accumulated in
+    float64, stored in total's dtype) and the clip coefficient into 0-d float64 ``coef``.
+    ceil(len/4) + 1 launches."""
+    import math
+
+    import torch
+    kind = 0 if p == 2.0 else 1 if p == 1.0 else 2 if math.isinf(p) else 3
+    if kind == 2 and p < 0:
+        raise RuntimeError("minitorch: the -inf norm is not supported")
+    groups = [tensors[s:s + MAX_TENSORS] for s in range(0, len(tensors), MAX_TENSORS)]
+    n_max = max((t.numel() for t in tensors), default=0)
+    block, warps = launcher.elementwise_config(max(n_max, 1))
+    if launcher.POLICY != "interpreter":
+        block = 512  # float64 partials of four tensors: 1024-element tiles spill on sm_90
+    g = max(1, launcher.cdiv(n_max, block))
+    part = torch.empty((len(tensors) * g,), dtype=torch.float64, device=total.device)
+    for k, chunk in enumerate(groups):
+        args = []
+        for t in chunk:
+            args += [t, t.numel()]
+        args += args[:2] * (MAX_TENSORS - len(chunk))  # unused slots: NT skips them
+        # every slot of part is written: programs past a tensor's end store a masked-off 0
+        launcher.launch(norm_partials_kernel, (g,),
+                        (*args, part, k * MAX_TENSORS, g, float(p) if kind == 3 else 1.0),
+                        dict(NT=len(chunk), KIND=kind, BLOCK=block), warps)
+    m = len(tensors) * g
+    fblock = min(launcher.next_pow2(m), 1024)
+    launcher.launch(norm_finish_kernel, (1,),
+                    (part, m, total, coef, float(max_norm), 1.0 / float(p) if kind == 3 else 1.0),
+                    dict(KIND=kind, BLOCK=fblock), 4)
+    return total, coef

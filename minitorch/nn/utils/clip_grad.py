@@ -1,11 +1,8 @@
 """Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
 
-The norm is one reduction per gradient plus one over the per-gradient norms; the rescale is one
-fused multi-tensor launch per four gradients (ops/clip.py), all in Triton."""
-import math
-
-import torch
-
+The norm is one fused multi-tensor launch per four gradients (per-block partials) plus one that
+folds them into the total and the clip coefficient; the rescale is one launch per four gradients
+(ops/clip.py), all in Triton."""
 from ...autograd import grad_mode
 from ...ops import clip as K
 from ...tensor import Tensor
@@ -15,6 +12,20 @@ def _grads(parameters):
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     return [p.grad for p in parameters if p.grad is not None]
+
+
+def _norm_and_coef(tensors, norm_type, max_norm=float("inf")):
+    """(total norm in the first tensor's dtype, clip coefficient in float64) as 0-d tensors:
+    ceil(n/4) + 1 launches."""
+    import torch as _storage
+    from ...tensor import Tensor as _T
+    device = tensors[0].device
+    dt = tensors[0].dtype if tensors[0].dtype.is_floating_point else _storage.float32
+    total = _storage.empty((), dtype=dt, device=device)  # torch: the norm in the grads' dtype
+    coef = _storage.empty((), dtype=_storage.float64, device=device)
+    datas = [t.detach().contiguous()._data for t in tensors]
+    K.total_norm_(datas, float(norm_type), total, coef, max_norm)
+    return _T._make(total), _T._make(coef)
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -27,10 +38,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         return tensor(0.0)
     with grad_mode.no_grad():
-        norms = F.stack([F.norm(t.detach(), norm_type).to(torch.float32)
-                         if t.dtype != torch.float64 else F.norm(t.detach(), norm_type)
-                         for t in tensors])
-        total = F.norm(norms, norm_type)
+        total, _ = _norm_and_coef(tensors, norm_type)
         if error_if_nonfinite and not bool(F.isfinite(total)):
             raise RuntimeError(
                 f"The total norm of order {norm_type} for gradients from `parameters` is "
@@ -42,16 +50,23 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
                     foreach=None):
     """Scale all gradients in place so their joint ``norm_type`` norm is at most ``max_norm``;
-    returns the total norm before clipping."""
+    returns the total norm before clipping. One fused launch per four gradients for the norm,
+    one to fold it, one per four gradients for the rescale."""
+    from ... import functions as F
+    from ...tensor import tensor
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     parameters = list(parameters)
     grads = _grads(parameters)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     if not grads:
-        return total
+        return tensor(0.0)
     with grad_mode.no_grad():
-        coef = (float(max_norm) / (total + 1e-6)).clamp(max=1.0).contiguous()
+        total, coef = _norm_and_coef(grads, float(norm_type), float(max_norm))
+        if error_if_nonfinite and not bool(F.isfinite(total)):
+            raise RuntimeError(
+                f"The total norm of order {float(norm_type)} for gradients from `parameters` "
+                f"is non-finite, so it cannot be clipped. To disable this error and scale the "
+                f"gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
         _scale_in_place(grads, coef, None)
     return total
 
@@ -72,7 +87,7 @@ def _scale_in_place(grads, coef, clip_value):
         by_dtype.setdefault(g.dtype, []).append(g)
     for dtype, gs in by_dtype.items():
         targets = [g if g.is_contiguous() else g.contiguous() for g in gs]
-        c = None if coef is None else coef.to(dtype)._data
+        c = None if coef is None else coef._data
         K.scale_or_clamp_([t._data for t in targets], c, clip_value)
         for g, t in zip(gs, targets):
             if t is not g:
