@@ -548,7 +548,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         storage = torch.tensor(data, dtype=inferred)
         if dtype is not None and dtype != inferred:
             storage = _cast(Tensor._make(storage), dtype)._data
-    if device is not None and torch.device(device) != storage.device:
+    device = _resolve_device(device)  # the default device when none is given (issue 11)
+    if device != storage.device:
         storage = storage.to(device)
     _check_requires_grad(storage.dtype, requires_grad)
     return Tensor._make(storage, requires_grad)
