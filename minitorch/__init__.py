@@ -5,6 +5,7 @@
 from . import _backend  # noqa: F401, I001  (first: chooses Triton's interpreter before triton loads)
 import torch as _torch
 
+from ._device import get_default_device, set_default_device
 from ._dtype import (Size, bfloat16, bool, device, double, dtype, float, float16, float32, float64,
                      get_default_dtype, half, int, int8, int16, int32, int64, long,
                      set_default_dtype, short, uint8)
@@ -18,7 +19,7 @@ from .functions import __all__ as _function_names
 from .ops.creation import Generator, default_generator
 from .serialization import load, save
 from .tensor import Tensor
-from . import autograd, backends, cuda, distributed, nn, optim, testing, utils
+from . import accelerator, autograd, backends, cuda, distributed, nn, optim, testing, utils
 from .utils import data as _data  # minitorch.utils.data, as torch.utils.data
 
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy constructors)
@@ -71,7 +72,7 @@ __all__ = sorted(
      "float32", "float64", "get_default_dtype", "half", "int", "int8", "int16", "int32", "int64",
      "long", "set_default_dtype", "short", "uint8", "enable_grad", "inference_mode",
      "is_grad_enabled", "no_grad", "set_grad_enabled", "Generator", "default_generator", "load",
-     "save", "autograd", "backends", "cuda", "distributed", "nn", "optim", "testing", "utils",
-     "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "is_nonzero",
-     "result_type", "promote_types", "can_cast"] + list(_creation_names) + list(_function_names)
-    + list(_LEGACY_TYPES))
+     "save", "accelerator", "autograd", "backends", "cuda", "distributed", "nn", "optim",
+     "testing", "utils", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+     "is_nonzero", "result_type", "promote_types", "can_cast", "get_default_device",
+     "set_default_device"] + list(_creation_names) + list(_function_names) + list(_LEGACY_TYPES))

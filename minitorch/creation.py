@@ -11,21 +11,23 @@ import warnings
 import numpy as np
 import torch
 
-from . import _dtype
+from . import _device, _dtype
 from .functions.pointwise import type_name
 from .ops import creation, elementwise
+from .ops import sort as sort_kernels
 from .ops.creation import NORMAL, RANDINT, UNIFORM
 from .tensor import Tensor, _cast
 
 __all__ = ["arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
            "linspace", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like", "randn",
-           "randn_like", "tensor", "zeros", "zeros_like"]
+           "randn_like", "randperm", "tensor", "zeros", "zeros_like"]
 
 _py_bool, _py_float, _py_int = builtins.bool, builtins.float, builtins.int
 
 
 def _resolve_device(device):
-    return torch.device(device) if device is not None else torch.device("cpu")
+    """``device``, or the default device (``set_default_device``) when none is given."""
+    return torch.device(device) if device is not None else _device.get_default_device()
 
 
 def _check_requires_grad(dtype, requires_grad):
@@ -87,7 +89,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         # torch.tensor here is a host->storage copy of Python values, not math; straight into the
         # requested dtype, so that 1.3 or 1e-50 reach a float64 tensor without a float32 detour
         storage = torch.tensor(data, dtype=dtype or inferred)
-    if device is not None and torch.device(device) != storage.device:
+    device = _resolve_device(device)  # the default device when none is given
+    if device != storage.device:
         storage = storage.to(device)
     _check_requires_grad(storage.dtype, requires_grad)
     return Tensor._make(storage, requires_grad)
@@ -360,3 +363,19 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
                           compute=torch.int64)
     out._requires_grad = requires_grad
     return out
+
+
+def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    """A uniformly random permutation of ``range(n)``: the argsort of Philox random keys."""
+    n = _py_int(n)
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    perm = torch.empty((n,), dtype=torch.int64, device=_resolve_device(device))
+    sort_kernels.randperm_(perm, generator=generator)
+    result = Tensor._make(perm)
+    if dtype != torch.int64:
+        result = _cast(result, dtype)
+    _check_requires_grad(result.dtype, requires_grad)
+    result._requires_grad = requires_grad
+    return result

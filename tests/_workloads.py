@@ -277,12 +277,8 @@ def ops_sweep(log=print):
     creation.range_(empty(n, dtype=torch.float64), 1.0, 0.25)
     _sweep_optional(n, filled, empty, log)
     _sweep_norm(log)
-    # DistributedDataParallel's gradient buckets: 1..4 sources a launch, and a second launch
-    from minitorch.ops import bucket
-    for dt in (torch.float32, torch.float64):
-        srcs = [filled(n, dtype=dt) for n in (3, 1500, 7, 64, 5)]
-        bucket.pack_scaled(empty(sum(s.numel() for s in srcs), dtype=dt), srcs, 0.5)
-        bucket.pack_scaled(empty(3, dtype=dt), srcs[:1], 0.25)
+    _sweep_issue11(log)
+    _sweep_bucket(log)
     log("ops_sweep: done")
 
 
@@ -479,3 +475,70 @@ def _sweep_norm(log):
         F.interpolate(x.permute(0, 1, 3, 2), size=(50, 40)).sum().backward()  # strided input
     F.batch_norm(mt.randn(3, 2, 4, dtype=mt.float16).float(), None, None, training=True)
     log("ops_sweep: norm kernels done")
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 11: scans, sorts, sampling, triangular masks, gradient clipping, adaptive optimizers
+# ---------------------------------------------------------------------------------------------
+def _sweep_issue11(log):
+    """Issue 11's kernels (ops/scan.py, ops/sort.py, ops/triangular.py, ops/clip.py,
+    ops/optim_adaptive.py) through the public API: scans (sum/prod, forward/reverse,
+    fp32/fp64/int64, short and chunked rows), sorts, counting search, race keys, triangular
+    masks, log1p/expm1 (elementwise table) and their gradients, the clipping kernel and the
+    adaptive optimizers with every flag."""
+    mt = minitorch
+    for dt in (mt.float32, mt.float64):
+        for shape in ((3, 5), (2, 700)):
+            x = mt.randn(*shape, dtype=dt, requires_grad=True)
+            (x.cumsum(1).sum() + x.cumprod(1).sum() + mt.tril(x, -1).sum() + mt.triu(x).sum()
+             + x.abs().log1p().sum() + x.expm1().sum() + x.sort(1, descending=True).values[:, 0]
+             .sum()).backward()
+            mt.argsort(x, 1)
+    mt.cumsum(mt.randint(0, 5, (3, 4)), 1)
+    mt.cumprod(mt.randint(1, 3, (3, 4)), 1)
+    mt.tril(mt.ones(3, 3, dtype=mt.bool))
+    mt.sort(mt.randint(0, 9, (4, 300)), 1)
+    p = mt.rand(3, 20)
+    mt.multinomial(p, 5, replacement=True)
+    mt.multinomial(p.double(), 5, replacement=True)
+    mt.multinomial(p, 5)
+    mt.repeat_interleave(mt.tensor([1, 0, 2]))
+    nn = _opt("nn")
+    if nn is not None and hasattr(nn, "utils"):
+        # five tensors in fp32 (a four-slot and a one-slot launch), four in fp64
+        for dt, sizes, norms in ((mt.float32, (3, 300, 7, 2, 5), (2.0, 1.0, float("inf"), 3.0)),
+                                 (mt.float64, (3, 300, 7, 2), (2.0,))):
+            ps = [mt.randn(n, dtype=dt, requires_grad=True) for n in sizes]
+            for p_ in ps:
+                p_.grad = mt.randn(*p_.shape, dtype=dt)
+            for norm_type in norms:
+                nn.utils.clip_grad_norm_(ps, 0.5, norm_type)
+            nn.utils.clip_grad_value_(ps, 0.1)
+    optim = _opt("optim")
+    if optim is not None and hasattr(optim, "RMSprop"):
+        variants = [(optim.RMSprop, dict()), (optim.RMSprop, dict(momentum=0.9, centered=True,
+                                                                  weight_decay=0.1)),
+                    (optim.RMSprop, dict(maximize=True, centered=True)),
+                    (optim.Adagrad, dict()), (optim.Adagrad, dict(weight_decay=0.1,
+                                                                  maximize=True)),
+                    (optim.Adadelta, dict()), (optim.Adadelta, dict(weight_decay=0.1))]
+        for k, (cls, kw) in enumerate(variants):
+            # a four-slot launch for every variant, a one-slot launch for the first
+            ps = [mt.randn(n, requires_grad=True) for n in (3, 300, 7, 2, 5)[:5 if k == 0 else 4]]
+            opt = cls(ps, **kw)
+            for _ in range(2):
+                for p_ in ps:
+                    p_.grad = mt.randn(*p_.shape)
+                opt.step()
+    log("ops_sweep: issue 11 kernels done")
+
+
+def _sweep_bucket(log):
+    """DistributedDataParallel's gradient-bucket pack kernel (ops/bucket.py): a four-slot and a
+    one-slot launch, fp32 and fp64."""
+    from minitorch.ops import bucket
+    for dt, sizes in ((minitorch.float32, (3, 300, 7, 2, 5)), (minitorch.float64, (4, 9))):
+        sources = [minitorch.randn(n, dtype=dt)._data for n in sizes]
+        dst = torch.empty((sum(sizes),), dtype=dt)
+        bucket.pack_scaled(dst, sources, 0.5)
+    log("ops_sweep: bucket kernel done")

@@ -142,8 +142,8 @@ def test_dir_minitorch_shows_no_internals():
     import torch
     public = {n: getattr(minitorch, n) for n in dir(minitorch) if not n.startswith("_")}
     modules = {n for n, v in public.items() if inspect.ismodule(v)}
-    assert modules == {"autograd", "backends", "cuda", "distributed", "nn", "optim", "testing",
-                       "utils"}, modules
+    assert modules == {"accelerator", "autograd", "backends", "cuda", "distributed", "nn", "optim",
+                       "testing", "utils"}, modules
     # every public name is one torch has too (minitorch adds nothing of its own to the namespace)
     extra = sorted(n for n in public if not hasattr(torch, n))
     assert not extra, extra

@@ -196,3 +196,83 @@ def test_lr_schedulers_match_torch():
             ms.step()
             assert ms.get_last_lr() == pytest.approx(ts.get_last_lr(), abs=1e-12)
             assert mopt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"])
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 11: RMSprop, Adagrad, Adadelta against torch.optim, step by step, and torch's state loads
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.01),
+    dict(lr=0.01, momentum=0.9, weight_decay=0.1),
+    dict(lr=0.01, alpha=0.9, centered=True, maximize=True),
+    dict(lr=0.01, momentum=0.5, centered=True),
+])
+def test_rmsprop_matches_torch(kw):
+    _run(torch.optim.RMSprop, minitorch.optim.RMSprop, steps=4, **kw)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(lr=0.1),
+    dict(lr=0.1, lr_decay=0.1, weight_decay=0.05, initial_accumulator_value=0.2),
+    dict(lr=0.1, maximize=True, eps=1e-6),
+])
+def test_adagrad_matches_torch(kw):
+    _run(torch.optim.Adagrad, minitorch.optim.Adagrad, steps=4, **kw)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(),
+    dict(lr=0.5, rho=0.8, weight_decay=0.1),
+    dict(lr=2.0, eps=1e-4, maximize=True),
+])
+def test_adadelta_matches_torch(kw):
+    _run(torch.optim.Adadelta, minitorch.optim.Adadelta, steps=4, **kw)
+
+
+@pytest.mark.parametrize("cls,kw", [
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adadelta", dict(lr=1.0)),
+])
+def test_adaptive_state_dict_matches_torch_and_loads(cls, kw):
+    tm, mm, topt, mopt = _run(getattr(torch.optim, cls), getattr(minitorch.optim, cls),
+                              steps=2, **kw)
+    tsd, msd = topt.state_dict(), mopt.state_dict()
+    assert msd["param_groups"] == tsd["param_groups"]
+    assert set(msd["state"]) == set(tsd["state"])
+    for i, tstate in tsd["state"].items():
+        assert set(msd["state"][i]) == set(tstate)
+        for name, v in tstate.items():
+            np.testing.assert_allclose(np.asarray(msd["state"][i][name].numpy()),
+                                       v.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    # a torch optimizer's state loads into a fresh minitorch optimizer, and both continue alike
+    fresh = getattr(minitorch.optim, cls)(mm.parameters(), **kw)
+    fresh.load_state_dict({"state": {i: {k: mt(v) for k, v in s.items()}
+                                     for i, s in tsd["state"].items()},
+                           "param_groups": tsd["param_groups"]})
+    x, y = torch.randn(6, 3), torch.randn(6, 2)
+    topt.zero_grad()
+    torch.nn.functional.mse_loss(tm(x), y).backward()
+    topt.step()
+    fresh.zero_grad()
+    F.mse_loss(mm(mt(x)), mt(y)).backward()
+    fresh.step()
+    tsd2 = tm.state_dict()
+    for k, v in mm.state_dict().items():
+        np.testing.assert_allclose(v.numpy(), tsd2[k].numpy(), atol=1e-5, rtol=1e-5, err_msg=k)
+
+
+def test_adaptive_one_launch_per_four_params_and_errors():
+    params = [nn.Parameter(minitorch.randn(3)) for _ in range(5)]
+    opt = minitorch.optim.RMSprop(params, lr=0.1)
+    for p in params:
+        p.grad = minitorch.randn(3)
+    launcher.stats.reset()
+    opt.step()
+    assert launcher.stats.by_kernel.get("adaptive_kernel") == 2
+    with pytest.raises(ValueError, match="Invalid alpha value: -1"):
+        minitorch.optim.RMSprop(params, alpha=-1)
+    with pytest.raises(ValueError, match="Invalid rho value: 2"):
+        minitorch.optim.Adadelta(params, rho=2)
+    with pytest.raises(ValueError, match="Invalid lr_decay value: -1"):
+        minitorch.optim.Adagrad(params, lr_decay=-1)

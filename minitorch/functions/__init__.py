@@ -13,9 +13,10 @@ from .._tensor_ref import full, zeros
 from ..autograd import grad_mode
 from ..ops import lazy
 from ..ops import reduce as reduce_kernels
-from . import activation, indexing, linalg, pointwise, reduction
+from . import activation, indexing, linalg, pointwise, reduction, scan_sort
 from . import shape as shape_fns
-from .dims import normalize_dims
+from .dims import normalize_dims, numpy_aliases
+from .einsum import einsum
 
 _py_bool = builtins.bool
 
@@ -382,18 +383,21 @@ def addcdiv(input, tensor1, tensor2, value=1):
 # ---------------------------------------------------------------------------------------------
 # reductions
 # ---------------------------------------------------------------------------------------------
+@numpy_aliases
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         return reduction.SumAll.apply(input, tuple(range(input.dim())), False, dtype)
     return reduction.Sum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
+@numpy_aliases
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         return reduction.MeanAll.apply(input, tuple(range(input.dim())), False, dtype)
     return reduction.Mean.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
+@numpy_aliases
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         return reduction.ProdAll.apply(input, tuple(range(input.dim())), False, dtype)
@@ -434,14 +438,17 @@ def _scalar_index(x):
     return zeros((), dtype=torch.int64, device=x.device)
 
 
+@numpy_aliases
 def max(input, dim=None, keepdim=False, *, other=None):
     return _maxmin("max", input, dim, keepdim, other)
 
 
+@numpy_aliases
 def min(input, dim=None, keepdim=False, *, other=None):
     return _maxmin("min", input, dim, keepdim, other)
 
 
+@numpy_aliases
 def amax(input, dim=(), keepdim=False, _op="amax"):
     dims = normalize_dims(dim if dim != () else None, input.dim())
     if input.numel() == 0:
@@ -455,10 +462,12 @@ def amax(input, dim=(), keepdim=False, _op="amax"):
                                                                        keepdim)
 
 
+@numpy_aliases
 def amin(input, dim=(), keepdim=False):
     return amax(input, dim, keepdim, _op="amin")
 
 
+@numpy_aliases
 def argmax(input, dim=None, keepdim=False):
     with grad_mode.no_grad():
         if dim is None:
@@ -470,6 +479,7 @@ def argmax(input, dim=None, keepdim=False):
         return max(input, dim, keepdim).indices
 
 
+@numpy_aliases
 def argmin(input, dim=None, keepdim=False):
     with grad_mode.no_grad():
         if dim is None:
@@ -481,6 +491,7 @@ def argmin(input, dim=None, keepdim=False):
         return min(input, dim, keepdim).indices
 
 
+@numpy_aliases
 def all(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input.dim())
     out = reduce_kernels.reduce("min", _truth(input)._data, dims, out_dtype=torch.bool,
@@ -489,6 +500,7 @@ def all(input, dim=None, keepdim=False):
     return _bool_reduce(out, input, dims, keepdim, True)
 
 
+@numpy_aliases
 def any(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input.dim())
     out = reduce_kernels.reduce("max", _truth(input)._data, dims, out_dtype=torch.bool,
@@ -509,6 +521,7 @@ def _bool_reduce(out, input, dims, keepdim, empty_value):
     return _tensor_ref.wrap(out.reshape(shape))
 
 
+@numpy_aliases
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if not input.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
@@ -533,6 +546,7 @@ def _correction(unbiased, correction):
     return 1 if unbiased in (None, True) else 0
 
 
+@numpy_aliases
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _op="var"):
     if isinstance(dim, _py_bool):  # var(x, False) — the unbiased positional form
         dim, unbiased = None, dim
@@ -540,20 +554,24 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _op="
     return reduction.Var.apply(input, dims, _correction(unbiased, correction), keepdim, _op)
 
 
+@numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction, _op="std"))
 
 
+@numpy_aliases
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
+@numpy_aliases
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
+@numpy_aliases
 def logsumexp(input, dim, keepdim=False):
     if input.numel() == 0:  # log(sum(exp(empty))) = log(0) = -inf, as in torch
         return log(sum(exp(input), dim, keepdim=keepdim))
@@ -566,6 +584,7 @@ def logsumexp(input, dim, keepdim=False):
     return r
 
 
+@numpy_aliases
 def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -573,6 +592,7 @@ def softmax(input, dim=None, dtype=None):
     return activation.Softmax.apply(input, d)
 
 
+@numpy_aliases
 def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -681,6 +701,7 @@ def reshape_as(input, other):
     return reshape(input, tuple(other.shape))
 
 
+@numpy_aliases
 def flatten(input, start_dim=0, end_dim=-1):
     if input.dim() == 0:
         return reshape(input, (1,))
@@ -716,6 +737,7 @@ def unflatten(input, dim, sizes):
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
+@numpy_aliases
 def transpose(input, dim0, dim1):
     n = input.dim()
     d0 = normalize_dims(dim0, n)[0] if n else 0
@@ -753,6 +775,7 @@ def movedim(input, source, destination):
     return permute(input, order)
 
 
+@numpy_aliases
 def squeeze(input, dim=None):
     if dim is not None:
         dims = normalize_dims(dim, input.dim())
@@ -762,6 +785,7 @@ def squeeze(input, dim=None):
     return shape_fns.Squeeze.apply(input, None)
 
 
+@numpy_aliases
 def unsqueeze(input, dim):
     n = input.dim() + 1
     if not -n <= dim < n:
@@ -788,6 +812,7 @@ def broadcast_to(input, size):
     return expand(input, tuple(size))
 
 
+@numpy_aliases
 def narrow(input, dim, start, length):
     d = normalize_dims(dim, input.dim())[0]
     size = input.shape[d]
@@ -803,6 +828,7 @@ def narrow(input, dim, start, length):
     return input[tuple(idx)]
 
 
+@numpy_aliases
 def select(input, dim, index):
     if input.dim() == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -814,6 +840,7 @@ def select(input, dim, index):
     return input[(slice(None),) * d + (index,)]
 
 
+@numpy_aliases
 def split(tensor, split_size_or_sections, dim=0):
     d = normalize_dims(dim, tensor.dim())[0]
     n = tensor.shape[d]
@@ -834,6 +861,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return shape_fns.Split.apply(tensor, tuple(sizes), d, False)
 
 
+@numpy_aliases
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
@@ -845,6 +873,7 @@ def chunk(input, chunks, dim=0):
     return split(input, size, d)
 
 
+@numpy_aliases
 def unbind(input, dim=0):
     if input.dim() == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
@@ -853,9 +882,9 @@ def unbind(input, dim=0):
     return out if isinstance(out, tuple) else (out,)
 
 
-cat = shape_fns.cat
+cat = numpy_aliases(shape_fns.cat)
 concat = concatenate = cat
-stack = shape_fns.stack
+stack = numpy_aliases(shape_fns.stack)
 
 
 def hstack(tensors):
@@ -879,8 +908,8 @@ def clone(input, memory_format=None):
     return pointwise.Clone.apply(input)
 
 
-gather = indexing.gather
-index_select = indexing.index_select
+gather = numpy_aliases(indexing.gather)
+index_select = numpy_aliases(indexing.index_select)
 nonzero = indexing.nonzero
 masked_select = indexing.masked_select
 masked_fill = indexing.masked_fill
@@ -897,6 +926,57 @@ def is_tensor(obj):
 def is_floating_point(x):
     return x.dtype.is_floating_point
 
+
+
+# ---------------------------------------------------------------------------------------------
+# scans, triangular masks, sorting, sampling (functions/scan_sort.py); repeats; einsum
+# ---------------------------------------------------------------------------------------------
+cumsum = numpy_aliases(scan_sort.cumsum)
+cumprod = numpy_aliases(scan_sort.cumprod)
+tril, triu = scan_sort.tril, scan_sort.triu
+sort = numpy_aliases(scan_sort.sort)
+argsort = numpy_aliases(scan_sort.argsort)
+msort = scan_sort.msort
+topk = numpy_aliases(scan_sort.topk)
+multinomial = scan_sort.multinomial
+repeat_interleave = numpy_aliases(scan_sort.repeat_interleave)
+
+
+def _sizes(args):
+    """A size given as varargs ``(2, 3)`` or as one sequence ``((2, 3),)``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)):
+        return tuple(builtins.int(s) for s in args[0])
+    return tuple(builtins.int(s) for s in args)
+
+
+def repeat(input, *sizes):
+    """``Tensor.repeat``: tile ``input`` (expand + reshape, so the gradient sums the copies)."""
+    sizes = _sizes(sizes)
+    if len(sizes) < input.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    if builtins.any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{builtins.min(sizes)}: {list(sizes)}")
+    shape = (1,) * (len(sizes) - input.dim()) + tuple(input.shape)
+    inter, expanded, final = [], [], []
+    for r, s in zip(sizes, shape):
+        inter += [1, s]
+        expanded += [r, s]
+        final.append(r * s)
+    return input.reshape(inter).expand(*expanded).reshape(final)
+
+
+def tile(input, dims):
+    dims = _sizes((dims,))
+    if len(dims) < input.dim():
+        dims = (1,) * (input.dim() - len(dims)) + dims
+    return repeat(input, dims)
+
+
+
+def _like_self(self, dtype, device):
+    return dict(dtype=dtype or self.dtype, device=device if device is not None else self.device)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -942,6 +1022,34 @@ class TensorOps:
     gather, index_select, nonzero = gather, index_select, nonzero
     masked_select, masked_fill = masked_select, masked_fill
     __getitem__, __setitem__ = indexing.getitem, indexing.setitem
+    # scans, masks, sorting, sampling, repeats
+    cumsum, cumprod, tril, triu = cumsum, cumprod, tril, triu
+    sort, argsort, msort, topk, multinomial = sort, argsort, msort, topk, multinomial
+    repeat, repeat_interleave, tile = repeat, repeat_interleave, tile
+
+    # tensor factories from a tensor: its dtype and device unless given
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        return _tensor_ref.zeros(*_sizes(size), **_like_self(self, dtype, device),
+                                 requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        return _tensor_ref.ones(*_sizes(size), **_like_self(self, dtype, device),
+                                requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        return _tensor_ref.empty(*_sizes(size), **_like_self(self, dtype, device),
+                                 requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
+        return _tensor_ref.full(_sizes((size,)), fill_value, **_like_self(self, dtype, device),
+                                requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        if _t(data):
+            t = data.detach().to(**_like_self(self, dtype, device)).clone()
+            return t.requires_grad_(requires_grad) if requires_grad else t
+        return _tensor_ref.tensor(data, **_like_self(self, dtype, device),
+                                  requires_grad=requires_grad)
 
     @property
     def T(self):
@@ -1055,18 +1163,19 @@ class TensorOps:
 # The torch-namespace functions (``minitorch.add`` ...); the Tensor-only ones (``view``,
 # ``expand``, ``contiguous`` ...) are reached as methods.
 __all__ = ["abs", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin", "any",
-           "argmax", "argmin", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
-           "broadcast_to", "cat", "ceil", "chunk", "clamp", "clamp_max", "clamp_min", "clip",
-           "clone", "concat", "concatenate", "cos", "div", "divide", "dot", "eq", "equal", "exp",
-           "expm1", "flatten", "flip", "floor", "floor_divide", "gather", "ge", "greater",
-           "greater_equal", "gt", "hstack", "index_select", "is_floating_point", "is_tensor",
-           "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal", "log",
-           "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
-           "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max",
-           "maximum", "mean", "min", "minimum", "mm", "movedim", "mul", "mv", "narrow", "ne",
-           "neg", "negative", "nonzero", "norm", "not_equal", "numel", "outer", "permute", "pow",
-           "prod", "reciprocal", "relu", "remainder", "reshape", "round", "rsqrt", "rsub",
-           "select", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze",
-           "stack", "std", "std_mean", "sub", "sum", "swapaxes", "swapdims", "t", "tanh",
-           "transpose", "true_divide", "unbind", "unflatten", "unsqueeze", "var", "var_mean",
-           "vstack", "where"]
+           "argmax", "argmin", "argsort", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
+           "bmm", "broadcast_to", "cat", "ceil", "chunk", "clamp", "clamp_max", "clamp_min", "clip",
+           "clone", "concat", "concatenate", "cos", "cumprod", "cumsum", "div", "divide", "dot",
+           "einsum", "eq", "equal", "exp", "expm1", "flatten", "flip", "floor", "floor_divide",
+           "gather", "ge", "greater", "greater_equal", "gt", "hstack", "index_select",
+           "is_floating_point", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "lerp",
+           "less", "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
+           "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill",
+           "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "movedim",
+           "msort", "mul", "multinomial", "mv", "narrow", "ne", "neg", "negative", "nonzero",
+           "norm", "not_equal", "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu",
+           "remainder", "repeat_interleave", "reshape", "round", "rsqrt", "rsub", "select",
+           "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze",
+           "stack", "std", "std_mean", "sub", "sum", "swapaxes", "swapdims", "t", "tanh", "tile",
+           "topk", "transpose", "tril", "triu", "true_divide", "unbind", "unflatten", "unsqueeze",
+           "var", "var_mean", "vstack", "where"]

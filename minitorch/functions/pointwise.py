@@ -213,42 +213,11 @@ Sign = _make("Sign", "SignBackward0", "sign", grad=lambda g, a, o: (g * 0,))
 IsNan = _make("IsNan", "IsnanBackward0", "isnan", _boolean, grad=_nograd, compute=_same)
 LogicalNot = _make("LogicalNot", "LogicalNotBackward0", "logical_not", _boolean, grad=_nograd)
 
-class Log1p(Function):
-    """log(1 + x) accurate for tiny x: log(u) * x / (u - 1) with u = 1 + x (exact where u == 1)."""
-    node_name = "Log1PBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        u = x + 1
-        out = where(u == 1, x, u.log() * x / (u - 1))
-        out = out if out.dtype.is_floating_point else out.float()
-        ctx.save_for_backward(x)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x + 1)
-
-
-class Expm1(Function):
-    """exp(x) - 1 accurate for tiny x (Kahan): (u - 1) * x / log(u) with u = exp(x)."""
-    node_name = "Expm1Backward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        u = x.exp()
-        um1 = u - 1
-        out = where(u == 1, x, where(um1 == -1, -1.0, um1 * x / u.log()))
-        out = where(u == float("inf"), u, out)
-        out = out if out.dtype.is_floating_point else out.float()
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out + 1)
+# log1p / expm1: accurate for tiny x (the kernel's Kahan forms)
+Log1p = _make("Log1p", "Log1PBackward0", "log1p", _floating, save_inputs=True,
+              grad=lambda g, a, o: (g / (a[0] + 1),))
+Expm1 = _make("Expm1", "Expm1Backward0", "expm1", _floating, save_output=True,
+              grad=lambda g, a, o: (g * (o + 1),))
 
 
 # the fused backward ops are differentiable themselves (double backward)
@@ -491,6 +460,7 @@ class Clone(Function):
 
 __all__ = ["broadcast_shapes", "check_same_device", "run_op", "unbroadcast", "Neg", "Abs", "Exp",
            "Log", "Sqrt", "Rsqrt", "Sin", "Cos", "Reciprocal", "Sign", "IsNan", "LogicalNot",
+           "Log1p", "Expm1",
            "ThresholdBackward", "SigmoidBackward", "TanhBackward", "LeakyReluBackward",
            "threshold_backward", "sigmoid_backward", "tanh_backward", "leaky_relu_backward",
            "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Add", "Sub", "AddScaled", "Mul", "Div",

@@ -1,10 +1,11 @@
 """``minitorch.nn``: Parameter, Module, layers, containers, losses, ``functional`` and ``init``."""
-from . import functional, init, parallel
+from . import functional, init, parallel, utils
 from .layers import (
                      GELU,
                      BatchNorm1d,
                      BatchNorm2d,
                      BatchNorm3d,
+                     BCELoss,
                      BCEWithLogitsLoss,
                      CrossEntropyLoss,
                      Dropout,
@@ -26,6 +27,7 @@ from .layers import (
                      ReLU,
                      Sequential,
                      Sigmoid,
+                     SiLU,
                      Softmax,
                      Tanh,
                      Unflatten,
@@ -39,4 +41,4 @@ __all__ = ["functional", "init", "parallel", "Parameter", "Module", "Sequential"
            "Tanh", "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss",
            "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "Dropout1d", "Dropout2d",
-           "Unflatten", "Upsample"]
+           "Unflatten", "Upsample", "SiLU", "BCELoss", "utils"]

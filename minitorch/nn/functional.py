@@ -8,9 +8,11 @@ import torch
 
 from .. import fusion as _fusion
 from ..autograd import grad_mode
+from ..creation import arange
 from ..functions import linalg as _linalg
 from ..functions import loss as _loss
 from ..functions import pointwise as _P
+from ..tensor import Tensor
 
 
 def _check_reduction(reduction):
@@ -93,7 +95,18 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.type()} instead (while "
                            "checking arguments for embedding)")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("minitorch's embedding does not support scale_grad_by_freq=True "
+                                  "or sparse=True")
     flat = input.reshape(-1)
+    if max_norm is not None:
+        # torch's embedding_renorm_: rows looked up whose norm exceeds max_norm are rescaled in
+        # place (no gradient) to max_norm / (norm + 1e-7)
+        with grad_mode.no_grad():
+            rows = weight.index_select(0, flat)
+            norms = rows.norm(norm_type, dim=1, keepdim=True)
+            scale = (max_norm / (norms + 1e-7)).clamp(max=1.0)
+            weight[flat] = rows * _P.where(norms > max_norm, scale, scale * 0 + 1)
     out = weight.index_select(0, flat)
     if padding_idx is not None:
         # no gradient flows into the padding row: route its lookups through a detached copy
@@ -106,8 +119,21 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 # ------------------------------------------------------------------------------ losses
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    d = input - target
-    return _reduce(d * d, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
+                      f"size ({input.shape}). This will likely lead to incorrect results due to "
+                      f"broadcasting. Please ensure they have the same size.", stacklevel=2)
+    return _loss.MseLoss.apply(input, target, reduction)
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -227,25 +253,71 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
-    # log(1 + exp(-|x|)) + max(-x, 0), stable for any x
-    softplus_neg = (1.0 + (-input.abs()).exp()).log() + (-input).clamp(min=0)
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * softplus_neg
-    else:
-        loss = (1 - target) * input + softplus_neg
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    for name, v in (("weight", weight), ("pos_weight", pos_weight)):
+        if v is not None and v.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not "
+                               f"differentiable with respect to argument '{name}'. This input "
+                               f"cannot have requires_grad True.")
+    return _loss.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         f"size.")
+    with grad_mode.no_grad():
+        if input.numel() and bool(((input < 0) | (input > 1)).any()):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+    if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("The function 'binary_cross_entropy' is not differentiable with "
+                           "respect to argument 'weight'. This input cannot have requires_grad "
+                           "True.")
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        weight = weight.expand(*input.shape)
+    return _loss.BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+def silu(input, inplace=False):
+    out = input * input.sigmoid()
+    if inplace:
+        with grad_mode.no_grad():
+            input.copy_(out)
+        return input
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    if tensor.dtype != torch.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    with grad_mode.no_grad():
+        if tensor.numel() and bool((tensor < 0).any()):
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes == -1:
+            if tensor.numel() == 0:
+                raise RuntimeError("Can not infer total number of classes from empty tensor.")
+            num_classes = int(tensor.max().item()) + 1
+        elif tensor.numel() and bool((tensor >= num_classes).any()):
+            raise RuntimeError("Class values must be smaller than num_classes.")
+        classes = arange(int(num_classes), device=tensor.device)
+        return (tensor.unsqueeze(-1) == classes).to(torch.int64)
 
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "dropout", "layer_norm", "embedding", "mse_loss", "l1_loss", "cross_entropy",
-           "nll_loss", "binary_cross_entropy_with_logits"]
+           "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy", "silu",
+           "one_hot"]
 
 
 # ============================================================================== normalization,

@@ -28,7 +28,7 @@ MAX_DIMS = 4
 OPS = {name: (name, arity) for name, arity in [
     ("copy", 1), ("neg", 1), ("abs", 1), ("exp", 1), ("log", 1), ("sqrt", 1), ("rsqrt", 1),
     ("sin", 1), ("cos", 1), ("tanh", 1), ("sigmoid", 1), ("relu", 1), ("logical_not", 1),
-    ("sign", 1), ("reciprocal", 1), ("isnan", 1),
+    ("sign", 1), ("reciprocal", 1), ("isnan", 1), ("log1p", 1), ("expm1", 1),
     ("add", 2), ("sub", 2), ("mul", 2), ("div", 2), ("floor_divide", 2), ("remainder", 2),
     ("pow", 2), ("powi", 2), ("maximum", 2), ("minimum", 2),
     ("eq", 2), ("ne", 2), ("lt", 2), ("le", 2), ("gt", 2), ("ge", 2),
@@ -100,6 +100,20 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
         r = 1.0 / a
     elif OP == "isnan":
         r = a != a
+    elif OP == "log1p":  # Kahan: log(u) * x / (u - 1), u = 1 + x (no libdevice log1p)
+        u = 1.0 + a
+        d = u - 1.0
+        r = tl.log(u) * (a / tl.where(d == 0, 1.0, d))
+        r = tl.where(d == 0, a, r)  # u rounded to 1: log1p(x) = x to working precision
+        r = tl.where(u == float("inf"), u, r)
+    elif OP == "expm1":  # Kahan: (u - 1) * x / log(u), u = exp(x)
+        u = tl.exp(a)
+        d = u - 1.0
+        lu = tl.log(u)
+        r = d * (a / tl.where(lu == 0, 1.0, lu))
+        r = tl.where(d == 0, a, r)
+        r = tl.where(d == -1.0, -1.0, r)
+        r = tl.where(u == float("inf"), u, r)
     elif OP == "floor_divide":  # torch semantics: C truncation corrected
         if COMPUTE == tl.int64:
             q = a // b

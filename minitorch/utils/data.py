@@ -8,19 +8,11 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from .. import distributed as dist
-from ..creation import tensor
+from ..creation import randperm, tensor
 from ..functions import stack
 from ..functions.indexing import IndexSelect
-from ..ops import sort as _sort
 from ..ops.creation import Generator
 from ..tensor import Tensor
-
-
-def randperm(n, generator=None, device=None):
-    out = torch.empty((int(n),), dtype=torch.int64,
-                      device=torch.device(device) if device is not None else None)
-    _sort.randperm_(out, generator=generator)
-    return Tensor._make(out)
 
 
 class Dataset:
