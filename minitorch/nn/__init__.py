@@ -10,3 +10,8 @@ __all__ = ["functional", "init", "Parameter", "Module", "Sequential", "ModuleLis
            "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss", "L1Loss",
            "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+
+# convolution / pooling
+from .layers import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Conv1d, Conv2d,  # noqa: E402
+                     MaxPool2d)
+__all__ += ["Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]

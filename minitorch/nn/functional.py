@@ -287,3 +287,65 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
            "dropout", "layer_norm", "embedding", "mse_loss", "l1_loss", "cross_entropy",
            "nll_loss", "binary_cross_entropy_with_logits"]
+
+
+# ------------------------------------------------------------------------- convolution / pooling
+from ..functions import conv as _conv  # noqa: E402
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv.conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv.conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _conv.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                            return_indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _conv.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                            divisor_override)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _conv.adaptive_avg_pool2d(input, output_size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _conv.adaptive_max_pool2d(input, output_size, return_indices)
+
+
+def _pool1d_arg(v):
+    return v if isinstance(v, int) else tuple(v)[0]
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"max_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}")
+    s = None if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else (1, _pool1d_arg(stride))
+    out = max_pool2d(input.unsqueeze(-2), (1, _pool1d_arg(kernel_size)), s,
+                     (0, _pool1d_arg(padding)), (1, _pool1d_arg(dilation)), ceil_mode,
+                     return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}")
+    s = None if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else (1, _pool1d_arg(stride))
+    return avg_pool2d(input.unsqueeze(-2), (1, _pool1d_arg(kernel_size)), s,
+                      (0, _pool1d_arg(padding)), ceil_mode, count_include_pad).squeeze(-2)
