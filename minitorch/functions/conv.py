@@ -266,11 +266,11 @@ def pool_check(input, kernel_size, stride, padding, dilation, ceil_mode, name, i
         _pool_pair(stride, f"{name}: stride")
     p = _pool_pair(padding, f"{name}: padding")
     d = _pool_pair(dilation, "max_pool2d: dilation")
+    if any(e == 0 for e in s):
+        raise RuntimeError("stride should not be zero")
     if any(e <= 0 for e in k):
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: "
                            f"{k[1]}")
-    if any(e == 0 for e in s):
-        raise RuntimeError("stride should not be zero")
     if any(e <= 0 for e in s):
         raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
     if any(e <= 0 for e in d):

@@ -57,8 +57,12 @@ def pool2d_fwd_kernel(x_ptr, y_ptr, idx_ptr, total, C, H, W, OH, OW, KH, KW,
     hs, ws, he, we = _window(oh, ow, H, W, OH, OW, stride_h, stride_w, pad_h, pad_w, ADAPTIVE)
     base = x_ptr + n * sxn + c * sxc
     if MODE == 0:
+        # PyTorch's initial index: the window's first row/column at or past 0 (even when that
+        # lies past the input: a window entirely in the padding reports it, with -inf)
+        h0 = tl.where(hs < 0, hs + ((dil_h - 1 - hs) // dil_h) * dil_h, hs)
+        w0 = tl.where(ws < 0, ws + ((dil_w - 1 - ws) // dil_w) * dil_w, ws)
         best = tl.full((BLOCK,), float("-inf"), ACC_TYPE)
-        bidx = tl.full((BLOCK,), -1, tl.int64)
+        bidx = h0 * W + w0
     else:
         acc = tl.zeros((BLOCK,), ACC_TYPE)
     for kh in range(0, KH):
@@ -73,7 +77,7 @@ def pool2d_fwd_kernel(x_ptr, y_ptr, idx_ptr, total, C, H, W, OH, OW, KH, KW,
                 ok = ok & (iw < we)
             v = tl.load(base + ih * sxh + iw * sxw, mask=ok, other=0).to(ACC_TYPE)
             if MODE == 0:
-                upd = ok & ((v > best) | (v != v) | (bidx < 0))
+                upd = ok & ((v > best) | (v != v))
                 best = tl.where(upd, v, best)
                 bidx = tl.where(upd, ih * W + iw, bidx)
             else:
@@ -124,7 +128,7 @@ def pool2d_bwd_kernel(g_ptr, idx_ptr, dx_ptr, total, C, H, W, OH, OW, KH, KW,
     plane = dx_ptr + nc * H * W
     if MODE == 0:
         i = tl.load(idx_ptr + offs, mask=mask, other=0)
-        tl.atomic_add(plane + i, g, mask=mask & (i >= 0))
+        tl.atomic_add(plane + i, g, mask=mask & (i >= 0) & (i < H * W))
     else:
         hs, ws, he, we = _window(oh, ow, H, W, OH, OW, stride_h, stride_w, pad_h, pad_w, ADAPTIVE)
         div = _avg_divisor(hs, ws, he, we, H, W, KH, KW, pad_h, pad_w, divisor, ADAPTIVE,
