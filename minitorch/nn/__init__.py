@@ -2,10 +2,15 @@
 from . import functional, init, parallel
 from .layers import (
                      GELU,
+                     AdaptiveAvgPool2d,
+                     AdaptiveMaxPool2d,
+                     AvgPool2d,
                      BatchNorm1d,
                      BatchNorm2d,
                      BatchNorm3d,
                      BCEWithLogitsLoss,
+                     Conv1d,
+                     Conv2d,
                      CrossEntropyLoss,
                      Dropout,
                      Dropout1d,
@@ -19,6 +24,7 @@ from .layers import (
                      LeakyReLU,
                      Linear,
                      LogSoftmax,
+                     MaxPool2d,
                      ModuleDict,
                      ModuleList,
                      MSELoss,
@@ -39,4 +45,5 @@ __all__ = ["functional", "init", "parallel", "Parameter", "Module", "Sequential"
            "Tanh", "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss",
            "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "Dropout1d", "Dropout2d",
-           "Unflatten", "Upsample"]
+           "Unflatten", "Upsample", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d",
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
