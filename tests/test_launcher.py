@@ -89,7 +89,7 @@ def test_bit_identical_to_triton_standard_path_on_every_kernel_family(monkeypatc
     minitorch.manual_seed(0)
     _workloads.ops_sweep(log=lambda *a: None)
     # the sweep reaches every kernel; each family was compared, through minitorch's path
-    assert {FAMILIES[m] for m in both.compared} == set(FAMILIES.values()), both.compared
+    assert set(FAMILIES) <= set(both.compared), both.compared  # (and any newer kernel module)
     assert sum(both.compared.values()) > 400
 
 

@@ -1,7 +1,9 @@
 """``torch.nn.functional``: activations, dropout, normalisation, embedding and losses, each a
 composition of minitorch ops (Triton kernels) or one fused minitorch Function."""
 import math
+import warnings
 
+import numpy as _np
 import torch
 
 from ..autograd import grad_mode
@@ -361,7 +363,6 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    import warnings
     _check_p(p)
     nd = input.dim()
     if nd not in (3, 4):
@@ -484,7 +485,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                            f"({', '.join('D: ' + str(s) for s in out_sizes)})")
     linear_mode = mode != "nearest"
     # torch computes the scale in the op's math type: float32 (float(n_in) / n_out) unless float64
-    import numpy as _np
     div = (lambda a, b: a / b) if input.dtype == torch.float64 else \
         (lambda a, b: float(_np.float32(a) / _np.float32(b)))
     per_axis = []

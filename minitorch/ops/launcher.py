@@ -20,11 +20,18 @@ It is guarded (internals checked, a probe compared with Triton's path) and falls
 standard path; ``standard_launch_path()`` forces the latter.
 """
 import contextlib
+import inspect
 import os
+import signal
+import sys
 import threading
+import types
 
 import numpy as np
 import torch
+import triton
+import triton.language as tl
+from threadpoolctl import ThreadpoolController
 
 from .. import _backend
 from . import lazy
@@ -166,10 +173,6 @@ def _make_blas_limiter():
     there fights torch's OpenMP threads (which spin after the storage copies the interpreter
     makes) and a 64x64x128 product takes ~14 ms instead of ~0.07 ms: launches run with one
     BLAS thread."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return contextlib.nullcontext
     controller = ThreadpoolController()
     return lambda: controller.limit(limits=1, user_api="blas")
 
@@ -207,13 +210,9 @@ class _InterpreterPath:
     """
 
     def __init__(self):
-        import inspect
-        import types
 
-        import triton
-        import triton.language as tl
-        from triton.runtime import interpreter as interp
-        from triton.runtime.jit import _normalize_ty, mangle_type
+        from triton.runtime import interpreter as interp  # private: checked, else fallback
+        from triton.runtime.jit import _normalize_ty, mangle_type  # private: as above
 
         self.interp, self.tl, self.triton = interp, tl, triton
         self._normalize_ty, self._mangle_type, self._inspect = _normalize_ty, mangle_type, inspect
@@ -389,7 +388,6 @@ class _InterpreterPath:
 @contextlib.contextmanager
 def _sigint_deferred():
     """Hold back SIGINT (Ctrl-C) for the duration of the block, then deliver it."""
-    import signal
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -413,7 +411,6 @@ def _sigint_deferred():
 def language_state():
     """'patched', 'unpatched' or 'partial': the state of triton.language's interpreter patch
     (what a KeyboardInterrupt must never leave behind is 'partial')."""
-    import triton.language as tl
     builtins = _count_builtins()
     # a non-builtin patch: the interpreter maps tl.static_range to a function returning a range
     static_patched = not isinstance(tl.static_range, type)
@@ -425,7 +422,6 @@ def language_state():
 
 
 def _count_builtins():
-    import triton.language as tl
     spaces = [tl, tl.core, tl.math, tl.tensor, tl.core.tensor_descriptor_base]
     return sum(1 for space in spaces for value in vars(space).values()
                if tl.core.is_builtin(value))
@@ -433,8 +429,6 @@ def _count_builtins():
 
 def _uses_dot(kernel):
     """Whether a kernel's module calls tl.dot (numpy matmul needs one BLAS thread then)."""
-    import inspect
-    import sys
     module = sys.modules.get(_kernel_module(kernel))
     try:
         return "dot(" in inspect.getsource(module)
@@ -443,8 +437,6 @@ def _uses_dot(kernel):
 
 
 def _probe(path):
-    import triton
-    import triton.language as tl
 
     @triton.jit
     def probe_kernel(out_ptr, x_ptr, n, scale, BLOCK: tl.constexpr):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 from ..tensor import Tensor
 
@@ -92,7 +93,6 @@ class Dot:
         return self.source
 
     def _repr_svg_(self):  # notebooks show the picture, as graphviz.Digraph does
-        import tempfile
         with tempfile.TemporaryDirectory() as d:
             path = self.render(os.path.join(d, "graph"), format="svg")
             with open(path, encoding="utf-8") as f:
@@ -272,7 +272,7 @@ def _draw_with_matplotlib(dot, path, format):
             f"this graph has {n} nodes; the matplotlib fallback draws at most "
             f"{MAX_FALLBACK_NODES} (a picture that size is unreadable). Install Graphviz "
             "('dot' on PATH) to render it, or use .source / .save() to keep the DOT text")
-    import matplotlib
+    import matplotlib  # only for the fallback drawing: importing it costs ~0.5 s
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
