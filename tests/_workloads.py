@@ -13,6 +13,7 @@
 import torch
 
 import minitorch
+from minitorch.functions import conv as conv_functions
 
 
 def _opt(name):
@@ -121,6 +122,9 @@ def model_workload(log=print):
     else:
         log("model_workload: minitorch.nn.Linear / minitorch.optim.SGD not available — skipped")
     results += _norm_model_step(log)
+    loss = conv_model_step(log)
+    if loss is not None:
+        results.append(loss)
     return results
 
 
@@ -279,6 +283,7 @@ def ops_sweep(log=print):
     _sweep_norm(log)
     _sweep_issue11(log)
     _sweep_bucket(log)
+    conv_sweep(log)
     log("ops_sweep: done")
 
 
@@ -542,3 +547,64 @@ def _sweep_bucket(log):
         dst = torch.empty((sum(sizes),), dtype=dt)
         bucket.pack_scaled(dst, sources, 0.5)
     log("ops_sweep: bucket kernel done")
+# ------------------------------------------------------------------------- convolution / pooling
+def conv_sweep(log=print):
+    """Every convolution / pooling kernel variant through the public API: conv2d fp32/fp64 with
+    and without bias, fused ReLU, groups, stride/padding/dilation, channels-last and strided
+    inputs, conv1d, double backward; max/avg/adaptive pooling forward and backward with every
+    flag. Small shapes (the ``gpu`` policy runs GPU tiles in the interpreter)."""
+    mt = minitorch
+    F = _opt("nn.functional")
+    if F is None or not hasattr(F, "conv2d"):
+        log("conv_sweep: minitorch.nn.functional.conv2d not available — skipped")
+        return
+    mt.manual_seed(0)
+    for dt in (mt.float32, mt.float64):
+        x = mt.randn(2, 4, 9, 9, dtype=dt, requires_grad=True)
+        xcl = mt.randn(2, 9, 9, 4, dtype=dt).permute(0, 3, 1, 2).requires_grad_()
+        w = mt.randn(6, 2, 3, 3, dtype=dt, requires_grad=True)
+        w1 = mt.randn(6, 4, 3, 3, dtype=dt, requires_grad=True)
+        b = mt.randn(6, dtype=dt, requires_grad=True)
+        y = F.conv2d(x, w, b, stride=2, padding=1, groups=2)
+        y = y + F.conv2d(xcl, w, None, stride=2, padding=(1, 2), dilation=(1, 2), groups=2)
+        y = y + conv_functions.conv(x, w1, b, 2, 1, 1, 1, 2, activation="relu")
+        y.sum().backward()
+        F.conv1d(mt.randn(2, 4, 11, dtype=dt), mt.randn(3, 4, 3, dtype=dt), padding="same")
+        # double backward: the grad-input / grad-weight Functions
+        xs = mt.randn(1, 2, 5, 5, dtype=dt, requires_grad=True)
+        ws = mt.randn(2, 2, 3, 3, dtype=dt, requires_grad=True)
+        (gx,) = mt.autograd.grad(F.conv2d(xs, ws, padding=1).sum(), xs, create_graph=True)
+        (gx * gx).sum().backward()
+        # pooling
+        p = mt.randn(2, 3, 9, 8, dtype=dt, requires_grad=True)
+        pcl = mt.randn(2, 9, 8, 3, dtype=dt).permute(0, 3, 1, 2).requires_grad_()
+        outs = [F.max_pool2d(p, 3, 2, 1, ceil_mode=True),
+                F.max_pool2d(pcl, 2, dilation=2, return_indices=True)[0],
+                F.avg_pool2d(p, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+                F.avg_pool2d(pcl, 2), F.avg_pool2d(p, 3, 2, 1, divisor_override=5),
+                F.adaptive_avg_pool2d(p, (4, 3)), F.adaptive_max_pool2d(pcl, (5, 3))]
+        sum(o.sum() for o in outs).backward()
+        with mt.no_grad():
+            F.max_pool2d(p, 2)
+    log("conv_sweep: conv2d/conv1d/pooling kernels ran")
+
+
+def conv_model_step(log=print):
+    """A small CNN training step: conv -> relu -> max_pool -> flatten -> linear -> cross-entropy,
+    backward and SGD."""
+    mt = minitorch
+    nn, SGD = _opt("nn"), _opt("optim.SGD")
+    if nn is None or SGD is None or not hasattr(nn, "Conv2d"):
+        log("conv_model_step: minitorch.nn.Conv2d / optim.SGD not available — skipped")
+        return None
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(8 * 4 * 4, 5))
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(mt.randn(4, 3, 8, 8)), mt.tensor([0, 1, 4, 2]))
+        loss.backward()
+        opt.step()
+    log("conv_model_step: conv -> relu -> max_pool -> linear -> cross-entropy + SGD ran")
+    return loss

@@ -2,11 +2,16 @@
 from . import functional, init, parallel, utils
 from .layers import (
                      GELU,
+                     AdaptiveAvgPool2d,
+                     AdaptiveMaxPool2d,
+                     AvgPool2d,
                      BatchNorm1d,
                      BatchNorm2d,
                      BatchNorm3d,
                      BCELoss,
                      BCEWithLogitsLoss,
+                     Conv1d,
+                     Conv2d,
                      CrossEntropyLoss,
                      Dropout,
                      Dropout1d,
@@ -20,6 +25,7 @@ from .layers import (
                      LeakyReLU,
                      Linear,
                      LogSoftmax,
+                     MaxPool2d,
                      ModuleDict,
                      ModuleList,
                      MSELoss,
@@ -41,4 +47,5 @@ __all__ = ["functional", "init", "parallel", "Parameter", "Module", "Sequential"
            "Tanh", "Softmax", "LogSoftmax", "Dropout", "LayerNorm", "Embedding", "MSELoss",
            "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "Dropout1d", "Dropout2d",
-           "Unflatten", "Upsample", "SiLU", "BCELoss", "utils"]
+           "Unflatten", "Upsample", "SiLU", "BCELoss", "utils", "Conv1d", "Conv2d",
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]

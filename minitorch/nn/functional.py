@@ -9,6 +9,7 @@ import torch
 from .. import fusion as _fusion
 from ..autograd import grad_mode
 from ..creation import arange
+from ..functions import conv as _conv
 from ..functions import linalg as _linalg
 from ..functions import loss as _loss
 from ..functions import pointwise as _P
@@ -577,3 +578,68 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 
 __all__ += ["batch_norm", "group_norm", "dropout1d", "dropout2d", "pad", "interpolate",
             "upsample"]
+
+
+# ------------------------------------------------------------------------- convolution / pooling
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv.conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv.conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _conv.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                            return_indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _conv.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                            divisor_override)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _conv.adaptive_avg_pool2d(input, output_size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _conv.adaptive_max_pool2d(input, output_size, return_indices)
+
+
+def _pool1d_arg(v):
+    return v if isinstance(v, int) else tuple(v)[0]
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"max_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}")
+    s = None if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else (1, _pool1d_arg(stride))
+    out = max_pool2d(input.unsqueeze(-2), (1, _pool1d_arg(kernel_size)), s,
+                     (0, _pool1d_arg(padding)), (1, _pool1d_arg(dilation)), ceil_mode,
+                     return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}")
+    s = None if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else (1, _pool1d_arg(stride))
+    return avg_pool2d(input.unsqueeze(-2), (1, _pool1d_arg(kernel_size)), s,
+                      (0, _pool1d_arg(padding)), ceil_mode, count_include_pad).squeeze(-2)
+
+
+__all__ += ["conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+            "adaptive_max_pool2d", "max_pool1d", "avg_pool1d"]
