@@ -47,12 +47,14 @@ CHECKPOINT = "checkpoint.safetensors"
 RESUME_SETTINGS = ("hidden", "seed", "batch_size", "lr", "momentum", "limit")
 
 
-def parse_args(argv=None):
-    p = Parser(
-        description="Train a multilayer perceptron on scikit-learn's digits dataset with minitorch "
-                    "(every forward, backward and optimizer computation is a Triton kernel).")
+def parse_args(argv=None, description=None, **defaults):
+    """The flags of every digits script; ``digits_cnn.py`` passes its own description and
+    defaults."""
+    p = Parser(description=description or (
+        "Train a multilayer perceptron on scikit-learn's digits dataset with minitorch "
+        "(every forward, backward and optimizer computation is a Triton kernel)."))
     p.add_argument("--epochs", type=positive_int, default=20,
-                   help="passes over the training set (default 20)")
+                   help="passes over the training set (default %(default)s)")
     p.add_argument("--batch-size", type=positive_int, default=64,
                    help="examples per SGD step (default 64)")
     p.add_argument("--lr", type=positive_float, default=0.05,
@@ -60,12 +62,12 @@ def parse_args(argv=None):
     p.add_argument("--momentum", type=fraction, default=0.9,
                    help="SGD momentum, in [0, 1) (default 0.9)")
     p.add_argument("--hidden", type=positive_int, default=128,
-                   help="width of the hidden layer (default 128)")
+                   help="width of the hidden layer (default %(default)s)")
     p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed for the train/test split, weight init and shuffling (default 0)")
     p.add_argument("--out", default="runs/digits",
                    help="folder for metrics.jsonl, curves.png and checkpoint.safetensors "
-                        "(default runs/digits)")
+                        "(default %(default)s)")
     p.add_argument("--resume", action="store_true",
                    help="continue from checkpoint.safetensors in --out (bit-exact with an "
                         "uninterrupted run; only --epochs may differ from the first run)")
@@ -73,6 +75,7 @@ def parse_args(argv=None):
                    help="use only the first N training examples (for quick smoke runs)")
     p.add_argument("--graph", action="store_true",
                    help="also write graph.png: the autograd graph of one training step's loss")
+    p.set_defaults(**defaults)
     return p.parse_args(argv)
 
 
@@ -251,14 +254,15 @@ def write_graph(out, loss, model):
     print(f"wrote {path}", flush=True)
 
 
-def train(args, procs=None):
+def train(args, procs=None, make=None):
+    """``make(args.hidden)`` builds the model (default: the MLP)."""
     procs = procs or Distributed()
     # every check first: a bad --out or checkpoint stops here, before anything is written
     check_out_dir(args.out)
     state = read_checkpoint(args) if args.resume else None
     minitorch.manual_seed(args.seed)
     x_train, y_train, x_test, y_test = load_data(args.seed, args.limit)
-    model = make_model(args.hidden)
+    model = (make or make_model)(args.hidden)
     net = procs.wrap(model)  # DistributedDataParallel under torchrun, else the model itself
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
@@ -332,12 +336,12 @@ def train(args, procs=None):
     return model, rows
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def main(argv=None, make=None, **parser_options):
+    args = parse_args(argv, **parser_options)
     t0 = time.perf_counter()
     procs = Distributed()
     try:
-        _, rows = train(args, procs)
+        _, rows = train(args, procs, make)
     finally:
         procs.close()
     if procs.main:
