@@ -209,10 +209,6 @@ def conv2d_bwd_weight_kernel(g_ptr, x_ptr, dw_ptr, db_ptr,
     tl.store(dw_ptrs, acc, mask=m_ok[:, None] & n_ok[None, :])
 
 
-def out_size(size, k, stride, pad, dil):
-    return (size + 2 * pad - dil * (k - 1) - 1) // stride + 1
-
-
 def _geometry(x_shape, w_shape, stride, padding, dilation, groups):
     N, C, H, W = x_shape
     C_out, C_in_g, KH, KW = w_shape
@@ -283,5 +279,4 @@ def conv2d_backward_weight(x, g, w_shape, stride, padding, dilation, groups, wan
     return dw, db
 
 
-__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "out_size",
-           "conv_config"]
+__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv_config"]
