@@ -111,8 +111,9 @@ def conv2d_bwd_input_kernel(g_ptr, w_ptr, dx_ptr,
                             N, C_in_g, H, W, C_out_g, OH, OW, KH, KW,
                             stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                             sgn, sgc, sgh, sgw, swo, swc, swh, sww, sxn, sxc, sxh, sxw,
-                            ACC_TYPE: tl.constexpr, PRECISION: tl.constexpr,
-                            BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+                            UNIT_STRIDE: tl.constexpr, ACC_TYPE: tl.constexpr,
+                            PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                            BLOCK_K: tl.constexpr):
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
     grp = tl.program_id(2).to(tl.int64)
@@ -130,6 +131,13 @@ def conv2d_bwd_input_kernel(g_ptr, w_ptr, dx_ptr,
     c = grp * C_in_g + rn
     g_base = g_ptr + n * sgn + grp * C_out_g * sgc
     w_base = w_ptr + rn * swc + grp * C_out_g * swo
+    ah = ih + pad_h
+    aw = iw + pad_w
+    # stride 1: oh = ah - kh·d, valid when ah - OH < kh·d <= ah (rows past M: never)
+    g_row = g_base + ah * sgh + aw * sgw
+    hi_h = tl.where(m_ok, ah, -1)
+    lo_h = ah - OH
+    lo_w = aw - OW
     acc = tl.zeros((BLOCK_M, BLOCK_N), ACC_TYPE)
     for k0 in range(0, K, BLOCK_K):
         rk = k0 + tl.arange(0, BLOCK_K).to(tl.int64)
@@ -138,16 +146,24 @@ def conv2d_bwd_input_kernel(g_ptr, w_ptr, dx_ptr,
         kh = kr // KW
         kw = kr % KW
         k_ok = rk < K
-        th = (ih + pad_h)[:, None] - (kh * dil_h)[None, :]
-        tw = (iw + pad_w)[:, None] - (kw * dil_w)[None, :]
-        # th may be negative: test it before relying on the (truncating) division
-        oh = th // stride_h
-        ow = tw // stride_w
-        ok_h = (th >= 0) & (oh * stride_h == th) & (oh < OH)
-        ok_w = (tw >= 0) & (ow * stride_w == tw) & (ow < OW)
-        a_mask = (m_ok[:, None] & k_ok[None, :]) & ok_h & ok_w
-        a = tl.load(g_base[:, None] + (oc * sgc)[None, :] + oh * sgh + ow * sgw, mask=a_mask,
-                    other=0).to(ACC_TYPE)
+        if UNIT_STRIDE:
+            dh = tl.where(k_ok, kh * dil_h, H + pad_h + 1)  # columns past K: above every ah
+            dw = kw * dil_w
+            a_mask = ((dh[None, :] <= hi_h[:, None]) & (dh[None, :] > lo_h[:, None])) & \
+                ((dw[None, :] <= aw[:, None]) & (dw[None, :] > lo_w[:, None]))
+            a = tl.load(g_row[:, None] + (oc * sgc - dh * sgh - dw * sgw)[None, :],
+                        mask=a_mask, other=0).to(ACC_TYPE)
+        else:
+            th = ah[:, None] - (kh * dil_h)[None, :]
+            tw = aw[:, None] - (kw * dil_w)[None, :]
+            # th may be negative: test it before relying on the (truncating) division
+            oh = th // stride_h
+            ow = tw // stride_w
+            ok_h = (th >= 0) & (oh * stride_h == th) & (oh < OH)
+            ok_w = (tw >= 0) & (ow * stride_w == tw) & (ow < OW)
+            a_mask = (m_ok[:, None] & k_ok[None, :]) & ok_h & ok_w
+            a = tl.load(g_base[:, None] + (oc * sgc)[None, :] + oh * sgh + ow * sgw,
+                        mask=a_mask, other=0).to(ACC_TYPE)
         b = tl.load(w_base[None, :] + (oc * swo + kh * swh + kw * sww)[:, None],
                     mask=k_ok[:, None] & n_ok[None, :], other=0).to(ACC_TYPE)
         acc = tl.dot(a, b, acc, input_precision=PRECISION)
@@ -253,7 +269,8 @@ def conv2d_backward_input(g, w, x_shape, stride, padding, dilation, groups):
     grid = (launcher.cdiv(N * H * W, bm), launcher.cdiv(C_in_g, bn), groups)
     launcher.launch(conv2d_bwd_input_kernel, grid,
                     (g, w, dx, *geo, *g.stride(), *w.stride(), *dx.stride()),
-                    dict(ACC_TYPE=acc, PRECISION=precision, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk),
+                    dict(UNIT_STRIDE=tuple(stride) == (1, 1), ACC_TYPE=acc, PRECISION=precision,
+                         BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk),
                     warps)
     return dx
 
