@@ -45,9 +45,11 @@ def pool2d_fwd_kernel(x_ptr, y_ptr, idx_ptr, total, C, H, W, OH, OW, KH, KW,
                       stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, sxn, sxc, sxh, sxw, divisor,
                       MODE: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_PAD: tl.constexpr,
                       HAS_DIV: tl.constexpr, RET_IDX: tl.constexpr, ACC_TYPE: tl.constexpr,
-                      BLOCK: tl.constexpr):
+                      BLOCK: tl.constexpr, IDX64: tl.constexpr):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = offs < total
+    if not IDX64:  # every index fits in int32: native 32-bit division on GPUs
+        offs = offs.to(tl.int32)
     ow = offs % OW
     t = offs // OW
     oh = t % OH
@@ -57,12 +59,8 @@ def pool2d_fwd_kernel(x_ptr, y_ptr, idx_ptr, total, C, H, W, OH, OW, KH, KW,
     hs, ws, he, we = _window(oh, ow, H, W, OH, OW, stride_h, stride_w, pad_h, pad_w, ADAPTIVE)
     base = x_ptr + n * sxn + c * sxc
     if MODE == 0:
-        # PyTorch's initial index: the window's first row/column at or past 0 (even when that
-        # lies past the input: a window entirely in the padding reports it, with -inf)
-        h0 = tl.where(hs < 0, hs + ((dil_h - 1 - hs) // dil_h) * dil_h, hs)
-        w0 = tl.where(ws < 0, ws + ((dil_w - 1 - ws) // dil_w) * dil_w, ws)
         best = tl.full((BLOCK,), float("-inf"), ACC_TYPE)
-        bidx = h0 * W + w0
+        bidx = tl.full((BLOCK,), -1, offs.dtype)
     else:
         acc = tl.zeros((BLOCK,), ACC_TYPE)
     for kh in range(0, KH):
@@ -77,6 +75,10 @@ def pool2d_fwd_kernel(x_ptr, y_ptr, idx_ptr, total, C, H, W, OH, OW, KH, KW,
                 ok = ok & (iw < we)
             v = tl.load(base + ih * sxh + iw * sxw, mask=ok, other=0).to(ACC_TYPE)
             if MODE == 0:
+                # PyTorch's initial index: the window's first row/column at or past 0 (even
+                # past the input: a window entirely in the padding reports it, with -inf)
+                first = (bidx < 0) & ((ih >= 0) & (iw >= 0))
+                bidx = tl.where(first, ih * W + iw, bidx)
                 upd = ok & ((v > best) | (v != v))
                 best = tl.where(upd, v, best)
                 bidx = tl.where(upd, ih * W + iw, bidx)
@@ -85,7 +87,7 @@ def pool2d_fwd_kernel(x_ptr, y_ptr, idx_ptr, total, C, H, W, OH, OW, KH, KW,
     if MODE == 0:
         tl.store(y_ptr + offs, best, mask=mask)
         if RET_IDX:
-            tl.store(idx_ptr + offs, bidx, mask=mask)
+            tl.store(idx_ptr + offs, bidx.to(tl.int64), mask=mask)
     else:
         div = _avg_divisor(hs, ws, he, we, H, W, KH, KW, pad_h, pad_w, divisor, ADAPTIVE,
                            COUNT_PAD, HAS_DIV)
@@ -114,10 +116,13 @@ def _avg_divisor(hs, ws, he, we, H, W, KH, KW, pad_h, pad_w, divisor, ADAPTIVE: 
 def pool2d_bwd_kernel(g_ptr, idx_ptr, dx_ptr, total, C, H, W, OH, OW, KH, KW,
                       stride_h, stride_w, pad_h, pad_w, sgn, sgc, sgh, sgw, divisor,
                       MODE: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_PAD: tl.constexpr,
-                      HAS_DIV: tl.constexpr, ACC_TYPE: tl.constexpr, BLOCK: tl.constexpr):
+                      HAS_DIV: tl.constexpr, ACC_TYPE: tl.constexpr, BLOCK: tl.constexpr,
+                      IDX64: tl.constexpr):
     """dX (contiguous, zeroed) += scatter of dY over each output's window / saved maximum."""
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = offs < total
+    if not IDX64:
+        offs = offs.to(tl.int32)
     ow = offs % OW
     t = offs // OW
     oh = t % OH
@@ -152,6 +157,13 @@ def _block(n):
     if launcher.POLICY != "interpreter":
         block = 256  # a loop over the window per output: 256 outputs per program
     return block, warps
+
+
+def _idx64(*tensors):
+    """int64 index math under the interpreter (its int32 ops pay an overflow check) or when some
+    index could pass 2^31; int32 otherwise (64-bit division is a subroutine call on GPUs)."""
+    span = max(1 + sum((n - 1) * abs(st) for n, st in zip(t.shape, t.stride())) for t in tensors)
+    return launcher.POLICY == "interpreter" or span >= 2**31 - 1
 
 
 def _acc(dtype):
@@ -189,7 +201,8 @@ def pool2d_forward(x, mode, out_hw, kernel, stride, padding, dilation=(1, 1), ad
                      int(divisor_override) if divisor_override else 1),
                     dict(MODE=mode, ADAPTIVE=adaptive, COUNT_PAD=bool(count_include_pad),
                          HAS_DIV=bool(divisor_override), RET_IDX=idx is not None,
-                         ACC_TYPE=_acc(x.dtype), BLOCK=block), warps)
+                         ACC_TYPE=_acc(x.dtype), BLOCK=block,
+                         IDX64=_idx64(x, y)), warps)
     return y, idx
 
 
@@ -212,7 +225,8 @@ def pool2d_backward(g, idx, x_shape, mode, kernel, stride, padding, adaptive=Fal
                      *stride, *padding, *g.stride(),
                      int(divisor_override) if divisor_override else 1),
                     dict(MODE=mode, ADAPTIVE=adaptive, COUNT_PAD=bool(count_include_pad),
-                         HAS_DIV=bool(divisor_override), ACC_TYPE=_acc(g.dtype), BLOCK=block),
+                         HAS_DIV=bool(divisor_override), ACC_TYPE=_acc(g.dtype), BLOCK=block,
+                         IDX64=_idx64(g, dx)),
                     warps)
     return dx
 
