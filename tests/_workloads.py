@@ -361,8 +361,9 @@ def _sweep_optional(n, filled, empty, log):
             steps(SGD(params, lr=0.1, **kw), params)
         # four parameters in one launch, blocks exactly their size (16, 8) or not, and one
         # longer than a GPU block (more than one program: the looped path)
-        params = [mt.randn(s, requires_grad=True) for s in (16, 37, 8, 3000)]
-        steps(SGD(params, lr=0.1, momentum=0.9), params)
+        for sizes in ((16, 37, 8, 5), (16, 37, 8, 3000)):
+            params = [mt.randn(s, requires_grad=True) for s in sizes]
+            steps(SGD(params, lr=0.1, momentum=0.9), params)
     if optim_ops is not None and Adam is not None:
         variants = [(Adam, dict()), (Adam, dict(weight_decay=0.01)),
                     (Adam, dict(amsgrad=True, maximize=True))]
