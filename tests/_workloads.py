@@ -154,6 +154,8 @@ def ops_sweep(log=print):
         operands = [fa, fb, fc][:arity]
         if name == "powi":
             operands = [fa, 3]
+        if name == "powi_backward":  # (grad, x, an int exponent)
+            operands = [fa, fb, 3]
         elementwise.pointwise(name, out, *operands, compute=torch.float32)
     # every operand kind in every slot, NDIM 1..4 (broadcasting makes the strided ones)
     shapes = {1: (n,), 2: (3, 5), 3: (2, 3, 5), 4: (2, 3, 2, 5)}
@@ -226,6 +228,16 @@ def ops_sweep(log=print):
     reduce.reduce("min", bl, (0,), out_dtype=torch.bool, compute=torch.bool)
     reduce.reduce("sum", filled(n, dtype=torch.float16), (0,), out_dtype=torch.float32,
                   compute=torch.float32)
+    # one contiguous row (row_sum_kernel): sum, mean (scale), sum of products, a row longer
+    # than one GPU block (the chunk loop), fp64, and the pow backward with a broadcast grad
+    reduce.reduce("sum", filled(n), (0,))
+    reduce.reduce("sum", filled(n), (0,), scale=1.0 / n)
+    reduce.reduce("sum", filled(1500), (0,))
+    reduce.sum_of_products(fa, fb, empty(1))
+    reduce.sum_of_products(filled(1500), filled(1500), empty(1))
+    reduce.sum_of_products(d64, d64, empty(1, dtype=torch.float64))
+    elementwise.pointwise("powi_backward", empty(n, dtype=torch.float64),
+                          filled(1, dtype=torch.float64).expand(n), d64, 2)
     # matmul: fp32 / fp64, with and without bias and relu, transposed and batched
     for dt in (torch.float32, torch.float64):
         A, B, bias = filled(3, 20, 24, dtype=dt), filled(3, 24, 17, dtype=dt), filled(17, dtype=dt)
@@ -348,6 +360,11 @@ def _sweep_optional(n, filled, empty, log):
                    dict(weight_decay=0.01, momentum=0.9, dampening=0.1)):
             params = [mt.randn(n, requires_grad=True), mt.randn(3, 5, requires_grad=True)]
             steps(SGD(params, lr=0.1, **kw), params)
+        # four parameters in one launch, blocks exactly their size (16, 8) or not, and one
+        # longer than a GPU block (more than one program: the looped path)
+        for sizes in ((16, 37, 8, 5), (16, 37, 8, 3000)):
+            params = [mt.randn(s, requires_grad=True) for s in sizes]
+            steps(SGD(params, lr=0.1, momentum=0.9), params)
     if optim_ops is not None and Adam is not None:
         variants = [(Adam, dict()), (Adam, dict(weight_decay=0.01)),
                     (Adam, dict(amsgrad=True, maximize=True))]

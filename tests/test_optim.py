@@ -276,3 +276,26 @@ def test_adaptive_one_launch_per_four_params_and_errors():
         minitorch.optim.Adadelta(params, rho=2)
     with pytest.raises(ValueError, match="Invalid lr_decay value: -1"):
         minitorch.optim.Adagrad(params, lr_decay=-1)
+
+
+def test_sgd_one_launch_mixes_block_layouts():
+    # a parameter bigger than one interpreter block (more than one program: every parameter
+    # blocked alike) and small ones (one program: each its own block) give torch's updates
+    rng = np.random.default_rng(0)
+    for sizes in ((10, 70000), (10, 16, 3)):
+        values = [rng.standard_normal(s).astype(np.float32) for s in sizes]
+        grads = [[rng.standard_normal(s).astype(np.float32) for s in sizes] for _ in range(2)]
+        tp = [torch.tensor(v, requires_grad=True) for v in values]
+        mp = [minitorch.tensor(v, requires_grad=True) for v in values]
+        topt = torch.optim.SGD(tp, lr=0.1, momentum=0.9)
+        mopt = minitorch.optim.SGD(mp, lr=0.1, momentum=0.9)
+        for step_grads in grads:
+            for t, m, g in zip(tp, mp, step_grads):
+                t.grad, m.grad = torch.tensor(g), minitorch.tensor(g)
+            topt.step()
+            launcher.stats.reset()
+            mopt.step()
+            assert launcher.stats.by_kernel == {"sgd_kernel": 1}
+        for t, m in zip(tp, mp):
+            np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-6,
+                                       atol=1e-7)

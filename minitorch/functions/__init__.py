@@ -619,6 +619,10 @@ def sum_to_size(x, *size):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
                                       if s == 1 and shape[lead + i] != 1)
+    if lead and dims == tuple(range(lead)):
+        # only leading dims: the sum has the target shape itself (a fresh tensor, not a view of
+        # one, as torch's is; autograd then stores it as .grad without a copy)
+        return reduction.Sum.apply(x, dims, False, None)
     r = reduction.Sum.apply(x, dims, True, None) if dims else x
     return r.reshape(size)
 

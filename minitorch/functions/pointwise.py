@@ -10,7 +10,9 @@ import torch
 from .. import _dtype
 from .._tensor_ref import tensor_type
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..ops import elementwise
+from ..ops import reduce as reduce_kernels
 
 # ---------------------------------------------------------------------------------------------
 # host helpers: broadcasting, devices, launching
@@ -142,6 +144,10 @@ class _Pointwise(Function):
     save_inputs = False
     save_output = False
     grad = None          # grad(g, args, out) -> tuple of raw gradients, one per arg
+    grad_takes_needs = False  # grad(g, args, out, needs_input_grad): computes only what's needed
+    # fused_grad(ctx, g, args) -> final gradients in fewer launches, or None; used only when the
+    # backward is not itself recorded (no create_graph), so nothing but the results is observable
+    fused_grad = None
     keep_inputs = None   # keep_inputs(needs_input_grad) -> which inputs to save (None: all)
 
     @staticmethod
@@ -174,7 +180,14 @@ class _Pointwise(Function):
         if cls.save_inputs:
             it = iter(saved)
             args = [next(it) if m is not None else a for a, m in zip(args, ctx.meta)]
-        grads = cls.grad(g, args, out)
+        if cls.fused_grad is not None and not is_grad_enabled():
+            fused = cls.fused_grad(ctx, g, args)
+            if fused is not None:
+                return fused
+        if cls.grad_takes_needs:
+            grads = cls.grad(g, args, out, ctx.needs_input_grad)
+        else:
+            grads = cls.grad(g, args, out)
         return tuple(unbroadcast(gr, m[0], m[1]) if m is not None and need else None
                      for gr, m, need in zip(grads, ctx.meta, ctx.needs_input_grad))
 
@@ -263,13 +276,48 @@ LeakyRelu = _make("LeakyRelu", "LeakyReluBackward0", "leaky_relu", save_inputs=T
 
 # binary ---------------------------------------------------------------------------------------
 Add = _make("Add", "AddBackward0", "add", grad=lambda g, a, o: (g, g))
-Sub = _make("Sub", "SubBackward0", "sub", grad=lambda g, a, o: (g, -g))
+Sub = _make("Sub", "SubBackward0", "sub",
+            grad=lambda g, a, o, needs: (g, -g if needs[1] else None))
+Sub.grad_takes_needs = True
 AddScaled = _make("AddScaled", "AddBackward0", "add_scaled",
                   grad=lambda g, a, o: (g, g * a[2], None))
 Mul = _make("Mul", "MulBackward0", "mul", save_inputs=True,
             grad=lambda g, a, o: (g * a[1] if a[1] is not None else None,
                                   g * a[0] if a[0] is not None else None))
 Mul.keep_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
+
+
+def _mul_fused_grad(ctx, g, args):
+    """The gradient of a one-element tensor operand of a product with a tensor of the result's
+    shape (``b * x`` with a scalar parameter ``b``): ``(g * x).sum()`` in one launch, each
+    product rounded as the separate multiplication would store it. None (the generic path) for
+    anything else."""
+    if not any(_sum_of_products_applies(g, m, other) and need for m, other, need in zip(
+            ctx.meta, args[::-1], ctx.needs_input_grad)):
+        return None
+    grads = []
+    for m, other, need in zip(ctx.meta, args[::-1], ctx.needs_input_grad):
+        if m is None or not need:
+            grads.append(None)
+        elif _sum_of_products_applies(g, m, other):
+            Tensor = tensor_type()
+            out = Tensor._make(torch.empty(m[0], dtype=m[1], device=g.device))
+            reduce_kernels.sum_of_products(g._data, other._data, out._data)
+            grads.append(out)
+        else:
+            grads.append(unbroadcast(g * other, m[0], m[1]))
+    return tuple(grads)
+
+
+def _sum_of_products_applies(g, meta, other):
+    if meta is None or not _is_tensor(other) or math.prod(meta[0]) != 1 or g.dim() == 0:
+        return False
+    return (meta[1] in (torch.float32, torch.float64) and g.dtype == meta[1]
+            and other.dtype == meta[1] and other.shape == g.shape and g.device == other.device
+            and g._data.is_contiguous() and other._data.is_contiguous())
+
+
+Mul.fused_grad = staticmethod(_mul_fused_grad)
 Div = _make("Div", "DivBackward0", "div", _floating, save_inputs=True,
             grad=lambda g, a, o: (g / a[1] if a[1] is not None else None,
                                   -g * a[0] / (a[1] * a[1])
@@ -362,6 +410,10 @@ class PowScalar(Function):
         e = ctx.e
         if e == 0:
             return g * 0, None
+        if (not is_grad_enabled() and float(e).is_integer() and 2 <= e <= 64
+                and g.dtype == x.dtype and x.dtype in (torch.float32, torch.float64)):
+            # g * (e * x^(e-1)) in one launch, rounded as torch's pow backward rounds it
+            return unbroadcast(run_op("powi_backward", (g, x, int(e)), x.dtype), *ctx.meta), None
         return unbroadcast(g * e * x.pow(e - 1), *ctx.meta), None
 
 

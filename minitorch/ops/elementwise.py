@@ -35,6 +35,7 @@ OPS = {name: (name, arity) for name, arity in [
     ("logical_and", 2), ("logical_or", 2), ("logical_xor", 2),
     ("relu_backward", 2), ("sigmoid_backward", 2), ("tanh_backward", 2),
     ("where", 3), ("clamp", 3), ("add_scaled", 3), ("leaky_relu", 2), ("leaky_relu_backward", 3),
+    ("powi_backward", 3),
 ]}
 
 COMPUTE_TYPES = {
@@ -148,6 +149,12 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
         r = a
         for _ in range(1, b):
             r = r * a
+    elif OP == "powi_backward":  # (grad, x, e): grad * (e * x^(e-1)), an integer e >= 2 (a
+        # scalar); x^(e-1) by repeated products, as powi (and torch for e - 1 <= 3)
+        p = b
+        for _ in range(2, c):
+            p = p * b
+        r = a * (c * p)
     elif OP == "maximum":  # maximum / minimum propagate NaN like torch
         r = tl.where((a != a) | (a > b), a, b)
     elif OP == "minimum":

@@ -90,6 +90,15 @@ def reduction_config(m, n):
     return block_m, block_n, 8 if block_m * block_n >= 2048 else 4
 
 
+def row_config(n):
+    """(BLOCK, num_warps) for one program reducing one contiguous row of n elements, looping
+    over it in BLOCK chunks (the interpreter: one chunk when it fits)."""
+    if POLICY == "interpreter":
+        return min(next_pow2(max(n, 1)), INTERPRETER_MAX_BLOCK), 4
+    block = min(max(16, next_pow2(n)), 1024)
+    return block, 8 if block >= 1024 else 4
+
+
 def rows_config(m, n):
     """(BLOCK_M, BLOCK_N, num_warps) for row-wise kernels (softmax) over m rows of n elements,
     looping over a row in BLOCK_N chunks."""
@@ -514,5 +523,5 @@ def grid_1d(n, block):
 
 
 __all__ = ["launch", "stats", "record_specializations", "elementwise_config", "reduction_config",
-           "matmul_config", "next_pow2", "cdiv", "POLICY", "standard_launch_path",
+           "matmul_config", "row_config", "next_pow2", "cdiv", "POLICY", "standard_launch_path",
            "fast_path_active", "language_state"]

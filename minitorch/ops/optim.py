@@ -14,42 +14,73 @@ MAX_TENSORS = 4  # parameters updated by one SGD launch
 
 
 @triton.jit
+def _sgd_update(p_ptr, g_ptr, buf_ptr, n, offs, lr, weight_decay, momentum, dampening,
+                HAS_WD: tl.constexpr, HAS_MOMENTUM: tl.constexpr, FIRST: tl.constexpr,
+                NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr, EVEN: tl.constexpr):
+    """torch.optim's single-tensor SGD update of the elements at ``offs`` of one parameter."""
+    if EVEN:  # the block is exactly the parameter
+        mask = None
+    else:
+        mask = offs < n
+    p = tl.load(p_ptr + offs, mask=mask)
+    d = tl.load(g_ptr + offs, mask=mask)
+    if MAXIMIZE:
+        d = -d
+    if HAS_WD:
+        d = d + weight_decay * p
+    if HAS_MOMENTUM:
+        if FIRST:
+            buf = d
+        else:
+            buf = tl.load(buf_ptr + offs, mask=mask)
+            buf = buf * momentum + (1.0 - dampening) * d
+        tl.store(buf_ptr + offs, buf, mask=mask)
+        if NESTEROV:
+            d = d + momentum * buf
+        else:
+            d = buf
+    tl.store(p_ptr + offs, p - lr * d, mask=mask)
+
+
+@triton.jit
 def sgd_kernel(p0, g0, b0, n0, p1, g1, b1, n1, p2, g2, b2, n2, p3, g3, b3, n3,
                lr, weight_decay, momentum, dampening,
                NT: tl.constexpr, HAS_WD: tl.constexpr, HAS_MOMENTUM: tl.constexpr,
                FIRST: tl.constexpr, NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr,
-               BLOCK: tl.constexpr):
+               BLOCK: tl.constexpr, ONE_PROGRAM: tl.constexpr = False,
+               B0: tl.constexpr = 1, B1: tl.constexpr = 1, B2: tl.constexpr = 1,
+               B3: tl.constexpr = 1, E0: tl.constexpr = False, E1: tl.constexpr = False,
+               E2: tl.constexpr = False, E3: tl.constexpr = False):
     """Multi-tensor SGD: program ``pid`` updates block ``pid`` of each of the NT parameters
-    (blocks past a parameter's end are masked off), so a whole group is one launch."""
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    for i in tl.static_range(NT):
-        if i == 0:
-            p_ptr, g_ptr, buf_ptr, n = p0, g0, b0, n0
-        elif i == 1:
-            p_ptr, g_ptr, buf_ptr, n = p1, g1, b1, n1
-        elif i == 2:
-            p_ptr, g_ptr, buf_ptr, n = p2, g2, b2, n2
-        else:
-            p_ptr, g_ptr, buf_ptr, n = p3, g3, b3, n3
-        mask = offs < n
-        p = tl.load(p_ptr + offs, mask=mask)
-        d = tl.load(g_ptr + offs, mask=mask)
-        if MAXIMIZE:
-            d = -d
-        if HAS_WD:
-            d = d + weight_decay * p
-        if HAS_MOMENTUM:
-            if FIRST:
-                buf = d
+    (blocks past a parameter's end are masked off), so a whole group is one launch. With
+    ``ONE_PROGRAM`` (every parameter fits one block) parameter i gets its own block of ``Bi``
+    elements (the next power of two; ``Ei``: exactly its size, no mask): under the interpreter
+    each loaded/stored element costs, so a 10-element bias is not processed as 8192."""
+    if ONE_PROGRAM:
+        _sgd_update(p0, g0, b0, n0, tl.arange(0, B0), lr, weight_decay, momentum, dampening,
+                    HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E0)
+        if NT > 1:
+            _sgd_update(p1, g1, b1, n1, tl.arange(0, B1), lr, weight_decay, momentum,
+                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E1)
+        if NT > 2:
+            _sgd_update(p2, g2, b2, n2, tl.arange(0, B2), lr, weight_decay, momentum,
+                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E2)
+        if NT > 3:
+            _sgd_update(p3, g3, b3, n3, tl.arange(0, B3), lr, weight_decay, momentum,
+                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E3)
+    else:
+        offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+        for i in tl.static_range(NT):
+            if i == 0:
+                p_ptr, g_ptr, buf_ptr, n = p0, g0, b0, n0
+            elif i == 1:
+                p_ptr, g_ptr, buf_ptr, n = p1, g1, b1, n1
+            elif i == 2:
+                p_ptr, g_ptr, buf_ptr, n = p2, g2, b2, n2
             else:
-                buf = tl.load(buf_ptr + offs, mask=mask)
-                buf = buf * momentum + (1.0 - dampening) * d
-            tl.store(buf_ptr + offs, buf, mask=mask)
-            if NESTEROV:
-                d = d + momentum * buf
-            else:
-                d = buf
-        tl.store(p_ptr + offs, p - lr * d, mask=mask)
+                p_ptr, g_ptr, buf_ptr, n = p3, g3, b3, n3
+            _sgd_update(p_ptr, g_ptr, buf_ptr, n, offs, lr, weight_decay, momentum, dampening,
+                        HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, False)
 
 
 @triton.jit
@@ -104,12 +135,20 @@ def sgd_step(params, grads, bufs, lr, weight_decay, momentum, dampening, first, 
         args += args[:4] * pad  # unused slots repeat the first parameter (never touched)
         n = max(params[i].numel() for i in chunk)
         block, warps = launcher.elementwise_config(n)
-        launcher.launch(sgd_kernel, launcher.grid_1d(n, block),
+        grid = launcher.grid_1d(n, block)
+        constexprs = dict(NT=len(chunk), HAS_WD=weight_decay != 0, HAS_MOMENTUM=momentum != 0,
+                          FIRST=bool(first), NESTEROV=bool(nesterov), MAXIMIZE=bool(maximize),
+                          BLOCK=block)
+        if grid[0] == 1:  # each parameter its own block (flags passed only when set)
+            constexprs["ONE_PROGRAM"] = True
+            for j, i in enumerate(chunk):
+                size = params[i].numel()
+                constexprs[f"B{j}"] = launcher.next_pow2(size)
+                if size == constexprs[f"B{j}"]:
+                    constexprs[f"E{j}"] = True
+        launcher.launch(sgd_kernel, grid,
                         (*args, float(lr), float(weight_decay), float(momentum),
-                         float(dampening)),
-                        dict(NT=len(chunk), HAS_WD=weight_decay != 0, HAS_MOMENTUM=momentum != 0,
-                             FIRST=bool(first), NESTEROV=bool(nesterov), MAXIMIZE=bool(maximize),
-                             BLOCK=block), warps)
+                         float(dampening)), constexprs, warps)
 
 
 def adam_step(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step_size,
