@@ -12,6 +12,9 @@ import os
 import sys
 import tempfile
 
+# the package's atomic file write (temp, fsync, rename, umask, stale-temp clean-up)
+from minitorch.serialization import _write_atomic as write_atomic
+
 
 class ScriptError(Exception):
     """A problem with the flags or the files they name. The message says what is wrong and what to
@@ -118,29 +121,9 @@ def load_model_weights(model, state, path, hint):
 
 
 def write_jsonl_atomic(path, rows):
-    """Replace ``path`` with one JSON line per row (temp file + rename: never half-written)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            for row in rows:
-                f.write(json.dumps(row) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Replace ``path`` with one JSON line per row, through the same atomic write as
+    ``minitorch.save`` (temp file, fsync, rename: never half-written)."""
+    write_atomic(path, "".join(json.dumps(row) + "\n" for row in rows).encode())
 
 
 def run(main, argv=None):
