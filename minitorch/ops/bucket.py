@@ -8,7 +8,7 @@ from . import launcher
 
 __all__ = ["pack_scaled", "pack_scaled_kernel"]
 
-MAX_TENSORS = 4  # gradients packed by one launch
+MAX_TENSORS = launcher.MAX_TENSORS  # tensors a launch handles (the kernel's four slots)
 
 
 @triton.jit
@@ -39,12 +39,8 @@ def pack_scaled(dst, sources, scale):
         total += s.numel()
     if total != dst.numel():
         raise ValueError(f"bucket holds {dst.numel()} elements, the gradients {total}")
-    for start in range(0, len(sources), MAX_TENSORS):
-        chunk = list(range(start, min(start + MAX_TENSORS, len(sources))))
-        args = []
-        for i in chunk:
-            args += [sources[i], sources[i].numel(), offsets[i]]
-        args += args[:3] * (MAX_TENSORS - len(chunk))  # unused slots repeat the first (skipped)
+    for chunk, args in launcher.multi_tensor_chunks(
+            len(sources), lambda i: (sources[i], sources[i].numel(), offsets[i])):
         n = max(sources[i].numel() for i in chunk)
         if n == 0:
             continue

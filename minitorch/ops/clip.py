@@ -8,7 +8,7 @@ import triton.language as tl
 
 from . import launcher
 
-MAX_TENSORS = 4
+MAX_TENSORS = launcher.MAX_TENSORS  # tensors a launch handles (the kernel's four slots)
 
 
 @triton.jit
@@ -40,12 +40,9 @@ def scale_or_clamp_(tensors, coef, clip_value):
     """In place on contiguous storages of one dtype: ``x *= coef[()]`` (``coef`` a 0-d storage)
     or, with ``coef`` None, ``x = clamp(x, -clip_value, clip_value)``."""
     clamp = coef is None
-    for start in range(0, len(tensors), MAX_TENSORS):
-        chunk = tensors[start:start + MAX_TENSORS]
-        args = []
-        for t in chunk:
-            args += [t, t.numel()]
-        args += args[:2] * (MAX_TENSORS - len(chunk))
+    for idx, args in launcher.multi_tensor_chunks(len(tensors),
+                                                  lambda i: (tensors[i], tensors[i].numel())):
+        chunk = [tensors[i] for i in idx]
         n = max(t.numel() for t in chunk)
         if n == 0:
             continue
@@ -124,18 +121,14 @@ def total_norm_(tensors, p, total, coef, max_norm=float("inf")):
     kind = "l2" if p == 2.0 else "l1" if p == 1.0 else "inf" if math.isinf(p) else "p"
     if kind == "inf" and p < 0:
         raise RuntimeError("minitorch: the -inf norm is not supported")
-    groups = [tensors[s:s + MAX_TENSORS] for s in range(0, len(tensors), MAX_TENSORS)]
     n_max = max((t.numel() for t in tensors), default=0)
     block, warps = launcher.elementwise_config(max(n_max, 1))
     if launcher.POLICY != "interpreter":
         block = 512  # float64 partials of four tensors: 1024-element tiles spill on sm_90
     g = max(1, launcher.cdiv(n_max, block))
     part = torch.empty((len(tensors) * g,), dtype=torch.float64, device=total.device)
-    for k, chunk in enumerate(groups):
-        args = []
-        for t in chunk:
-            args += [t, t.numel()]
-        args += args[:2] * (MAX_TENSORS - len(chunk))  # unused slots: NT skips them
+    chunks = launcher.multi_tensor_chunks(len(tensors), lambda i: (tensors[i], tensors[i].numel()))
+    for k, (chunk, args) in enumerate(chunks):
         # every slot of part is written: programs past a tensor's end store a masked-off 0
         launcher.launch(norm_partials_kernel, (g,),
                         (*args, part, k * MAX_TENSORS, g, float(p) if kind == "p" else 1.0),

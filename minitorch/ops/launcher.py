@@ -522,6 +522,22 @@ def grid_1d(n, block):
     return (max(1, cdiv(n, block)),)
 
 
+# Multi-tensor kernels (SGD, RMSprop/Adagrad/Adadelta, gradient clipping, DDP buckets) unroll four
+# argument slots and select one with ``tl.static_range(NT)``.
+MAX_TENSORS = 4
+
+
+def multi_tensor_chunks(count, slot_args):
+    """Launch groups of a multi-tensor kernel: yields ``(indices, args)`` for up to MAX_TENSORS
+    tensors at a time, ``args`` the concatenation of ``slot_args(i)``; unused slots repeat the
+    first tensor's arguments (the kernel's NT never reads them)."""
+    for start in range(0, count, MAX_TENSORS):
+        indices = list(range(start, min(start + MAX_TENSORS, count)))
+        args = [a for i in indices for a in slot_args(i)]
+        width = len(args) // len(indices)
+        yield indices, args + args[:width] * (MAX_TENSORS - len(indices))
+
+
 __all__ = ["launch", "stats", "record_specializations", "elementwise_config", "reduction_config",
            "matmul_config", "row_config", "next_pow2", "cdiv", "POLICY", "standard_launch_path",
-           "fast_path_active", "language_state"]
+           "fast_path_active", "language_state", "grid_1d", "MAX_TENSORS", "multi_tensor_chunks"]

@@ -10,7 +10,7 @@ import triton.language as tl
 
 from . import launcher
 
-MAX_TENSORS = 4  # parameters updated by one SGD launch
+MAX_TENSORS = launcher.MAX_TENSORS  # parameters updated by one SGD launch
 
 
 @triton.jit
@@ -125,14 +125,10 @@ def sgd_step(params, grads, bufs, lr, weight_decay, momentum, dampening, first, 
     """In place on the storages in ``params`` (and ``bufs``); ``grads`` are read. Parameters go
     MAX_TENSORS to a launch."""
     _check(*params, *grads, *bufs)
-    for start in range(0, len(params), MAX_TENSORS):
-        chunk = list(range(start, min(start + MAX_TENSORS, len(params))))
-        args = []
-        for i in chunk:
-            p = params[i]
-            args += [p, grads[i], bufs[i] if bufs[i] is not None else p, p.numel()]
-        pad = MAX_TENSORS - len(chunk)
-        args += args[:4] * pad  # unused slots repeat the first parameter (never touched)
+    def slots(i):
+        p = params[i]
+        return p, grads[i], bufs[i] if bufs[i] is not None else p, p.numel()
+    for chunk, args in launcher.multi_tensor_chunks(len(params), slots):
         n = max(params[i].numel() for i in chunk)
         block, warps = launcher.elementwise_config(n)
         grid = launcher.grid_1d(n, block)

@@ -6,8 +6,7 @@ import triton.language as tl
 
 from . import launcher
 
-MAX_TENSORS = 4
-_SLOT = 6  # p, grad, state0, state1, state2, numel
+MAX_TENSORS = launcher.MAX_TENSORS  # tensors a launch handles (the kernel's four slots)
 
 
 @triton.jit
@@ -77,13 +76,10 @@ def adaptive_step(kind, params, grads, states, lr, rho=0.0, eps=0.0, weight_deca
     for t in (*params, *grads, *(s for st in states for s in st if s is not None)):
         if not t.is_contiguous():
             raise RuntimeError("fused optimizer kernels need contiguous storage")
-    for start in range(0, len(params), MAX_TENSORS):
-        idx = list(range(start, min(start + MAX_TENSORS, len(params))))
-        args = []
-        for i in idx:
-            p = params[i]
-            args += [p, grads[i]] + [s if s is not None else p for s in states[i]] + [p.numel()]
-        args += args[:_SLOT] * (MAX_TENSORS - len(idx))  # unused slots: never touched
+    def slots(i):
+        p = params[i]
+        return [p, grads[i]] + [s if s is not None else p for s in states[i]] + [p.numel()]
+    for idx, args in launcher.multi_tensor_chunks(len(params), slots):
         n = max(params[i].numel() for i in idx)
         if n == 0:
             continue
