@@ -1,19 +1,7 @@
 """Convolution benchmark cases for bench/run.py: ``cases()`` returns (name, make(lib) -> step,
-repeat) tuples in run.py's CASES format. Run alone: ``python bench/conv_cases.py [--repeat N]``.
+repeat) tuples in run.py's CASES format; ``python bench/run.py`` measures them with the others.
 """
-import argparse
-import os
-import statistics
-import sys
-import time
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-import minitorch  # noqa: E402
-from minitorch.ops import launcher  # noqa: E402
+import numpy as np
 
 
 def conv_layer_case(n, c_in, c_out, hw, lib):
@@ -55,38 +43,3 @@ def cases():
     return [("conv3x3 fwd+bwd N64 16->32 16x16", lambda lib: conv_layer_case(64, 16, 32, 16, lib),
              5),
             ("cnn step N32 3x16x16", cnn_step_case, 5)]
-
-
-def _median(fn, repeat, warmup=1):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--repeat", type=int, default=None)
-    args = p.parse_args(argv)
-    torch.set_num_threads(1)
-    print(f"policy={launcher.POLICY}")
-    print(f"{'case':<36}{'minitorch ms':>14}{'torch ms':>12}{'ratio':>10}{'launches':>10}")
-    for name, make, repeat in cases():
-        repeat = args.repeat or repeat
-        step = make(minitorch)
-        step()
-        launcher.stats.reset()
-        step()
-        launches, by_kernel = launcher.stats.launches, dict(launcher.stats.by_kernel)
-        t_mt = _median(step, repeat)
-        t_torch = _median(make(torch), max(repeat, 5))
-        print(f"{name:<36}{t_mt * 1e3:>14.2f}{t_torch * 1e3:>12.3f}{t_mt / t_torch:>9.1f}x"
-              f"{launches:>10}   {by_kernel}", flush=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -13,6 +13,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
 
+import conv_cases  # (bench/ is this script's folder, on sys.path)
+import dist_step
 import numpy as np
 import torch
 
@@ -215,7 +217,7 @@ CASES = [
     ("chain_1M_fwd_bwd", lambda lib: chain_case(1 << 20, lib), 3),
     ("matmul_256_fwd_bwd", lambda lib: matmul_case(256, lib), 5),
     ("digits_epoch", digits_epoch_case, 2),
-]
+] + conv_cases.cases()
 
 
 def record_case1_specs(path):
@@ -277,7 +279,6 @@ def main(argv=None):
         rows.append(row)
         print(f"{name:<30}{row['minitorch_ms']:>14.2f}{row['torch_ms']:>12.3f}"
               f"{row['ratio']:>9.1f}x{launches:>10}", flush=True)
-    import dist_step  # (bench/ is on sys.path: this script's folder)
     dist = dist_step.measure()
     print(f"data-parallel MLP step, global batch {dist['global_batch']}: one process "
           f"{dist['one_process_ms']:.1f} ms, two gloo processes {dist['two_process_ms']:.1f} ms "
