@@ -22,6 +22,12 @@ def _data(t):
     return None if t is None else t._data
 
 
+def _zero_grads(x, weight, need_x, need_w, need_b):
+    """The gradients of a normalization over an empty input (x, weight, bias, 2 non-tensors)."""
+    return (zeros_like(x) if need_x else None, zeros_like(weight) if need_w else None,
+            zeros_like(weight) if need_b else None, None, None)
+
+
 def _bshape(C, ndim):
     return (1, C) + (1,) * (ndim - 2)
 
@@ -128,9 +134,7 @@ class LayerNorm(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if ctx.empty:
-            return (zeros_like(x) if need_x else None,
-                    zeros_like(weight) if need_w else None,
-                    zeros_like(weight) if need_b else None, None, None)
+            return _zero_grads(x, weight, need_x, need_w, need_b)
         if grad_mode.is_grad_enabled():
             dims = tuple(range(x.dim() - ctx.k, x.dim()))
             xhat, rstd = _normalized(x, dims, ctx.eps)
@@ -178,9 +182,7 @@ class GroupNorm(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if ctx.empty:
-            return (zeros_like(x) if need_x else None,
-                    zeros_like(weight) if need_w else None,
-                    zeros_like(weight) if need_b else None, None, None)
+            return _zero_grads(x, weight, need_x, need_w, need_b)
         N, C, G = x.shape[0], x.shape[1], ctx.groups
         if grad_mode.is_grad_enabled():
             xr = x.reshape(N, G, C // G, -1)
