@@ -32,6 +32,14 @@ def _norm_and_coef(tensors, norm_type, max_norm=float("inf")):
     return Tensor._make(total), Tensor._make(coef)
 
 
+def _check_finite(total, norm_type):
+    if not bool(isfinite(total)):  # one host read, only when the caller asked for the check
+        raise RuntimeError(
+            f"The total norm of order {float(norm_type)} for gradients from `parameters` is "
+            f"non-finite, so it cannot be clipped. To disable this error and scale the "
+            f"gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     if isinstance(tensors, Tensor):
         tensors = [tensors]
@@ -41,11 +49,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return tensor(0.0)
     with grad_mode.no_grad():
         total, _ = _norm_and_coef(tensors, norm_type)
-        if error_if_nonfinite and not bool(isfinite(total)):
-            raise RuntimeError(
-                f"The total norm of order {norm_type} for gradients from `parameters` is "
-                f"non-finite, so it cannot be clipped. To disable this error and scale the "
-                f"gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+        if error_if_nonfinite:
+            _check_finite(total, norm_type)
     return total
 
 
@@ -62,11 +67,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return tensor(0.0)
     with grad_mode.no_grad():
         total, coef = _norm_and_coef(grads, float(norm_type), float(max_norm))
-        if error_if_nonfinite and not bool(isfinite(total)):
-            raise RuntimeError(
-                f"The total norm of order {float(norm_type)} for gradients from `parameters` "
-                f"is non-finite, so it cannot be clipped. To disable this error and scale the "
-                f"gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+        if error_if_nonfinite:
+            _check_finite(total, norm_type)
         _scale_in_place(grads, coef, None)
     return total
 
