@@ -12,7 +12,8 @@ from ..creation import arange
 from ..functions import conv as _conv
 from ..functions import linalg as _linalg
 from ..functions import loss as _loss
-from ..functions import pointwise as _P
+from ..functions import normalization as _normalization
+from ..functions import pointwise as _pointwise
 from ..tensor import Tensor
 
 
@@ -43,7 +44,7 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    out = _P.LeakyRelu.apply(input, float(negative_slope))
+    out = _pointwise.LeakyRelu.apply(input, float(negative_slope))
     if inplace:
         with grad_mode.no_grad():
             input.copy_(out)
@@ -107,14 +108,14 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             rows = weight.index_select(0, flat)
             norms = rows.norm(norm_type, dim=1, keepdim=True)
             scale = (max_norm / (norms + 1e-7)).clamp(max=1.0)
-            weight[flat] = rows * _P.where(norms > max_norm, scale, scale * 0 + 1)
+            weight[flat] = rows * _pointwise.where(norms > max_norm, scale, scale * 0 + 1)
     out = weight.index_select(0, flat)
     if padding_idx is not None:
         # no gradient flows into the padding row: route its lookups through a detached copy
         if padding_idx < 0:
             padding_idx += weight.shape[0]
         keep = (flat != padding_idx).unsqueeze(1)
-        out = _P.where(keep, out, out.detach())
+        out = _pointwise.where(keep, out, out.detach())
     return out.reshape(*input.shape, weight.shape[1])
 
 
@@ -177,7 +178,7 @@ def _nll(logp, target, weight, ignore_index, reduction, out_shape):
     C = logp.shape[1]
     _validate_targets(target, C, ignore_index)
     valid = target != ignore_index
-    safe = _P.where(valid, target, 0)
+    safe = _pointwise.where(valid, target, 0)
     picked = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)
     w = valid.to(logp.dtype)
     if weight is not None:
@@ -245,7 +246,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = smooth.sum()
     else:
         if weight is not None:
-            denom = (weight.index_select(0, _P.where(t != ignore_index, t, 0)) * valid).sum()
+            kept = _pointwise.where(t != ignore_index, t, 0)
+            denom = (weight.index_select(0, kept) * valid).sum()
         else:
             denom = valid.sum()
         smooth = smooth.sum() / denom
@@ -323,7 +325,6 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax",
 
 # ============================================================================== normalization,
 # dropout, pad and resize (fused Triton kernels: ops/norm.py, functions/norm.py)
-from ..functions import normalization as _normk  # noqa: E402
 
 
 def _size_str(t):
@@ -349,7 +350,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if (running_mean is None) != (running_var is None):
         raise RuntimeError("running_mean and running_var must either both be None or neither "
                            "be None")
-    return _normk.batch_norm(input, running_mean, running_var, weight, bias, training,
+    return _normalization.batch_norm(input, running_mean, running_var, weight, bias, training,
                             0.0 if momentum is None else momentum, eps)
 
 
@@ -367,7 +368,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(normalized_shape)}")
-    return _normk.LayerNorm.apply(input, weight, bias, k, float(eps))
+    return _normalization.LayerNorm.apply(input, weight, bias, k, float(eps))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -391,7 +392,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape {list(t.shape)} and "
                                f"input of shape {list(input.shape)}")
-    return _normk.GroupNorm.apply(input, weight, bias, int(num_groups), float(eps))
+    return _normalization.GroupNorm.apply(input, weight, bias, int(num_groups), float(eps))
 
 
 def _check_p(p):
@@ -407,7 +408,7 @@ def _dropout(input, p, training, inplace, group, generator=None):
         if inplace:
             return input.mul_(0.0)
         return input * 0.0
-    return _normk.dropout(input, p, group, inplace, generator)
+    return _normalization.dropout(input, p, group, inplace, generator)
 
 
 def dropout(input, p=0.5, training=True, inplace=False, generator=None):
@@ -501,7 +502,8 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"The input size {size}, plus negative padding {before} and "
                                f"{after} resulted in a negative output size, which is invalid. "
                                f"Check dimension {d} of your input.")
-    return _normk.pad(input, pairs, _PAD_MODES[mode], 0.0 if value is None else float(value))
+    fill = 0.0 if value is None else float(value)
+    return _normalization.pad(input, pairs, _PAD_MODES[mode], fill)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
@@ -568,7 +570,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         else:
             scale = div(n_in, n_out)
         per_axis.append(scale)
-    return _normk.Interpolate.apply(input, tuple(out_sizes), tuple(per_axis), linear_mode,
+    return _normalization.Interpolate.apply(input, tuple(out_sizes), tuple(per_axis), linear_mode,
                                     bool(align_corners))
 
 

@@ -255,4 +255,4 @@ class DistributedSampler:
 
 
 __all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "DataLoader",
-           "DistributedSampler", "random_split", "default_collate", "randperm"]
+           "DistributedSampler", "random_split", "default_collate"]
