@@ -2,35 +2,15 @@
 ResNet-18's weights through safetensors give the same logits (eval and train mode); the seed
 tutorial's finetuning recipe for one step matches torch (loss, fc gradient, updated fc, running
 statistics)."""
-import importlib
-import sys
-import types
-
 import pytest
 import torch
 from safetensors.torch import save_file
 
 import minitorch
 from minitorch import models, nn, optim
+from tools.torchvision_models import torchvision_models
 
-
-def _torchvision_models():
-    """torchvision.models. A CPU-only torch with a torchvision build whose C extension does not
-    load (missing CUDA libraries) fails while registering fake kernels for its custom ops; the
-    models need none of them, so that registration is skipped."""
-    try:
-        return importlib.import_module("torchvision.models")
-    except RuntimeError as e:
-        if "does not exist" not in str(e):
-            raise
-    for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
-        del sys.modules[name]
-    sys.modules["torchvision._meta_registrations"] = types.ModuleType(
-        "torchvision._meta_registrations")
-    return importlib.import_module("torchvision.models")
-
-
-tvm = _torchvision_models()
+tvm = torchvision_models()
 
 
 def _layout(state):

@@ -1,1 +1,2 @@
-"""Development tools (not part of the runtime package): the GPU compile audit."""
+"""Development tools (not part of the runtime package): the GPU compile audit, torchvision
+for the comparisons."""
