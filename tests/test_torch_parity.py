@@ -180,6 +180,143 @@ def test_inplace_through_views(fn):
     _same(fn)
 
 
+# ------------------------------------------------------------ recorded in-place ops (one launch)
+def _relu_then_write_again(L):
+    x = L.tensor([-1., 2., 3.], requires_grad=True)
+    h = x * 2
+    h.relu_()
+    h.add_(1)  # ReluBackward0 saved h: torch refuses the backward
+    h.sum().backward()
+    return x.grad
+
+
+def _relu_retain_moves(L):
+    x = L.tensor([-1., 2., 3.], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    h.relu_()
+    (h * L.tensor([2., 3., 4.])).sum().backward()
+    return h.grad, x.grad, h.grad_fn.name(), h._version
+
+
+def _hook_stays_before_iadd(L):
+    x = L.tensor([1., 2., 3.], requires_grad=True)
+    h = x * 2
+    seen = []
+    h.register_hook(lambda g: seen.append(g.tolist()))
+    h += L.tensor([1., 1., 1.], requires_grad=True)
+    (h * h).sum().backward()
+    return seen, x.grad
+
+
+def _residual_block(L):
+    x = L.tensor([[-1., 2.], [3., -4.]], requires_grad=True)
+    w = L.tensor([[0.5, -1.], [2., 1.]], requires_grad=True)
+    out = x @ w
+    out.relu_()
+    out = out @ w
+    out += x  # the residual add of a BasicBlock
+    out.relu_()
+    out.sum().backward()
+    return out, x.grad, w.grad, out.grad_fn.name(), out.grad_fn.next_functions[0][0].name()
+
+
+def _broadcast_other_and_dtypes(L):
+    a = L.ones(2, 3, requires_grad=True) * 1
+    b = L.tensor([1., 2., 3.], dtype=L.float64, requires_grad=True)
+    a.sub_(b, alpha=2)
+    a.add_(b)
+    a.sub_(b)
+    a.neg_().exp_()
+    a.sum().backward()
+    return L.cat([a.detach().flatten(), b.grad])
+
+
+def _each_unary(name):
+    def run(L):
+        x = L.tensor([0.5, 1., 2.], requires_grad=True)
+        y = x * 1.5
+        getattr(y, name)()
+        (y * L.tensor([1., 2., 3.])).sum().backward()
+        return L.cat([y.detach(), x.grad])
+    run.__name__ = name
+    return run
+
+
+UNARY_INPLACE = [_each_unary(n) for n in ("neg_", "exp_", "sqrt_", "rsqrt_", "tanh_",
+                                           "sigmoid_", "relu_", "reciprocal_")]
+
+
+def _only_other_requires_grad(L):
+    a = L.zeros(3)
+    b = L.tensor([1., 2., 3.], requires_grad=True)
+    a.add_(b, alpha=3)
+    a.exp_()
+    a.sum().backward()
+    return a.requires_grad, a.is_leaf, a.grad_fn.name(), b.grad
+
+
+def _double_backward_through_inplace(L):
+    x = L.tensor([0.5, -1., 2.], requires_grad=True)
+    y = x * x
+    y.sigmoid_()
+    g, = L.autograd.grad(y.sum(), x, create_graph=True)
+    g.sum().backward()
+    return L.cat([g.detach(), x.grad])
+
+
+def _view_of_written_base(L):
+    x = L.tensor([-1., 2., 3., -4.], requires_grad=True)
+    b = x * 1
+    v = b[1:3]
+    b.relu_()
+    (v * L.tensor([5., 7.])).sum().backward()
+    return v, x.grad, v.grad_fn.name()
+
+
+def _custom_function_mark_dirty_retain(L):
+    class Double(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+    a = L.tensor([1., 2.], requires_grad=True)
+    b = a * 1
+    b.retain_grad()
+    Double.apply(b)
+    (b * 3).sum().backward()
+    return b.grad, a.grad
+
+
+@pytest.mark.parametrize("fn", [_relu_then_write_again, _relu_retain_moves, _hook_stays_before_iadd,
+                                _residual_block, _broadcast_other_and_dtypes,
+                                _only_other_requires_grad, _double_backward_through_inplace,
+                                _view_of_written_base, _custom_function_mark_dirty_retain]
+                         + UNARY_INPLACE)
+def test_recorded_inplace_ops(fn):
+    """One launch writes into self and the node saves the written tensor (torch's semantics: a
+    later write to a saved output is refused at backward, a retain_grad moves to the new value,
+    hooks stay with the old one)."""
+    _same(fn, approx=fn in [_broadcast_other_and_dtypes, _double_backward_through_inplace]
+          + UNARY_INPLACE)
+
+
+def test_recorded_inplace_op_is_one_launch():
+    from minitorch.ops import launcher
+    x = mt.tensor([0.5, -1., 2.], requires_grad=True)
+    y = x * 1.5
+    launcher.stats.reset()
+    y.relu_()
+    y += x
+    y.sub_(x, alpha=2)
+    assert launcher.stats.launches == 3
+
+
 # ------------------------------------------------------------------ overlapping in-place writes
 def _x(L):
     return L.arange(9.).reshape(3, 3)

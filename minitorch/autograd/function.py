@@ -356,9 +356,10 @@ class Function(metaclass=FunctionMeta):
                     if any(o is d for d in ctx._dirty) and o.is_leaf and o.requires_grad:
                         raise RuntimeError("a leaf Variable that requires grad is being used in "
                                            "an in-place operation.")
-                    o._grad_fn = ctx
-                    o._output_nr = i
-                    o._requires_grad = True
+                    if any(o is d for d in ctx._dirty):
+                        o._set_history(ctx, i)  # a retain_grad() moves to the new node
+                    else:
+                        o._grad_fn, o._output_nr, o._requires_grad = ctx, i, True
                 meta.append((tuple(o.shape), o.dtype, o.device))
             else:
                 meta.append(None)

@@ -185,20 +185,20 @@ def _recording(self, *others):
         self._base.requires_grad
 
 
-def _pointwise_(self, op, out_of_place, *args, saves_self=False):
+def _pointwise_(self, op, out_of_place, *args, saves_self=False, function=None):
     """Generic in-place pointwise: ``op`` is the kernel op for the fast path, ``out_of_place``
-    the differentiable function for the recorded path."""
+    the differentiable function for the recorded path. ``function``, a pointwise Function that
+    saves no input, records the op in place (one launch) when ``self`` is not a view."""
     _check_leaf(self)
     assert_no_overlap(self, *args)
     result_dtype = _dtype.result_type(self, *[a for a in args if a is not None])
     _check_cast(result_dtype, self.dtype)
     if _recording(self, *args):
+        if function is not None and self._base is None:
+            return pointwise.inplace_variant(function).apply(self, *args)
         src = pointwise.Clone.apply(self) if saves_self else self
         return rebase_history(self, out_of_place(src, *args))
-    compute = result_dtype if result_dtype.is_floating_point or not self.dtype.is_floating_point \
-        else self.dtype
-    if compute in (torch.float16, torch.bfloat16):
-        compute = torch.float32
+    compute = pointwise.inplace_compute(result_dtype, self.dtype)
     pointwise.run_op(op, (self, *args), self.dtype, compute=compute, out=self)
     self._bump_version()
     return self
@@ -206,14 +206,16 @@ def _pointwise_(self, op, out_of_place, *args, saves_self=False):
 
 def add_(self, other, alpha=1):
     if alpha != 1:
-        return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, alpha)
-    return _pointwise_(self, "add", lambda s, o: s + o, other)
+        return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, alpha,
+                           function=pointwise.AddScaled)
+    return _pointwise_(self, "add", lambda s, o: s + o, other, function=pointwise.Add)
 
 
 def sub_(self, other, alpha=1):
     if alpha != 1:
-        return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, -alpha)
-    return _pointwise_(self, "sub", lambda s, o: s - o, other)
+        return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, -alpha,
+                           function=pointwise.AddScaled)
+    return _pointwise_(self, "sub", lambda s, o: s - o, other, function=pointwise.Sub)
 
 
 def mul_(self, other):
@@ -227,9 +229,10 @@ def div_(self, other, rounding_mode=None):
     return _pointwise_(self, "div", lambda s, o: s / o, other, saves_self=True)
 
 
-def _unary_(op, method):
+def _unary_(op, method, function=None):
     def f(self):
-        return _pointwise_(self, op, lambda s: getattr(s, method)(), saves_self=True)
+        return _pointwise_(self, op, lambda s: getattr(s, method)(), saves_self=True,
+                           function=function)
     f.__name__ = method + "_"
     return f
 
@@ -356,18 +359,18 @@ def random_(self, from_=0, to=None, generator=None):
 
 true_divide_ = div_
 clip_ = clamp_
-neg_ = _unary_("neg", "neg")
+neg_ = _unary_("neg", "neg", pointwise.Neg)
 abs_ = _unary_("abs", "abs")
-exp_ = _unary_("exp", "exp")
+exp_ = _unary_("exp", "exp", pointwise.Exp)
 log_ = _unary_("log", "log")
-sqrt_ = _unary_("sqrt", "sqrt")
+sqrt_ = _unary_("sqrt", "sqrt", pointwise.Sqrt)
 sin_ = _unary_("sin", "sin")
 cos_ = _unary_("cos", "cos")
-tanh_ = _unary_("tanh", "tanh")
-sigmoid_ = _unary_("sigmoid", "sigmoid")
-relu_ = _unary_("relu", "relu")
-reciprocal_ = _unary_("reciprocal", "reciprocal")
-rsqrt_ = _unary_("rsqrt", "rsqrt")
+tanh_ = _unary_("tanh", "tanh", pointwise.Tanh)
+sigmoid_ = _unary_("sigmoid", "sigmoid", pointwise.Sigmoid)
+relu_ = _unary_("relu", "relu", pointwise.Relu)
+reciprocal_ = _unary_("reciprocal", "reciprocal", pointwise.Reciprocal)
+rsqrt_ = _unary_("rsqrt", "rsqrt", pointwise.Rsqrt)
 
 
 

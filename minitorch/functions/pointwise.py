@@ -149,6 +149,7 @@ class _Pointwise(Function):
     # backward is not itself recorded (no create_graph), so nothing but the results is observable
     fused_grad = None
     keep_inputs = None   # keep_inputs(needs_input_grad) -> which inputs to save (None: all)
+    inplace = False      # the variant made by inplace_variant(): writes into its first input
 
     @staticmethod
     def forward(ctx, *args):
@@ -158,7 +159,12 @@ class _Pointwise(Function):
                 _validate_scalar(a)
         out_dtype = cls.result(*args)
         compute = cls.compute_rule(*args) if cls.compute_rule else out_dtype
-        out = run_op(cls.op, args, out_dtype, compute)
+        if cls.inplace:
+            out = args[0]
+            run_op(cls.op, args, out.dtype, inplace_compute(out_dtype, out.dtype), out=out)
+            ctx.mark_dirty(out)
+        else:
+            out = run_op(cls.op, args, out_dtype, compute)
         ctx.args = [None if _is_tensor(a) else a for a in args]
         ctx.meta = [(tuple(a.shape), a.dtype) if _is_tensor(a) else None for a in args]
         keep = cls.keep_inputs(ctx.needs_input_grad) if cls.keep_inputs else None
@@ -190,6 +196,32 @@ class _Pointwise(Function):
             grads = cls.grad(g, args, out)
         return tuple(unbroadcast(gr, m[0], m[1]) if m is not None and need else None
                      for gr, m, need in zip(grads, ctx.meta, ctx.needs_input_grad))
+
+
+def inplace_compute(result_dtype, self_dtype):
+    """The dtype an in-place op on a ``self_dtype`` tensor computes in, given the out-of-place
+    result dtype: the result's when it is floating or self is integral, else self's; half
+    precisions compute in float32."""
+    compute = result_dtype if result_dtype.is_floating_point or not self_dtype.is_floating_point \
+        else self_dtype
+    return torch.float32 if compute in (torch.float16, torch.bfloat16) else compute
+
+
+_inplace_variants = {}
+
+
+def inplace_variant(cls):
+    """``cls`` recorded in place, as torch records ``x.relu_()``: one launch writes the result
+    into the first input, which becomes the node's output (marked dirty: its version is bumped
+    before anything is saved, so a saved output is the written tensor at its new version, and a
+    later write to it is caught at backward). Only for ops that do not save their inputs (the
+    old value of ``self`` is gone); others go through a clone."""
+    assert not cls.save_inputs, cls
+    variant = _inplace_variants.get(cls)
+    if variant is None:
+        variant = type(cls.__name__ + "_", (cls,), dict(node_name=cls.node_name, inplace=True))
+        _inplace_variants[cls] = variant
+    return variant
 
 
 def _make(name, node_name, op, result=_same, grad=None, save_inputs=False, save_output=False,
