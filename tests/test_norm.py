@@ -118,12 +118,24 @@ def test_batch_norm_is_one_launch_each_way():
     y = bn(x)
     launcher.stats.reset()
     y2 = bn(x)
-    # num_batches_tracked += 1 is its own (integer) launch, as in torch
-    assert launcher.stats.by_kernel.get("batch_norm_fwd_kernel") == 1
+    # the same launch counts the batch in num_batches_tracked (and bumps its version)
+    assert launcher.stats.launches == 1
+    assert bn.num_batches_tracked.item() == 2 and bn.num_batches_tracked._version == 3  # as torch
     launcher.stats.reset()
     y2.backward(mt.ones_like(y2))
     assert launcher.stats.by_kernel.get("batch_norm_bwd_kernel") == 1
     del y
+
+
+def test_num_batches_tracked_counts_as_torch_even_on_a_refused_batch():
+    for lib in (mt, torch):
+        bn = lib.nn.BatchNorm1d(3)
+        bn(lib.ones(4, 3))
+        with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+            bn(lib.ones(1, 3))
+        bn.eval()
+        bn(lib.ones(1, 3))
+        assert bn.num_batches_tracked.item() == 2, lib
 
 
 @pytest.mark.parametrize("training", [True, False])

@@ -43,13 +43,14 @@ class BatchNorm(Function):
     node_name = "NativeBatchNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
-        y, mean, invstd = norm_kernels.batch_norm_forward(x._data, _data(weight), _data(bias),
-                                                          _data(running_mean), _data(running_var),
-                                                          training, momentum, eps)
-        if training and running_mean is not None:
-            running_mean._bump_version()
-            running_var._bump_version()
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps,
+                num_batches_tracked=None):
+        y, mean, invstd = norm_kernels.batch_norm_forward(
+            x._data, _data(weight), _data(bias), _data(running_mean), _data(running_var),
+            training, momentum, eps, _data(num_batches_tracked))
+        for buffer in (running_mean, running_var, num_batches_tracked) if training else ():
+            if buffer is not None:
+                buffer._bump_version()
         ctx.training, ctx.eps = training, eps
         ctx.mean, ctx.invstd = mean, invstd
         ctx.save_for_backward(x, weight)
@@ -60,14 +61,14 @@ class BatchNorm(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if grad_mode.is_grad_enabled():
-            return _batch_norm_backward_composite(ctx, x, weight, g) + (None,) * 5
+            return _batch_norm_backward_composite(ctx, x, weight, g) + (None,) * 6
         dx, dw, db = norm_kernels.batch_norm_backward(x._data, g._data, _data(weight), ctx.mean,
                                                       ctx.invstd,
                                                       ctx.training, need_x, need_w or need_b)
         gx = _wrap(dx) if need_x else None
         gw = _cast(_wrap(dw), weight) if need_w else None
         gb = _cast(_wrap(db), weight if weight is not None else x) if need_b else None
-        return gx, gw, gb, None, None, None, None, None
+        return gx, gw, gb, None, None, None, None, None, None
 
 
 def _normalized(x, dims, eps):
@@ -99,9 +100,11 @@ def _batch_norm_backward_composite(ctx, x, weight, g):
     return (dx if need_x else None, dw if need_w else None, db if need_b else None)
 
 
-def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps):
+def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps,
+               num_batches_tracked=None):
+    """``num_batches_tracked`` (BatchNorm modules): counted by the same launch when training."""
     return BatchNorm.apply(x, weight, bias, running_mean, running_var, bool(training),
-                           float(momentum), float(eps))
+                           float(momentum), float(eps), num_batches_tracked)
 
 
 # =============================================================================================

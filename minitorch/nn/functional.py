@@ -333,6 +333,12 @@ def _size_str(t):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
+    _check_batch_norm(input, running_mean, running_var, weight, bias, training)
+    return _normalization.batch_norm(input, running_mean, running_var, weight, bias, training,
+                                     0.0 if momentum is None else momentum, eps)
+
+
+def _check_batch_norm(input, running_mean, running_var, weight, bias, training):
     if input.dim() < 2:
         raise ValueError(f"Expected 2D or more input (got {input.dim()}D input)")
     C = input.shape[1]
@@ -350,8 +356,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if (running_mean is None) != (running_var is None):
         raise RuntimeError("running_mean and running_var must either both be None or neither "
                            "be None")
-    return _normalization.batch_norm(input, running_mean, running_var, weight, bias, training,
-                            0.0 if momentum is None else momentum, eps)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

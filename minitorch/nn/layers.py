@@ -8,6 +8,7 @@ import torch
 
 from ..autograd import grad_mode
 from ..creation import empty, ones, tensor, zeros
+from ..functions import normalization as _normalization
 from . import functional as F
 from . import init
 from .module import Module
@@ -548,16 +549,28 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
+        count = None  # num_batches_tracked, when the batch-norm launch itself adds 1 to it
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            with grad_mode.no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # cumulative moving average
+            if self.momentum is None:  # cumulative moving average: the factor needs the count
+                with grad_mode.no_grad():
+                    self.num_batches_tracked.add_(1)
                 factor = 1.0 / float(self.num_batches_tracked)
+            else:
+                count = self.num_batches_tracked
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            bn_training, factor, self.eps)
+        running_mean = self.running_mean if track else None
+        running_var = self.running_var if track else None
+        try:
+            F._check_batch_norm(input, running_mean, running_var, self.weight, self.bias,
+                                bn_training)
+        except (ValueError, RuntimeError):
+            if count is not None:  # torch counts the batch before checking it
+                with grad_mode.no_grad():
+                    count.add_(1)
+            raise
+        return _normalization.batch_norm(input, running_mean, running_var, self.weight,
+                                         self.bias, bn_training, factor, self.eps, count)
 
 
 class BatchNorm1d(_BatchNorm):

@@ -63,13 +63,19 @@ def _bn_offsets(r, c, HW, W, s0, s1, s2, s3):
 
 @triton.jit
 def batch_norm_fwd_kernel(x_ptr, y_ptr, w_ptr, b_ptr, mean_ptr, invstd_ptr, rmean_ptr, rvar_ptr,
+                          count_ptr,
                           C, R, HW, W, sx0, sx1, sx2, sx3, sy0, sy1, sy2, sy3, eps, momentum,
-                          TRAIN: tl.constexpr, UPDATE: tl.constexpr, HAS_W: tl.constexpr,
-                          HAS_B: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_C: tl.constexpr,
-                          BLOCK_R: tl.constexpr):
-    c = tl.program_id(0).to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C).to(tl.int64)
+                          TRAIN: tl.constexpr, UPDATE: tl.constexpr, COUNT: tl.constexpr,
+                          HAS_W: tl.constexpr, HAS_B: tl.constexpr, COMPUTE: tl.constexpr,
+                          BLOCK_C: tl.constexpr, BLOCK_R: tl.constexpr):
+    """COUNT: program 0 also adds 1 to the module's num_batches_tracked (no launch of its own)."""
+    pid = tl.program_id(0)
+    c = pid.to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C).to(tl.int64)
     cmask = c < C
     r0 = tl.arange(0, BLOCK_R).to(tl.int64)
+    if COUNT:
+        first = tl.arange(0, 1)
+        tl.store(count_ptr + first, tl.load(count_ptr + first) + 1, mask=(first + pid) == 0)
     if TRAIN:
         shift = tl.load(x_ptr + c * sx1, mask=cmask, other=0).to(COMPUTE)
         acc1 = tl.zeros((BLOCK_C, BLOCK_R), COMPUTE)
@@ -207,9 +213,10 @@ def _empty_like_dense(t):
     return torch.empty_like(t)
 
 
-def batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum, eps):
+def batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                       count=None):
     """Returns (y, mean, invstd) storages; updates running_mean / running_var in place when
-    training and they are given."""
+    training and they are given, and adds 1 to the int64 ``count`` when given."""
     C = x.shape[1]
     sizes, sx, xv = _as_nchw(x)
     N, _, H, W = sizes
@@ -227,8 +234,10 @@ def batch_norm_forward(x, weight, bias, running_mean, running_var, training, mom
         (xv, yv, weight if weight is not None else dummy, bias if bias is not None else dummy,
          mean, invstd, running_mean if running_mean is not None else dummy,
          running_var if running_var is not None else dummy,
+         count if count is not None else dummy,
          C, R, H * W, W, *sx, *sy, float(eps), float(momentum)),
-        dict(TRAIN=bool(training), UPDATE=bool(update), HAS_W=weight is not None,
+        dict(TRAIN=bool(training), UPDATE=bool(update), COUNT=count is not None,
+             HAS_W=weight is not None,
              HAS_B=bias is not None, COMPUTE=_compute(x.dtype), BLOCK_C=block_c,
              BLOCK_R=block_r), warps)
     return y, mean, invstd
