@@ -578,53 +578,6 @@ def pad_backward_dim(g, outer, n_in, inner, before, after, mode):
 # interpolation matrices
 # =============================================================================================
 @triton.jit
-def interp_matrix_kernel(out_ptr, scale_ptr, n_out, n_in, LINEAR: tl.constexpr,
-                         ALIGN: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_O: tl.constexpr,
-                         BLOCK_I: tl.constexpr):
-    """A[o, i]: the weight of input i in output o along one axis (torch's source-index rules:
-    nearest = min(floor(o·scale), n_in−1); linear = two taps at floor(src), with
-    src = o·scale (align_corners) or max(scale·(o + ½) − ½, 0))."""
-    o = tl.program_id(0).to(tl.int64) * BLOCK_O + tl.arange(0, BLOCK_O).to(tl.int64)
-    i = tl.arange(0, BLOCK_I).to(tl.int64)
-    scale = tl.load(scale_ptr).to(COMPUTE)
-    of = o.to(COMPUTE)
-    m = (o < n_out)[:, None] & (i < n_in)[None, :]
-    if LINEAR:
-        if ALIGN:
-            src = of * scale
-        else:
-            src = tl.maximum(scale * (of + 0.5) - 0.5, 0.0)
-        i0 = tl.minimum(src.to(tl.int64), n_in - 1)
-        i1 = tl.where(i0 < n_in - 1, i0 + 1, i0)
-        l1 = src - i0.to(COMPUTE)
-        l0 = 1.0 - l1
-        w = tl.where(i[None, :] == i0[:, None], l0[:, None], 0.0) + \
-            tl.where(i[None, :] == i1[:, None], l1[:, None], 0.0)
-    else:
-        src = tl.minimum(tl.floor(of * scale).to(tl.int64), n_in - 1)
-        w = tl.where(i[None, :] == src[:, None], 1.0, 0.0)
-    tl.store(out_ptr + o[:, None] * n_in + i[None, :], w.to(COMPUTE), mask=m)
-
-
-def interp_matrix(n_out, n_in, scale, linear, align_corners, dtype, device):
-    out = torch.empty((n_out, n_in), dtype=dtype, device=device)
-    if out.numel() == 0:
-        return out
-    cdt = torch.float64 if dtype == torch.float64 else torch.float32
-    s = torch.tensor([scale], dtype=cdt, device=device)  # a host scalar, no arithmetic
-    block_i = launcher.next_pow2(n_in)
-    if launcher.POLICY == "interpreter":
-        block_o = max(1, min(launcher.next_pow2(n_out), launcher.INTERPRETER_MAX_BLOCK // block_i))
-    else:
-        block_o = max(1, min(launcher.next_pow2(n_out), max(1, 2048 // block_i)))
-    launcher.launch(interp_matrix_kernel, (launcher.cdiv(n_out, block_o),),
-                    (out, s, n_out, n_in),
-                    dict(LINEAR=bool(linear), ALIGN=bool(align_corners), COMPUTE=_compute(dtype),
-                         BLOCK_O=block_o, BLOCK_I=block_i), 4)
-    return out
-
-
-@triton.jit
 def _interp_taps(o, scale, n_in, LINEAR: tl.constexpr, ALIGN: tl.constexpr,
                  COMPUTE: tl.constexpr):
     """(i0, i1, l0, l1) of output positions o along one axis (nearest: i1 = i0, l1 = 0)."""
@@ -644,6 +597,42 @@ def _interp_taps(o, scale, n_in, LINEAR: tl.constexpr, ALIGN: tl.constexpr,
         l0 = tl.full(o.shape, 1.0, COMPUTE)
         l1 = tl.zeros(o.shape, COMPUTE)
     return i0, i1, l0, l1
+
+
+@triton.jit
+def interp_matrix_kernel(out_ptr, scale_ptr, n_out, n_in, LINEAR: tl.constexpr,
+                         ALIGN: tl.constexpr, COMPUTE: tl.constexpr, BLOCK_O: tl.constexpr,
+                         BLOCK_I: tl.constexpr):
+    """A[o, i]: the weight of input i in output o along one axis (torch's source-index rules:
+    nearest = min(floor(o·scale), n_in−1); linear = two taps at floor(src), with
+    src = o·scale (align_corners) or max(scale·(o + ½) − ½, 0))."""
+    o = tl.program_id(0).to(tl.int64) * BLOCK_O + tl.arange(0, BLOCK_O).to(tl.int64)
+    i = tl.arange(0, BLOCK_I).to(tl.int64)
+    scale = tl.load(scale_ptr).to(COMPUTE)
+    m = (o < n_out)[:, None] & (i < n_in)[None, :]
+    i0, i1, l0, l1 = _interp_taps(o, scale, n_in, LINEAR, ALIGN, COMPUTE)
+    # nearest: i1 = i0 and l1 = 0, so the second term adds nothing
+    w = tl.where(i[None, :] == i0[:, None], l0[:, None], 0.0) + \
+        tl.where(i[None, :] == i1[:, None], l1[:, None], 0.0)
+    tl.store(out_ptr + o[:, None] * n_in + i[None, :], w.to(COMPUTE), mask=m)
+
+
+def interp_matrix(n_out, n_in, scale, linear, align_corners, dtype, device):
+    out = torch.empty((n_out, n_in), dtype=dtype, device=device)
+    if out.numel() == 0:
+        return out
+    cdt = torch.float64 if dtype == torch.float64 else torch.float32
+    s = torch.tensor([scale], dtype=cdt, device=device)  # a host scalar, no arithmetic
+    block_i = launcher.next_pow2(n_in)
+    if launcher.POLICY == "interpreter":
+        block_o = max(1, min(launcher.next_pow2(n_out), launcher.INTERPRETER_MAX_BLOCK // block_i))
+    else:
+        block_o = max(1, min(launcher.next_pow2(n_out), max(1, 2048 // block_i)))
+    launcher.launch(interp_matrix_kernel, (launcher.cdiv(n_out, block_o),),
+                    (out, s, n_out, n_in),
+                    dict(LINEAR=bool(linear), ALIGN=bool(align_corners), COMPUTE=_compute(dtype),
+                         BLOCK_O=block_o, BLOCK_I=block_i), 4)
+    return out
 
 
 @triton.jit
