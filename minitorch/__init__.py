@@ -6,8 +6,9 @@ from . import _backend  # noqa: F401, I001  (first: chooses Triton's interpreter
 import torch as _torch
 
 from ._device import get_default_device, set_default_device
-from ._dtype import (Size, bfloat16, bool, device, double, dtype, float, float16, float32, float64,
-                     get_default_dtype, half, int, int8, int16, int32, int64, long,
+from ._dtype import (Size, bfloat16, bool, channels_last, channels_last_3d, contiguous_format,
+                     device, double, dtype, float, float16, float32, float64, get_default_dtype,
+                     half, int, int8, int16, int32, int64, long, memory_format, preserve_format,
                      set_default_dtype, short, uint8)
 from ._dtype import result_type as _result_type
 from ._legacy import CPU_TYPES as _LEGACY_TYPES
@@ -68,9 +69,10 @@ def can_cast(from_, to):
 
 
 __all__ = sorted(
-    ["Size", "Tensor", "bfloat16", "bool", "device", "double", "dtype", "float", "float16",
-     "float32", "float64", "get_default_dtype", "half", "int", "int8", "int16", "int32", "int64",
-     "long", "set_default_dtype", "short", "uint8", "enable_grad", "inference_mode",
+    ["Size", "Tensor", "bfloat16", "bool", "channels_last", "channels_last_3d",
+     "contiguous_format", "memory_format", "preserve_format", "device", "double", "dtype", "float",
+     "float16", "float32", "float64", "get_default_dtype", "half", "int", "int8", "int16", "int32",
+     "int64", "long", "set_default_dtype", "short", "uint8", "enable_grad", "inference_mode",
      "is_grad_enabled", "no_grad", "set_grad_enabled", "Generator", "default_generator", "load",
      "save", "accelerator", "autograd", "backends", "cuda", "distributed", "nn", "optim",
      "testing", "utils", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",

@@ -22,6 +22,13 @@ dtype = torch.dtype
 device = torch.device
 Size = torch.Size
 
+# memory formats are layout tags (like dtypes, torch's own objects)
+memory_format = torch.memory_format
+contiguous_format = torch.contiguous_format
+channels_last = torch.channels_last
+channels_last_3d = torch.channels_last_3d
+preserve_format = torch.preserve_format
+
 SUPPORTED = (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32,
              torch.int16, torch.int8, torch.uint8, torch.bool)
 

@@ -169,8 +169,8 @@ class Tensor(TensorOps, InplaceOps):
     def storage_offset(self):
         return self._storage.storage_offset()
 
-    def is_contiguous(self, memory_format=None):
-        return self._storage.is_contiguous()
+    def is_contiguous(self, memory_format=torch.contiguous_format):
+        return self._storage.is_contiguous(memory_format=memory_format)
 
     def data_ptr(self):
         return self._storage.data_ptr()
@@ -401,12 +401,14 @@ class Tensor(TensorOps, InplaceOps):
         return a.astype(dtype) if dtype is not None else a
 
     def to(self, *args, **kwargs):
-        device, dtype, copy = _parse_to(*args, **kwargs)
+        device, dtype, copy, memory_format = _parse_to(*args, **kwargs)
         t = self
         if dtype is not None and dtype != t.dtype:
             t = _cast(t, dtype)
         if device is not None and torch.device(device) != t.device:
             t = ToDevice.apply(t, torch.device(device))
+        if memory_format not in (None, torch.preserve_format):
+            t = t.contiguous(memory_format=memory_format)
         if copy and t is self:
             t = t.clone()
         return t
@@ -515,6 +517,7 @@ def _parse_to(*args, **kwargs):
     device = kwargs.get("device")
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
+    memory_format = kwargs.get("memory_format")
     for a in args:
         if isinstance(a, torch.dtype):
             dtype = a
@@ -524,7 +527,7 @@ def _parse_to(*args, **kwargs):
             device = torch.device("cuda", a)
         elif isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
-    return device, dtype, copy
+    return device, dtype, copy, memory_format
 
 
 def _cast(t, dtype):

@@ -747,3 +747,61 @@ def test_importing_triton_first_on_cpu():
         assert r.returncode == 0, r.stderr[-2000:]
         outs.append(r.stdout)
     assert outs[0] == outs[1] and outs[0].strip()
+
+
+# ------------------------------------------------------------------ memory formats
+def _strides_of(fn):
+    def run(L):
+        x = L.arange(48.).reshape(2, 2, 3, 4)
+        return fn(L, x)
+    run.__name__ = fn.__name__
+    return run
+
+
+MEMORY_FORMAT = {
+    "to_channels_last": lambda L, x: (lambda c: (c.stride(), c.is_contiguous(),
+                                                 c.is_contiguous(memory_format=L.channels_last),
+                                                 c))(x.to(memory_format=L.channels_last)),
+    "contiguous_back": lambda L, x: x.contiguous(memory_format=L.channels_last).contiguous()
+    .stride(),
+    "clone_preserves_dense_strides": lambda L, x: (
+        x.to(memory_format=L.channels_last).clone().stride(), x.transpose(2, 3).clone().stride(),
+        x[:, :, ::2].clone().stride(), x.clone(memory_format=L.contiguous_format).stride()),
+    "already_channels_last_is_self": lambda L, x: (
+        lambda c: c.contiguous(memory_format=L.channels_last) is c)(
+        x.to(memory_format=L.channels_last)),
+    "rank_error": lambda L, x: L.ones(3).contiguous(memory_format=L.channels_last),
+    "preserve_on_non_contiguous": lambda L, x: x.transpose(0, 1).contiguous(
+        memory_format=L.preserve_format),
+    "preserve_on_contiguous": lambda L, x: x.contiguous(memory_format=L.preserve_format) is x,
+    "module_to_channels_last": lambda L, x: (lambda m: (m.weight.stride(), m.bias.stride(),
+                                                        type(m.weight).__name__))(
+        L.nn.Conv2d(2, 3, 3).to(memory_format=L.channels_last)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MEMORY_FORMAT))
+def test_memory_formats(name):
+    _same(_strides_of(MEMORY_FORMAT[name]))
+
+
+def test_channels_last_conv_net_gradients_match_torch():
+    """A channels-last input and channels-last weights through conv, batch norm, relu and
+    pooling: values and gradients as torch's."""
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    results, state = [], None
+    for L in (mt, torch):
+        net = L.nn.Sequential(L.nn.Conv2d(3, 4, 3, padding=1), L.nn.BatchNorm2d(4), L.nn.ReLU(),
+                              L.nn.MaxPool2d(2))
+        if state is None:
+            state = {k: np.array(v.tolist()) for k, v in net.state_dict().items()}
+        else:
+            net.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+        net = net.to(memory_format=L.channels_last)
+        x = L.tensor(x_np).to(memory_format=L.channels_last).requires_grad_()
+        y = net(x)
+        (y * y).sum().backward()
+        results.append([np.array(t.tolist()) for t in (y, x.grad, net[0].weight.grad)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -904,12 +904,16 @@ def flip(input, dims):
     return shape_fns.Flip.apply(input, normalize_dims(dims, input.dim()))
 
 
-def contiguous(input, memory_format=None):
-    return input if input.is_contiguous() else clone(input)
+def contiguous(input, memory_format=torch.contiguous_format):
+    if input.is_contiguous(memory_format=memory_format):
+        return input
+    if memory_format == torch.preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return clone(input, memory_format=memory_format)
 
 
-def clone(input, memory_format=None):
-    return pointwise.Clone.apply(input)
+def clone(input, memory_format=torch.preserve_format):
+    return pointwise.Clone.apply(input, memory_format)
 
 
 gather = numpy_aliases(indexing.gather)

@@ -534,8 +534,13 @@ class Clone(Function):
     node_name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        return run_op("copy", (x,), x.dtype)
+    def forward(ctx, x, memory_format=torch.contiguous_format):
+        """The copy's layout is torch's for ``memory_format`` (preserve_format keeps the strides
+        of a dense input)."""
+        if memory_format == torch.contiguous_format:
+            return run_op("copy", (x,), x.dtype)
+        out = tensor_type()._make(torch.empty_like(x._data, memory_format=memory_format))
+        return run_op("copy", (x,), x.dtype, out=out)
 
     @staticmethod
     def backward(ctx, g):

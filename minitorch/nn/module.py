@@ -301,13 +301,16 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        device, dtype, _ = _parse_to(*args, **kwargs)
+        device, dtype, _, memory_format = _parse_to(*args, **kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
 
         def convert(t):
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            # like torch: a memory format applies to the 4-D and 5-D tensors only
+            layout = memory_format if t.dim() in (4, 5) else None
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None,
+                        memory_format=layout)
         return self._apply(convert)
 
     def cpu(self):
