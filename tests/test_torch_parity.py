@@ -293,6 +293,33 @@ def _custom_function_mark_dirty_retain(L):
     return b.grad, a.grad
 
 
+def _custom_function_output(kind):
+    def run(L):
+        class F(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return {"as_is": x, "view": x.view(2), "new": x * 1}[kind]
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        x = L.ones(2, requires_grad=True)
+        y = F.apply(x * 1)
+        y.mul_(2)
+        y.sum().backward()
+        return x.grad
+    run.__name__ = f"_custom_function_output_{kind}"
+    return run
+
+
+CUSTOM_OUTPUTS = [_custom_function_output(k) for k in ("as_is", "view", "new")]
+
+
+@pytest.mark.parametrize("fn", CUSTOM_OUTPUTS)
+def test_in_place_on_a_custom_functions_view_output(fn):
+    _same(fn)
+
+
 @pytest.mark.parametrize("fn", [_relu_then_write_again, _relu_retain_moves, _hook_stays_before_iadd,
                                 _residual_block, _broadcast_other_and_dtypes,
                                 _only_other_requires_grad, _double_backward_through_inplace,

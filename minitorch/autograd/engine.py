@@ -215,8 +215,10 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None
                 out = node.apply(*grads)
             if anomaly:
                 _check_nan(node, list(out))
-            for hook in node._hooks:
-                hook(out, tuple(grads))
+            for hook in node._hooks:  # like torch: a post-hook may replace the gradients
+                r = hook(tuple(out), tuple(grads))
+                if r is not None:
+                    out = tuple(r)
             if not retain_graph:
                 node._release()
             _route(zip(node.next_functions, out), buffers, deps, heap)

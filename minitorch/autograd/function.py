@@ -320,6 +320,14 @@ class Function(metaclass=FunctionMeta):
             dirty = ctx._dirty
             outs = tuple(o._alias() if isinstance(o, Tensor) and any(o is a for a in inputs)
                          and not any(o is d for d in dirty) else o for o in outs)
+            if not _is_builtin(cls) or getattr(cls, "_returns_inputs", False):
+                # torch's CreationMeta IN_CUSTOM_FUNCTION: writing such an alias in place
+                # would bypass the custom backward, so it is refused
+                for o in outs:
+                    if isinstance(o, Tensor) and o._base is not None and \
+                            any(o._base is (a._base if a._base is not None else a)
+                                for a in inputs) and o._view_creation is None:
+                        o._view_creation = "custom_function"
             outputs = outs[0] if single else outs
         if not record:
             for t in getattr(ctx, "_dirty", ()):

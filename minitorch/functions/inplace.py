@@ -86,6 +86,12 @@ _MULTI_TAIL = (" This view is the output of a function that returns multiple vie
                "functions do not allow the output views to be modified inplace. You should "
                "replace the inplace operation by an out-of-place one.")
 
+_CUSTOM_TAIL = (" This view was created inside a custom Function (or because an input was "
+                "returned as-is) and the autograd logic to handle view+inplace would override "
+                "the custom backward associated with the custom Function, leading to incorrect "
+                "gradients. This behavior is forbidden. You can fix this by cloning the output "
+                "of the custom Function.")
+
 
 def _check_view_creation(self):
     """torch's handle_view_on_rebase: a recorded in-place op on a view made in no_grad mode or
@@ -103,7 +109,8 @@ def _check_view_creation(self):
         msg = prefix + " no_grad mode and is being modified inplace with grad mode enabled."
     else:
         msg = f"Output {nr} of {name} is a view and is being modified inplace."
-    raise RuntimeError(msg + (_MULTI_TAIL if meta == "multi_output" else _NO_GRAD_TAIL))
+    tail = {"multi_output": _MULTI_TAIL, "custom_function": _CUSTOM_TAIL}.get(meta, _NO_GRAD_TAIL)
+    raise RuntimeError(msg + tail)
 
 
 def _check_view_of_leaf(self):

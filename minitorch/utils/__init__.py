@@ -1,4 +1,5 @@
-"""``minitorch.utils``: ``data`` (Dataset, DataLoader) and ``viz`` (``make_dot``)."""
-from . import data, viz
+"""``minitorch.utils``: ``data`` (Dataset, DataLoader), ``hooks`` (module hook handles) and
+``viz`` (``make_dot``)."""
+from . import data, hooks, viz
 
-__all__ = ["data", "viz"]
+__all__ = ["data", "hooks", "viz"]
