@@ -204,7 +204,7 @@ class BackwardNode(Node):
         for i, (slot, g) in enumerate(zip(self._input_edge_slots, result)):
             if slot is not None:
                 if g is not None:
-                    g = self._validate_grad(i, g)
+                    g = self._validate_grad(i, g, slot)
                 grads[slot] = g
             elif g is not None and user_defined:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than "
@@ -213,9 +213,10 @@ class BackwardNode(Node):
         return tuple(grads)
 
 
-    def _validate_grad(self, i, g):
+    def _validate_grad(self, i, g, edge):
         """torch's validate_outputs: a gradient must be a Tensor whose shape the input's shape
-        expands to (it is then summed down to it), cast to the input's dtype."""
+        expands to (it is then summed down to it), cast to the input's dtype. Errors name the
+        edge (torch's index among the node's inputs), not the forward argument."""
         Tensor = tensor_type()
         if not isinstance(g, Tensor):
             raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
@@ -226,7 +227,7 @@ class BackwardNode(Node):
         if tuple(g.shape) != shape:
             if not _expandable(shape, tuple(g.shape)):
                 raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index "
-                                   f"{i} - got {list(g.shape)} but expected shape compatible "
+                                   f"{edge} - got {list(g.shape)} but expected shape compatible "
                                    f"with {list(shape)}")
             g = g.sum_to_size(shape)
         if g.dtype != dtype and dtype.is_floating_point:

@@ -921,6 +921,8 @@ index_select = numpy_aliases(indexing.index_select)
 nonzero = indexing.nonzero
 masked_select = indexing.masked_select
 masked_fill = indexing.masked_fill
+scatter = indexing.scatter
+scatter_add = indexing.scatter_add
 
 
 def numel(input):
@@ -1029,6 +1031,7 @@ class TensorOps:
     # indexing
     gather, index_select, nonzero = gather, index_select, nonzero
     masked_select, masked_fill = masked_select, masked_fill
+    scatter, scatter_add = scatter, scatter_add
     __getitem__, __setitem__ = indexing.getitem, indexing.setitem
     # scans, masks, sorting, sampling, repeats
     cumsum, cumprod, tril, triu = cumsum, cumprod, tril, triu
@@ -1179,6 +1182,7 @@ __all__ = ["abs", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax
            "is_floating_point", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "lerp",
            "less", "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
            "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill",
+           "scatter", "scatter_add",
            "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "movedim",
            "msort", "mul", "multinomial", "mv", "narrow", "ne", "neg", "negative", "nonzero",
            "norm", "not_equal", "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu",

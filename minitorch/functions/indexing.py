@@ -61,6 +61,7 @@ def scatter_into_zeros(src, shape, dim, idx):
 
 class Gather(Function):
     node_name = "GatherBackward0"
+    _no_edge_slots = (2,)  # the index: no edge, as in torch
 
     @staticmethod
     def forward(ctx, x, dim, idx):
@@ -77,6 +78,143 @@ class Gather(Function):
 
 def _gather(x, dim, idx):
     return Gather.apply(x, dim, idx)
+
+
+# ---------------------------------------------------------------------------------------------
+# scatter / scatter_add (kernels: ops/index.py; a duplicate index keeps one of the values)
+# ---------------------------------------------------------------------------------------------
+def _copy_of(x):
+    out = torch.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+    elementwise.pointwise("copy", out, x._data)
+    return out
+
+
+def _flat1(t):
+    """A 0-d storage as 1-d (the kernels walk at least one dimension)."""
+    return t.reshape(1) if t.dim() == 0 else t
+
+
+class Scatter(Function):
+    """input.scatter(dim, index, src): a copy of input with src's values at the indexed places;
+    gradients: zeros at those places for input, the gathered gradient for src."""
+    node_name = "ScatterBackward0"
+    _no_edge_slots = (2,)  # the index: no edge, as in torch
+
+    @staticmethod
+    def forward(ctx, input, dim, index, src):
+        out = _copy_of(input)
+        index_kernels.scatter_store(_flat1(out), dim, _flat1(index._data), _flat1(src._data))
+        ctx.dim, ctx.index = dim, index
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        gi = ScatterValue.apply(g, ctx.dim, ctx.index, 0.0) if ctx.needs_input_grad[0] else None
+        gs = _gather_any(g, ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
+        return gi, None, None, gs
+
+
+class ScatterValue(Function):
+    """input.scatter(dim, index, value)."""
+    node_name = "ScatterBackward1"
+    _no_edge_slots = (2,)  # the index: no edge, as in torch
+
+    @staticmethod
+    def forward(ctx, input, dim, index, value):
+        out = _copy_of(input)
+        src = torch.tensor(value, dtype=input.dtype, device=input.device).expand(index.shape)
+        index_kernels.scatter_store(_flat1(out), dim, _flat1(index._data), _flat1(src))
+        ctx.dim, ctx.index = dim, index
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterValue.apply(g, ctx.dim, ctx.index, 0.0), None, None, None
+
+
+class ScatterAdd(Function):
+    """input.scatter_add(dim, index, src): gradients g for input, the gathered g for src."""
+    node_name = "ScatterAddBackward0"
+    _no_edge_slots = (2,)  # the index: no edge, as in torch
+
+    @staticmethod
+    def forward(ctx, input, dim, index, src):
+        out = _copy_of(input)
+        index_kernels.scatter_add_(_flat1(out), dim, _flat1(index._data), _flat1(src._data))
+        ctx.dim, ctx.index = dim, index
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        gs = _gather_any(g, ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
+        return g, None, None, gs
+
+
+def _gather_any(x, dim, idx):
+    """gather for the scatter backwards (0-d operands included)."""
+    if x.dim() == 0 or idx.dim() == 0:
+        return _gather(x.reshape(-1), 0, idx.reshape(-1)).reshape(idx.shape)
+    return _gather(x, dim, idx)
+
+
+def _check_scatter(name, input, dim, index, src):
+    """torch's scatter checks, in its order; returns the normalized dim."""
+    T = _tensor_cls()
+    if not isinstance(index, T):
+        raise TypeError(f"{name}(): argument 'index' (position 2) must be Tensor, not "
+                        f"{type(index).__name__}")
+    if isinstance(src, T) and src.dtype != input.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    if index.dtype not in (torch.int64, torch.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    d = normalize_dims(dim, input.dim())[0] if input.dim() else normalize_dims(dim, 1)[0]
+    low = index.dim() <= 1 and input.dim() <= 1
+    if index.dim() != input.dim() and not low:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, T) and src.dim() != index.dim() and not (index.dim() <= 1
+                                                                 and src.dim() <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    if index.dim() == input.dim() and index.dim():
+        too_big = any(index.shape[i] > input.shape[i] for i in range(index.dim()) if i != d)
+        if isinstance(src, T) and src.dim() == index.dim():
+            too_big = too_big or any(index.shape[i] > src.shape[i] for i in range(index.dim()))
+            tail = f" and to be no larger size than src {list(src.shape)}"
+        else:
+            tail = ""
+        if too_big:
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
+                               f"{list(input.shape)} apart from dimension {d}{tail}")
+    _check_bounds(index._data, input.shape[d] if input.dim() else 1, d, RuntimeError,
+                  negative=False)
+    return d
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    if src is None and value is None:
+        raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
+    if src is not None and value is not None:
+        raise TypeError("scatter() got both 'src' and 'value'")
+    src = value if src is None else src
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        if reduce == "multiply":
+            raise NotImplementedError("scatter(reduce='multiply') is not supported by minitorch")
+        if not isinstance(src, _tensor_cls()):
+            src = full(tuple(index.shape), src, dtype=input.dtype, device=input.device)
+        return scatter_add(input, dim, index, src)
+    d = _check_scatter("scatter", input, dim, index, src)
+    if isinstance(src, _tensor_cls()):
+        return Scatter.apply(input, d, index, src)
+    return ScatterValue.apply(input, d, index, src)
+
+
+def scatter_add(input, dim, index, src):
+    if not isinstance(src, _tensor_cls()):
+        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not "
+                        f"{type(src).__name__}")
+    d = _check_scatter("scatter_add", input, dim, index, src)
+    return ScatterAdd.apply(input, d, index, src)
 
 
 def _index_range(idx_storage):
@@ -108,19 +246,25 @@ def _check_in_self(idx_storage, size):
 class IndexSelect(Function):
     """out = x.index_select(dim, idx) for a 1-D int64 index; backward scatter-adds."""
     node_name = "IndexSelectBackward0"
+    _no_edge_slots = (2,)  # the index: no edge, as in torch
 
     @staticmethod
-    def forward(ctx, x, dim, idx):
+    def forward(ctx, x, dim, idx, out_shape=None):
+        """``out_shape``: the gathered (contiguous) result reshaped, in the same node (x[idx]
+        with a multi-dimensional index is one IndexBackward0, as in torch)."""
         shape = list(x.shape)
         shape[dim] = idx.numel()
         view_shape = [1] * x.dim()
         view_shape[dim] = idx.numel()
         expanded = idx._data.reshape(view_shape).expand(shape)
-        ctx.dim, ctx.idx, ctx.in_shape = dim, expanded, tuple(x.shape)
-        return _wrap(index_kernels.gather(x._data, dim, expanded))
+        ctx.dim, ctx.idx, ctx.in_shape, ctx.flat = dim, expanded, tuple(x.shape), tuple(shape)
+        out = index_kernels.gather(x._data, dim, expanded)
+        return _wrap(out if out_shape is None else out.reshape(out_shape))
 
     @staticmethod
     def backward(ctx, g):
+        if tuple(g.shape) != ctx.flat:
+            g = g.reshape(ctx.flat)
         return scatter_into_zeros(g, ctx.in_shape, ctx.dim, _wrap(ctx.idx)), None, None
 
 
@@ -443,8 +587,8 @@ def _advanced_getitem(x, key):
     if n_dims != 1:
         view = view.reshape(merged) if view.numel() else view.reshape(
             vshape[:pos] + [0] + vshape[pos + n_dims:])
-    out = Index.apply(view, pos, idx.reshape(-1).contiguous())
-    return out.reshape(vshape[:pos] + list(idx_shape) + vshape[pos + n_dims:])
+    return Index.apply(view, pos, idx.reshape(-1).contiguous(),
+                       tuple(vshape[:pos] + list(idx_shape) + vshape[pos + n_dims:]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -600,6 +744,7 @@ def setitem(self, key, value):
     _write(self, key, value)
 
 
-__all__ = ["ScatterIntoZeros", "scatter_into_zeros", "Gather", "IndexSelect", "Index",
+__all__ = ["ScatterIntoZeros", "scatter_into_zeros", "Scatter", "ScatterValue", "ScatterAdd",
+           "scatter", "scatter_add", "Gather", "IndexSelect", "Index",
            "index_select", "gather", "nonzero", "masked_select", "masked_fill", "getitem",
            "IndexPut", "setitem"]

@@ -333,6 +333,14 @@ def masked_fill_(self, mask, value):
     return _assign_(self, self.masked_fill(mask, value))
 
 
+def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    return _assign_(self, self.scatter(dim, index, src, value, reduce=reduce))
+
+
+def scatter_add_(self, dim, index, src):
+    return _assign_(self, self.scatter_add(dim, index, src))
+
+
 def _random_(self, kind, low, high, generator):
     _check_leaf(self)
     assert_no_overlap(self)
@@ -386,7 +394,7 @@ class InplaceOps:
     __slots__ = ()
     add_, sub_, mul_, div_, true_divide_ = add_, sub_, mul_, div_, div_
     pow_, clamp_, clip_, fill_, zero_ = pow_, clamp_, clamp_, fill_, zero_
-    copy_, masked_fill_ = copy_, masked_fill_
+    copy_, masked_fill_, scatter_, scatter_add_ = copy_, masked_fill_, scatter_, scatter_add_
     uniform_, normal_, bernoulli_, random_ = uniform_, normal_, bernoulli_, random_
     neg_, abs_, exp_, log_, sqrt_ = neg_, abs_, exp_, log_, sqrt_
     sin_, cos_, tanh_, sigmoid_, relu_ = sin_, cos_, tanh_, sigmoid_, relu_
@@ -406,6 +414,7 @@ class InplaceOps:
 
 
 __all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "add_", "sub_", "mul_", "div_", "pow_",
-           "clamp_", "fill_", "zero_", "copy_", "masked_fill_", "uniform_", "normal_",
+           "clamp_", "fill_", "zero_", "copy_", "masked_fill_", "scatter_", "scatter_add_",
+           "uniform_", "normal_",
            "bernoulli_", "random_", "true_divide_", "clip_", "neg_", "abs_", "exp_", "log_",
            "sqrt_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_", "reciprocal_", "rsqrt_"]

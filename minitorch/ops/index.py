@@ -72,7 +72,8 @@ def _dense(t):
 
 
 def _launch(x, idx, out, dim, mode):
-    """idx has the shape of the (P, J, Q) side: ``out`` when gathering, ``x`` when scattering."""
+    """idx has the shape of the (P, J, Q) side: ``out`` when gathering, ``x`` when scattering;
+    every operand is seen as (P, D, Q) around ``dim``."""
     n = idx.numel()
     if n == 0:
         return out
@@ -91,32 +92,50 @@ def _launch(x, idx, out, dim, mode):
     return out
 
 
+def _index_shaped(t, idx, dim, keep_dim=True):
+    """``t`` cut to the index's shape in every dimension (but ``dim`` when ``keep_dim``): the
+    kernel walks the index's (P, J, Q) and addresses ``t`` with that shape (torch allows an index
+    smaller than self and src)."""
+    if not t.dim() or tuple(t.shape) == tuple(idx.shape):
+        return t
+    return t[tuple(slice(None) if keep_dim and i == dim else slice(0, idx.shape[i])
+                   for i in range(t.dim()))]
+
+
+def _coalesced(t, dim):
+    return t if not t.dim() or _outer_dim_inner_strides(t, dim) is not None else _dense(t)
+
+
 def gather(x, dim, idx):
     """torch.gather: out[..., j, ...] = x[..., idx[..., j, ...], ...] (idx may be expanded)."""
-    if x.dim() and _outer_dim_inner_strides(x, dim) is None:
-        x = _dense(x)
-    if idx.dim() and _outer_dim_inner_strides(idx, dim) is None:
-        idx = _dense(idx)
+    x = _coalesced(_index_shaped(x, idx, dim), dim)
+    idx = _coalesced(idx, dim)
     out = torch.empty(idx.shape, dtype=x.dtype, device=x.device)
     return _launch(x, idx, out, dim, 0)
 
 
+def _scatter(out, dim, idx, src, mode):
+    src = _coalesced(_index_shaped(src, idx, dim, keep_dim=False), dim)
+    idx = _coalesced(idx, dim)
+    target = _index_shaped(out, idx, dim)
+    if not target.dim() or _outer_dim_inner_strides(target, dim) is not None:
+        _launch(src, idx, target, dim, mode)
+        return out
+    dense = _dense(target)  # a layout the kernel cannot address: scatter into a copy, write back
+    _launch(src, idx, dense, dim, mode)
+    elementwise.pointwise("copy", target, dense)
+    return out
+
+
 def scatter_add_(out, dim, idx, src):
-    """out[..., idx[..., j, ...], ...] += src[..., j, ...]; ``out`` must be dense."""
-    if src.dim() and _outer_dim_inner_strides(src, dim) is None:
-        src = _dense(src)
-    if idx.dim() and _outer_dim_inner_strides(idx, dim) is None:
-        idx = _dense(idx)
-    return _launch(src, idx, out, dim, 1)
+    """out[..., idx[..., j, ...], ...] += src[..., j, ...] (src and idx may be larger / smaller
+    than out in the other dimensions, as torch allows)."""
+    return _scatter(out, dim, idx, src, 1)
 
 
 def scatter_store(out, dim, idx, src):
     """out[..., idx[..., j, ...], ...] = src[..., j, ...]."""
-    if src.dim() and _outer_dim_inner_strides(src, dim) is None:
-        src = _dense(src)
-    if idx.dim() and _outer_dim_inner_strides(idx, dim) is None:
-        idx = _dense(idx)
-    return _launch(src, idx, out, dim, 2)
+    return _scatter(out, dim, idx, src, 2)
 
 
 def nonzero_flat(mask):
