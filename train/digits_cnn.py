@@ -66,12 +66,24 @@ class RandomShift:
         return padded.gather(1, self.windows.index_select(0, k))
 
 
+# digits.py's flags with this script's description and defaults
+DEFAULTS = dict(
+    description="Train a small CNN on scikit-learn's digits dataset with minitorch (every forward, "
+                "backward and optimizer computation is a Triton kernel).",
+    epochs=10, hidden=16, out="runs/digits_cnn")
+
+
+def parse_args(argv=None):
+    return digits_job.parse_args(argv, **DEFAULTS)
+
+
+def train(args, procs=None):
+    """digits.py's training loop with this model and augmentation; returns (model, rows)."""
+    return digits_job.train(args, procs, make=DigitsCNN, augment=RandomShift(1))
+
+
 def main(argv=None):
-    return digits_job.main(
-        argv, make=DigitsCNN, augment=RandomShift(1),
-        description="Train a small CNN on scikit-learn's digits dataset with minitorch (every "
-                    "forward, backward and optimizer computation is a Triton kernel).",
-        epochs=10, hidden=16, out="runs/digits_cnn")
+    return digits_job.main(argv, make=DigitsCNN, augment=RandomShift(1), **DEFAULTS)
 
 
 if __name__ == "__main__":
