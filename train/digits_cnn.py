@@ -5,16 +5,19 @@ checkpoint.safetensors, bit-exact ``--resume``, ``--graph``, torchrun) with a CN
 MLP. The recipe (defaults: 10 epochs, batch 64, SGD lr 0.05 momentum 0.9, cosine annealing, seed 0):
 
 - model: 1x8x8 -> conv 3x3 (``--hidden`` channels, 16) -> BatchNorm -> ReLU -> conv 3x3 (twice as
-  many) -> BatchNorm -> ReLU -> 2x2 max-pool -> Linear 512->64 -> ReLU -> classifier head ``fc``
-  (64->10). BatchNorm is what lets it generalize in few epochs; evaluation uses its running
-  statistics (``model.eval()``).
+  many) -> BatchNorm -> ReLU -> 2x2 max-pool -> Linear (512 inputs at width 16) -> 64 -> ReLU ->
+  classifier head ``fc`` (64->10). BatchNorm is what lets it generalize in few epochs;
+  evaluation uses its running statistics (``model.eval()``).
 - augmentation: every training image is moved by a random shift of up to one pixel each way
   (zero-padded to 10x10, then an 8x8 window at one of 9 offsets, gathered per image). The offsets
   are drawn from the run's seeded generator, the one that shuffles and that the checkpoint saves,
   so ``--resume`` stays bit-exact. Without it the network overfits the 1437 training images.
+  Under torchrun every process seeds its generator alike, so the processes' i-th images of a
+  step share a shift (their images differ).
 
-``python train/digits_cnn.py`` reaches 98.5% or more test accuracy (360 test images) in about 3
-minutes on the 2-core machine under the Triton interpreter; README.md has the measured run.
+With no arguments it reaches 99.72% test accuracy (1 error in 360; the MLP: 96.39%) under the
+Triton interpreter on the 2-core machine in 132 s of CPU time (161-208 s wall while other jobs
+loaded the cores); README.md has the run. A training step is 35 launches, 8 of them the shift.
 """
 import os
 import sys
