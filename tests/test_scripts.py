@@ -65,6 +65,75 @@ def test_digits_resume_is_bit_exact(tmp_path):
     assert [json.loads(line)["epoch"] for line in open(b / "metrics.jsonl")] == [1, 2]
 
 
+def test_digits_cnn_one_epoch_writes_everything(tmp_path):
+    out = tmp_path / "run"
+    stdout = _run("digits_cnn.py", "--epochs", "1", "--limit", "400", "--batch-size", "25",
+                  "--hidden", "4", "--out", str(out))
+    assert "final test accuracy" in stdout
+    assert sorted(os.listdir(out)) == ["checkpoint.safetensors", "curves.png", "metrics.jsonl"]
+    rows = [json.loads(line) for line in open(out / "metrics.jsonl")]
+    assert len(rows) == 1 and rows[0]["epoch"] == 1
+    assert set(rows[0]) == {"epoch", "train_loss", "test_loss", "test_accuracy", "seconds"}
+    assert rows[0]["test_accuracy"] > 0.2  # chance is 0.1
+    import minitorch
+    state = minitorch.load(str(out / "checkpoint.safetensors"))
+    assert state["config"]["hidden"] == 4 and state["epoch"] == 1
+    model = state["model"]
+    assert tuple(model["features.0.weight"].shape) == (4, 1, 3, 3)
+    assert tuple(model["features.3.weight"].shape) == (8, 4, 3, 3)
+    # the BatchNorm buffers travel with the model: 16 steps of 25 images
+    assert model["features.1.num_batches_tracked"].item() == 16
+    assert not minitorch.equal(model["features.4.running_mean"], minitorch.zeros(8))
+
+
+def test_digits_cnn_resume_is_bit_exact(tmp_path):
+    import digits_cnn
+
+    import minitorch
+    common = ["--limit", "100", "--batch-size", "50", "--hidden", "4"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    _, rows_full = digits_cnn.train(digits_cnn.parse_args(common + ["--epochs", "2",
+                                                                    "--out", str(a)]))
+    digits_cnn.train(digits_cnn.parse_args(common + ["--epochs", "1", "--out", str(b)]))
+    _, rows_resumed = digits_cnn.train(digits_cnn.parse_args(common + ["--epochs", "2", "--out",
+                                                                       str(b), "--resume"]))
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa
+    assert strip(rows_resumed) == strip(rows_full)
+    full = minitorch.load(str(a / "checkpoint.safetensors"))
+    resumed = minitorch.load(str(b / "checkpoint.safetensors"))
+    for part in ("model", "optimizer"):  # the model's BatchNorm buffers included
+        assert _flat(full[part]).keys() == _flat(resumed[part]).keys()
+        for k, v in _flat(full[part]).items():
+            same = minitorch.equal(v, _flat(resumed[part])[k]) if isinstance(v, minitorch.Tensor) \
+                else v == _flat(resumed[part])[k]
+            assert same, (part, k)
+    assert full["model"]["features.1.num_batches_tracked"].item() == 4
+    # the augmentation's draws come from the saved generator: it moved past the shuffles
+    assert full["rng"].tolist() == resumed["rng"].tolist()
+
+
+def test_digits_cnn_random_shift_moves_each_image_by_at_most_one_pixel():
+    import digits_cnn
+    import torch
+
+    import minitorch
+    shift = digits_cnn.RandomShift(1)
+    x = minitorch.rand(200, 64)
+    y = shift(x, minitorch.Generator().manual_seed(3))
+    again = shift(x, minitorch.Generator().manual_seed(3))
+    assert minitorch.equal(y, again)  # the generator alone decides the shifts
+    assert tuple(y.shape) == (200, 64) and y.dtype == minitorch.float32
+    padded = torch.nn.functional.pad(torch.tensor(x.tolist()).view(200, 8, 8), (1, 1, 1, 1))
+    out = torch.tensor(y.tolist()).view(200, 8, 8)
+    offsets = []
+    for i in range(200):
+        found = [(r, c) for r in range(3) for c in range(3)
+                 if torch.equal(padded[i, r:r + 8, c:c + 8], out[i])]
+        assert len(found) == 1, i
+        offsets.append(found[0])
+    assert len(set(offsets)) == 9  # every shift, the identity (1, 1) among them, occurs
+
+
 def _flat(obj, prefix=""):
     if isinstance(obj, dict):
         return {k2: v2 for k, v in obj.items() for k2, v2 in _flat(v, f"{prefix}{k}.").items()}
@@ -89,7 +158,8 @@ def test_finetune_compares_three_settings(tmp_path):
     assert all(0.0 <= v <= 1.0 for v in report["accuracy"].values())
 
 
-@pytest.mark.parametrize("script", ["digits.py", "finetune.py", "gradient_descent.py"])
+@pytest.mark.parametrize("script", ["digits.py", "digits_cnn.py", "finetune.py",
+                                    "gradient_descent.py"])
 def test_help_explains_every_flag(script):
     text = _run(script, "--help")
     assert "usage:" in text
@@ -179,6 +249,9 @@ BAD = {  # id: (script, flags, words the message must contain); {out} is a folde
                               "holds a damaged digits.py checkpoint"),
     "digits-resume-finished": ("digits.py", ["--resume", "--epochs", "1", "--hidden", "16",
                                              "--out", "{out}"], "already at epoch 1"),
+    "digits-cnn-resume-mlp-checkpoint": ("digits_cnn.py", ["--resume", "--hidden", "16",
+                                                           "--out", "{out}"],
+                                         "do not fit this model"),
     "finetune-labels-0": ("finetune.py", ["--labels", "0"], "--labels: must be at least 1"),
     "finetune-steps-0": ("finetune.py", ["--steps", "0"], "--steps: must be at least 1"),
     "finetune-out-is-a-file": ("finetune.py", ["--out", "{out}/metrics.jsonl"],

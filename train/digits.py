@@ -254,8 +254,10 @@ def write_graph(out, loss, model):
     print(f"wrote {path}", flush=True)
 
 
-def train(args, procs=None, make=None):
-    """``make(args.hidden)`` builds the model (default: the MLP)."""
+def train(args, procs=None, make=None, augment=None):
+    """``make(args.hidden)`` builds the model (default: the MLP). ``augment(xb, generator)``, when
+    given, transforms every training batch, drawing its randomness from the run's seeded generator
+    (the one that shuffles, saved in the checkpoint, so ``--resume`` stays bit-exact)."""
     procs = procs or Distributed()
     # every check first: a bad --out or checkpoint stops here, before anything is written
     check_out_dir(args.out)
@@ -305,6 +307,8 @@ def train(args, procs=None, make=None):
         bar = tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False,
                    disable=not (procs.main and sys.stderr.isatty()))
         for xb, yb in bar:
+            if augment is not None:
+                xb = augment(xb, generator)
             optimizer.zero_grad()
             loss = loss_fn(net(xb), yb)
             loss.backward()
@@ -336,12 +340,12 @@ def train(args, procs=None, make=None):
     return model, rows
 
 
-def main(argv=None, make=None, **parser_options):
+def main(argv=None, make=None, augment=None, **parser_options):
     args = parse_args(argv, **parser_options)
     t0 = time.perf_counter()
     procs = Distributed()
     try:
-        _, rows = train(args, procs, make)
+        _, rows = train(args, procs, make, augment)
     finally:
         procs.close()
     if procs.main:
