@@ -107,6 +107,8 @@ def parse_args(argv=None):
                    help="pretraining learning rate (SGD, momentum 0.9, cosine; default 0.05)")
     p.add_argument("--batch-size", type=positive_int, default=64,
                    help="pretraining batch size (default 64)")
+    p.add_argument("--pretrain-limit", type=positive_int, default=None,
+                   help="pretrain on only the first N training images (for quick smoke runs)")
     p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed for the train/test split, weight init and shuffling (default 0)")
     p.add_argument("--out", default="runs/finetune_resnet",
@@ -236,7 +238,7 @@ def accuracy(model, x, y):
 def pretrain(args, spec, path, data):
     """Train the small ResNet on --pretrain-digits and save its state_dict to ``path`` (flat,
     torchvision's keys: ``safetensors.torch.load_file`` and ``--weights`` read it)."""
-    x_train, y_train = select(data[0], data[2], args.pretrain_digits)
+    x_train, y_train = select(data[0], data[2], args.pretrain_digits, args.pretrain_limit)
     x_test, y_test = select(data[1], data[3], args.pretrain_digits)
     minitorch.manual_seed(args.seed)
     model = build(spec, len(args.pretrain_digits))
@@ -276,7 +278,9 @@ def pretrained_path(args):
     digits = "".join(map(str, args.pretrain_digits))
     return os.path.join(args.out, f"resnet_small_w{widths}_b{args.blocks}_digits{digits}_"
                                   f"e{args.pretrain_epochs}_lr{args.pretrain_lr:g}_"
-                                  f"bs{args.batch_size}_s{args.seed}.safetensors")
+                                  f"bs{args.batch_size}_s{args.seed}"
+                                  f"{f'_n{args.pretrain_limit}' if args.pretrain_limit else ''}"
+                                  ".safetensors")
 
 
 def count(params):
@@ -349,6 +353,14 @@ def main(argv=None):
         raise ScriptError(f"--labels {args.labels} is more than the {available} training images of "
                           f"digits {''.join(map(str, args.new_digits))}: pass --labels "
                           f"{available} or fewer")
+    if args.weights is None:
+        images = int(sum(int(t) in args.pretrain_digits for t in data[2]))
+        images = min(images, args.pretrain_limit or images)
+        if min(args.batch_size, images) < 2:
+            flag = "--batch-size" if args.batch_size < 2 else "--pretrain-limit"
+            raise ScriptError(f"{flag} {getattr(args, flag[2:].replace('-', '_'))} gives "
+                              "pretraining batches of one image, and BatchNorm in training needs "
+                              f"more than one: pass {flag} 2 or more")
     if args.labels < 2:
         raise ScriptError("--labels 1 is too few: the from-scratch model's BatchNorm needs more "
                           "than one example per batch in training; pass --labels 2 or more")
