@@ -21,10 +21,13 @@ statistics it was never trained with. This script therefore puts the frozen body
 (``model.eval()``, then ``model.fc.train()`` for the new head) before finetuning, and checks that
 every frozen tensor, buffers included, is bit-identical afterwards.
 """
+import argparse
 import json
 import os
 import sys
 import time
+
+import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -47,11 +50,11 @@ import minitorch.models
 from minitorch import nn, optim
 from minitorch.models.resnet import BasicBlock, Bottleneck, ResNet
 from minitorch.utils.data import DataLoader, TensorDataset
+from minitorch.utils.viz import make_dot
 
 
 def digit_set(text):
     """Distinct digits 0-9, at least two: ``01234``, ``0-4`` or ``0,2,4,6,8``."""
-    import argparse
     spec = text.replace(",", "").replace(" ", "")
     if len(spec) == 3 and spec[1] == "-" and spec[0].isdigit() and spec[2].isdigit():
         lo, hi = int(spec[0]), int(spec[2])
@@ -67,7 +70,6 @@ def digit_set(text):
 
 def widths_list(text):
     """Comma-separated channel widths, 1 to 4 of them: ``8,16,32``."""
-    import argparse
     parts = [p for p in text.split(",") if p.strip()]
     if not 1 <= len(parts) <= 4:
         raise argparse.ArgumentTypeError(f"expected 1 to 4 comma-separated widths, got {text!r}")
@@ -104,7 +106,8 @@ def parse_args(argv=None):
     p.add_argument("--pretrain-epochs", type=positive_int, default=4,
                    help="epochs of pretraining when the checkpoint must be made (default 4)")
     p.add_argument("--pretrain-lr", type=positive_float, default=0.05,
-                   help="pretraining learning rate (SGD, momentum 0.9, cosine; default 0.05)")
+                   help="pretraining learning rate (SGD, momentum 0.9, weight decay 5e-4, "
+                        "cosine annealing; default 0.05)")
     p.add_argument("--batch-size", type=positive_int, default=64,
                    help="pretraining batch size (default 64)")
     p.add_argument("--pretrain-limit", type=positive_int, default=None,
@@ -135,7 +138,6 @@ def select(images, targets, classes, limit=None, parity=False):
     """The examples of ``classes`` as minitorch tensors: pixels scaled to [0, 1] by a kernel,
     labels renumbered 0..len(classes)-1 in the order of ``classes`` (or, with ``parity``, 1 for
     odd digits and 0 for even ones, computed by a kernel)."""
-    import numpy as np
     keep = np.isin(targets, classes)
     x, y = images[keep], targets[keep]
     if limit is not None:
@@ -235,13 +237,14 @@ def accuracy(model, x, y):
     return acc
 
 
-def pretrain(args, spec, path, data):
+def pretrain(args, path, data):
     """Train the small ResNet on --pretrain-digits and save its state_dict to ``path`` (flat,
     torchvision's keys: ``safetensors.torch.load_file`` and ``--weights`` read it)."""
     x_train, y_train = select(data[0], data[2], args.pretrain_digits, args.pretrain_limit)
     x_test, y_test = select(data[1], data[3], args.pretrain_digits)
     minitorch.manual_seed(args.seed)
-    model = build(spec, len(args.pretrain_digits))
+    model = minitorch.models.resnet_small(len(args.pretrain_digits), in_channels=1,
+                                          widths=args.widths, blocks=args.blocks)
     optimizer = optim.SGD(model.parameters(), lr=args.pretrain_lr, momentum=0.9,
                           weight_decay=5e-4)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.pretrain_epochs)
@@ -297,7 +300,6 @@ def fit(model, optimizer, x, y, args, title, graph=None):
         loss = loss_fn(model(x), y)
         loss.backward()
         if graph and step == 1:
-            from minitorch.utils.viz import make_dot
             path = make_dot(loss, params=dict(model.named_parameters())).render(graph)
             print(f"  wrote {path}", flush=True)
         optimizer.step()
@@ -373,7 +375,7 @@ def main(argv=None):
         if os.path.isfile(weights):
             print(f"reusing the pretrained checkpoint {weights}", flush=True)
         else:
-            pretrain(args, spec, weights, data)
+            pretrain(args, weights, data)
     pretrain_seconds = time.perf_counter() - t0
 
     parity = args.task == "parity"
