@@ -103,6 +103,18 @@ def _tiny_pretrained(tmp_path):
     return path
 
 
+def _graph_leaves(fn, seen=None):
+    """The tensors whose AccumulateGrad nodes the graph under ``fn`` reaches."""
+    seen = set() if seen is None else seen
+    if fn is None or id(fn) in seen:
+        return []
+    seen.add(id(fn))
+    found = [fn.variable] if hasattr(fn, "variable") else []
+    for child, _ in fn.next_functions:
+        found += _graph_leaves(child, seen)
+    return found
+
+
 @pytest.mark.parametrize("eval_body", [True, False])
 def test_recipe_keeps_every_frozen_tensor_bit_identical(tmp_path, eval_body):
     """The script's recipe (freeze, new fc, SGD on fc, body in eval mode) followed by its training
@@ -127,6 +139,11 @@ def test_recipe_keeps_every_frozen_tensor_bit_identical(tmp_path, eval_body):
     assert len(buffers) == 6 * 3  # bn1, layer1.0.{bn1,bn2}, layer2.0.{bn1,bn2,downsample.1}
     x = minitorch.randn(8, 1, 8, 8)
     y = minitorch.tensor([0, 1, 0, 1, 1, 0, 1, 0])
+    # the loss's graph reaches the new head's parameters only: the frozen body has no leaves
+    leaves = _graph_leaves(nn.functional.cross_entropy(model(x), y).grad_fn)
+    assert sorted(map(id, leaves)) == sorted(map(id, model.fc.parameters()))
+    if not eval_body:  # that forward, in train mode, was itself a step of the pitfall
+        before = {k: v.clone() for k, v in model.state_dict().items()}
     ftr.fit(model, optimizer, x, y, args, "test")
     after = model.state_dict()
     changed = {k for k in before if not minitorch.equal(before[k], after[k])}
@@ -266,9 +283,11 @@ def test_script_end_to_end_then_reuses_its_checkpoint(tmp_path, capsys):
     assert set(state) == set(models.resnet_small(num_classes=5, widths=(4, 8)).state_dict())
     assert state["fc.weight"].shape == (5, 8)
     assert sorted(os.listdir(out)) == sorted(["results.json", os.path.basename(ckpt)])
-    # a second run with the same settings reuses it; --task digits learns the other digits
-    report, stdout = _main(capsys, *TINY, "--task", "digits", "--out", str(out))
+    # a second run with the same settings reuses it; --task digits learns the other digits;
+    # --graph draws one finetuning step (the frozen body contributes no AccumulateGrad leaves)
+    report, stdout = _main(capsys, *TINY, "--task", "digits", "--graph", "--out", str(out))
     assert f"reusing the pretrained checkpoint {ckpt}" in stdout
+    assert f"wrote {out / 'graph.png'}" in stdout and (out / "graph.png").stat().st_size > 0
     assert "pretraining" not in stdout
     assert report["new_digits"] == [5, 6, 7, 8, 9] and report["test_images"] == 180
     assert report["trainable_parameters"] == 8 * 5 + 5
