@@ -125,7 +125,7 @@ def test_recipe_keeps_every_frozen_tensor_bit_identical(tmp_path, eval_body):
     args = ftr.parse_args(["--steps", "3", "--out", str(tmp_path / "out")])
     model, spec = ftr.load_weights(path, args)
     assert spec["widths"] == [4, 8] and spec["layers"] == [1, 1]
-    optimizer = ftr.tutorial_recipe(model, 2, lr=args.lr, momentum=args.momentum)
+    optimizer = ftr.tutorial_recipe(model, 2)
     assert isinstance(optimizer, minitorch.optim.SGD)
     assert [p for g in optimizer.param_groups for p in g["params"]] == \
         list(model.fc.parameters())
@@ -377,7 +377,7 @@ def test_bad_flags_and_files_fail_up_front_in_one_line(tmp_path, capsys, case):
     (["--pretrain-digits", "7"], "argument --pretrain-digits: expected at least two distinct"),
     (["--new-digits", "abc"], "argument --new-digits: expected digits such as 0-4"),
     (["--task", "colour"], "argument --task: invalid choice: 'colour'"),
-    (["--momentum", "1"], "argument --momentum: must be at least 0 and below 1, got 1"),
+    (["--pretrain-lr", "nan"], "argument --pretrain-lr: must be a finite number greater than 0"),
 ])
 def test_flag_errors_are_one_line(capsys, flags, words):
     """argparse's errors, one line; --help lists every flag."""
@@ -394,7 +394,7 @@ def test_help_lists_every_flag(capsys):
     assert e.value.code == 0
     text = capsys.readouterr().out
     for flag in ("--weights", "--pretrain-digits", "--task", "--new-digits", "--labels", "--steps",
-                 "--lr", "--momentum", "--widths", "--blocks", "--pretrain-epochs",
+                 "--widths", "--blocks", "--pretrain-epochs",
                  "--pretrain-lr", "--batch-size", "--pretrain-limit", "--seed", "--out",
                  "--graph"):
         assert flag in text, flag

@@ -35,7 +35,6 @@ from _common import (
     Parser,
     ScriptError,
     check_out_dir,
-    fraction,
     load_checkpoint,
     load_model_weights,
     nonnegative_int,
@@ -95,10 +94,6 @@ def parse_args(argv=None):
                         "N of the shuffled training split; default 20)")
     p.add_argument("--steps", type=positive_int, default=60,
                    help="SGD steps for each of the three settings (default 60)")
-    p.add_argument("--lr", type=positive_float, default=1e-2,
-                   help="finetuning learning rate (default 1e-2, the tutorial's)")
-    p.add_argument("--momentum", type=fraction, default=0.9,
-                   help="finetuning SGD momentum (default 0.9, the tutorial's)")
     p.add_argument("--widths", type=widths_list, default=None,
                    help="channel widths of the small ResNet's stages (default 8,16,32)")
     p.add_argument("--blocks", type=positive_int, default=None,
@@ -309,16 +304,16 @@ def fit(model, optimizer, x, y, args, title, graph=None):
     return loss.item()
 
 
-def tutorial_recipe(model, num_new_classes, lr=1e-2, momentum=0.9):
-    """The seed tutorial's finetuning lines (its lr and momentum are the defaults of --lr and
-    --momentum), then the frozen body in eval mode. Returns the optimizer."""
+def tutorial_recipe(model, num_new_classes):
+    """The seed tutorial's finetuning lines, then the frozen body in eval mode. Returns the
+    optimizer."""
     # Freeze all the parameters in the network
     for param in model.parameters():
         param.requires_grad = False
     # Replace the classifier with a new linear layer (unfrozen by default)
     model.fc = nn.Linear(model.fc.in_features, num_new_classes)
     # Optimize only the classifier
-    optimizer = optim.SGD(model.fc.parameters(), lr=lr, momentum=momentum)
+    optimizer = optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9)
     # The BatchNorm pitfall: requires_grad=False does not stop a BatchNorm in train mode from
     # normalizing with the batch's statistics and overwriting its running statistics. In eval
     # mode it uses, and keeps, the pretrained ones. The new head is a Linear: its mode changes
@@ -389,7 +384,7 @@ def main(argv=None):
     model, _ = load_weights(weights, args)
     print(f"pretrained body: {weights}", flush=True)
     minitorch.manual_seed(args.seed + 1)
-    optimizer = tutorial_recipe(model, num_new, lr=args.lr, momentum=args.momentum)
+    optimizer = tutorial_recipe(model, num_new)
     before = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith("fc.")}
     trainable = [p for p in model.parameters() if p.requires_grad]
     frozen = [p for p in model.parameters() if not p.requires_grad]
@@ -407,14 +402,14 @@ def main(argv=None):
     # (b) the same architecture trained from scratch on the same labels (train mode throughout)
     minitorch.manual_seed(args.seed + 1)
     scratch = build(spec, num_new)
-    optimizer = optim.SGD(scratch.parameters(), lr=args.lr, momentum=args.momentum)
+    optimizer = optim.SGD(scratch.parameters(), lr=1e-2, momentum=0.9)  # the same optimizer
     fit(scratch, optimizer, x_few, y_few, args, "(b) trained from scratch")
     results["from_scratch"] = accuracy(scratch, x_test, y_test)
 
     # (c) a random frozen body + new head, the same recipe
     minitorch.manual_seed(args.seed + 1)
     random_body = build(spec, num_new)
-    optimizer = tutorial_recipe(random_body, num_new, lr=args.lr, momentum=args.momentum)
+    optimizer = tutorial_recipe(random_body, num_new)
     fit(random_body, optimizer, x_few, y_few, args, "(c) random frozen body + new head")
     results["random_frozen_body"] = accuracy(random_body, x_test, y_test)
 
@@ -432,8 +427,8 @@ def main(argv=None):
                                                   "small_input")},
                   pretrain_digits=list(args.pretrain_digits), task=args.task,
                   new_digits=list(args.new_digits),
-                  labels=args.labels, test_images=len(y_test), steps=args.steps, lr=args.lr,
-                  momentum=args.momentum, trainable_parameters=count(trainable),
+                  labels=args.labels, test_images=len(y_test), steps=args.steps, lr=1e-2,
+                  momentum=0.9, trainable_parameters=count(trainable),
                   frozen_parameters=count(frozen), frozen_tensors=len(before),
                   frozen_body_bit_identical=identical, frozen_grads_none=grads_none,
                   accuracy=results, pretrain_seconds=round(pretrain_seconds, 2),
