@@ -1,12 +1,10 @@
 """train/finetune_resnet.py: the seed's ResNet finetuning recipe on digits, and the BatchNorm
 pitfall of freezing a network (a frozen BatchNorm in train mode still updates its running
 statistics), side by side with torch."""
-import importlib
 import json
 import os
 import subprocess
 import sys
-import types
 
 import pytest
 import torch
@@ -14,6 +12,7 @@ from safetensors.torch import load_file, save_file
 
 import minitorch
 from minitorch import models, nn
+from tools.torchvision_models import torchvision_models
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TRAIN = os.path.join(ROOT, "train")
@@ -32,21 +31,6 @@ def _mt(t):
 
 def _np(t):
     return t.detach().numpy()
-
-
-def _torchvision_models():
-    """torchvision.models, skipping the registration of its C ops when that fails (a CPU-only
-    torch with a torchvision build whose extension does not load; the models need none)."""
-    try:
-        return importlib.import_module("torchvision.models")
-    except RuntimeError as e:
-        if "does not exist" not in str(e):
-            raise
-    for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
-        del sys.modules[name]
-    sys.modules["torchvision._meta_registrations"] = types.ModuleType(
-        "torchvision._meta_registrations")
-    return importlib.import_module("torchvision.models")
 
 
 # ------------------------------------------------------------------------- the pitfall, vs torch
@@ -159,7 +143,7 @@ def test_recipe_keeps_every_frozen_tensor_bit_identical(tmp_path, eval_body):
 def _torch_small_resnet(widths=(4, 8), classes=5, in_channels=1):
     """A small ResNet built in torch from torchvision's BasicBlock, with resnet_small's layout
     and torchvision's keys, random BatchNorm statistics."""
-    tvm = _torchvision_models()
+    tvm = torchvision_models()
     block = tvm.resnet.BasicBlock
 
     class Small(torch.nn.Module):
@@ -219,7 +203,7 @@ def test_weights_from_a_torch_built_model_load_and_give_torchs_logits(tmp_path):
 def test_the_architecture_is_read_from_the_keys_and_shapes():
     """torchvision's ResNet-18 and ResNet-50 (shapes only), and small members of both block
     types with torchvision's 7x7 stem and 3 input channels, rebuilt from their state_dicts."""
-    tvm = _torchvision_models()
+    tvm = torchvision_models()
     for build, expected in [
             (tvm.resnet18, dict(block="BasicBlock", layers=[2, 2, 2, 2],
                                 widths=[64, 128, 256, 512])),

@@ -105,12 +105,17 @@ def pretrained_model(args):
     return model
 
 
+def sgd(params, args):
+    return optim.SGD(params, lr=args.lr, momentum=args.momentum)
+
+
 def count(params):
     return sum(p.numel() for p in params)
 
 
-def fit(model, params, x, y, args, title, graph=None):
-    optimizer = optim.SGD(params, lr=args.lr, momentum=args.momentum)
+def fit(model, optimizer, x, y, args, title, graph=None):
+    """``args.steps`` steps of ``optimizer`` on cross-entropy, with progress lines (also used by
+    finetune_resnet.py)."""
     loss_fn = nn.CrossEntropyLoss()
     print(f"{title}: {args.steps} SGD steps on {len(y)} labelled examples", flush=True)
     every = max(1, args.steps // 5)
@@ -173,7 +178,8 @@ def main(argv=None):
     trainable = [p for p in model.parameters() if p.requires_grad]
     frozen = [p for p in model.parameters() if not p.requires_grad]
     print(f"trainable parameters: {count(trainable)} (the new head)   frozen: {count(frozen)}")
-    fit(model, model.fc.parameters(), x_few, y_few, args, "(a) pretrained frozen body + new head",
+    fit(model, sgd(model.fc.parameters(), args), x_few, y_few, args,
+        "(a) pretrained frozen body + new head",
         graph=os.path.join(args.out, "graph") if args.graph else None)
     identical = all(minitorch.equal(body_before[k], v) for k, v in model.body.state_dict().items())
     grads_none = all(p.grad is None for p in model.body.parameters())
@@ -185,13 +191,13 @@ def main(argv=None):
     minitorch.manual_seed(args.seed + 1)
     scratch = digits_job.make_model(args.hidden)
     scratch.fc = nn.Linear(args.hidden, 2)
-    fit(scratch, scratch.parameters(), x_few, y_few, args, "(b) trained from scratch")
+    fit(scratch, sgd(scratch.parameters(), args), x_few, y_few, args, "(b) trained from scratch")
     results["from_scratch"] = accuracy(scratch, x_test, y_test2)
 
     # (c) a random frozen body + new head
     minitorch.manual_seed(args.seed + 1)
     random_body = freeze_and_replace_head(digits_job.make_model(args.hidden), args.hidden)
-    fit(random_body, random_body.fc.parameters(), x_few, y_few, args,
+    fit(random_body, sgd(random_body.fc.parameters(), args), x_few, y_few, args,
         "(c) random frozen body + new head")
     results["random_frozen_body"] = accuracy(random_body, x_test, y_test2)
 

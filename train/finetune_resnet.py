@@ -43,13 +43,13 @@ from _common import (
     run,
     write_atomic,
 )
+from finetune import count, fit
 
 import minitorch
 import minitorch.models
 from minitorch import nn, optim
 from minitorch.models.resnet import BasicBlock, Bottleneck, ResNet
 from minitorch.utils.data import DataLoader, TensorDataset
-from minitorch.utils.viz import make_dot
 
 
 def digit_set(text):
@@ -279,29 +279,6 @@ def pretrained_path(args):
                                   f"bs{args.batch_size}_s{args.seed}"
                                   f"{f'_n{args.pretrain_limit}' if args.pretrain_limit else ''}"
                                   ".safetensors")
-
-
-def count(params):
-    return sum(p.numel() for p in params)
-
-
-def fit(model, optimizer, x, y, args, title, graph=None):
-    loss_fn = nn.CrossEntropyLoss()
-    print(f"{title}: {args.steps} SGD steps on {len(y)} labelled examples", flush=True)
-    every = max(1, args.steps // 5)
-    t0 = time.perf_counter()
-    for step in range(1, args.steps + 1):
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        if graph and step == 1:
-            path = make_dot(loss, params=dict(model.named_parameters())).render(graph)
-            print(f"  wrote {path}", flush=True)
-        optimizer.step()
-        if step % every == 0 or step == args.steps:  # a host read only at the progress lines
-            print(f"  step {step:4d}/{args.steps}  loss {loss.item():.4f}  "
-                  f"({time.perf_counter() - t0:.1f}s)", flush=True)
-    return loss.item()
 
 
 def tutorial_recipe(model, num_new_classes):
