@@ -925,6 +925,103 @@ scatter = indexing.scatter
 scatter_add = indexing.scatter_add
 
 
+# ---------------------------------------------------------------------------------------------
+# more indexing and shape ops, composed of the ones above (views, gather/scatter, cat, bmm)
+# ---------------------------------------------------------------------------------------------
+class _Diagonal(shape_fns.AsStrided):
+    node_name = "DiagonalBackward0"
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """A view: the (dim1, dim2) diagonal moved to the last dimension, as torch."""
+    d1, d2 = (normalize_dims(d, input.dim())[0] for d in (dim1, dim2))
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n1, n2 = input.shape[d1], input.shape[d2]
+    length = builtins.max(0, builtins.min(n1, n2 - offset) if offset >= 0 else
+                          builtins.min(n1 + offset, n2))
+    st = input.stride()
+    start = (offset * st[d2] if offset >= 0 else -offset * st[d1]) if length else 0
+    rest = [i for i in range(input.dim()) if i not in (d1, d2)]
+    size = tuple(input.shape[i] for i in rest) + (length,)
+    stride = tuple(st[i] for i in rest) + (st[d1] + st[d2],)
+    return _Diagonal.apply(input, (size, stride, start))
+
+
+def trace(input):
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return diagonal(input).sum()
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return roll(input.flatten(), shifts, 0).view(input.shape)
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    out = input
+    for shift, dim in zip(shifts, dims):
+        d = normalize_dims(dim, input.dim())[0]
+        n = input.shape[d]
+        k = shift % n if n else 0
+        if k:
+            out = shape_fns.cat([narrow(out, d, n - k, k), narrow(out, d, 0, n - k)], d)
+    return out if out is not input else input.clone()
+
+
+def _index_along(index, dim, shape, name):
+    """A 1-D index of positions along ``dim``, expanded to ``shape`` (for scatter/gather)."""
+    if index.dim() > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector")
+    view = [1] * len(shape)
+    view[dim] = -1
+    return index.reshape(view).expand(*[s if i != dim else index.numel()
+                                        for i, s in enumerate(shape)])
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
+    src = source if alpha == 1 else source * alpha
+    return indexing.scatter_add(input, d, _index_along(index, d, source.shape, "index_add"), src)
+
+
+def index_copy(input, dim, index, source):
+    d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
+    return indexing.scatter(input, d, _index_along(index, d, source.shape, "index_copy"), source)
+
+
+def index_fill(input, dim, index, value):
+    d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
+    if isinstance(value, _tensor_ref.tensor_type()):
+        value = value.item()
+    return indexing.scatter(input, d, _index_along(index, d, input.shape, "index_fill"), value)
+
+
+def take(input, index):
+    return indexing.gather(input.reshape(-1), 0, index.reshape(-1)).view(index.shape)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return take(input, indices)
+    d = normalize_dims(dim, input.dim())[0]
+    shape = [builtins.max(a, b) for a, b in zip(input.shape, indices.shape)]
+    shape_in, shape_idx = list(shape), list(shape)
+    shape_in[d], shape_idx[d] = input.shape[d], indices.shape[d]
+    return indexing.gather(input.expand(*shape_in), d, indices.expand(*shape_idx))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    prod = bmm(batch1, batch2)
+    prod = prod if alpha == 1 else prod * alpha
+    if beta == 0:  # like torch: input is ignored (nan and inf in it do not propagate)
+        return prod + zeros(tuple(prod.shape), dtype=prod.dtype, device=prod.device)
+    return (input if beta == 1 else input * beta) + prod
+
+
 def numel(input):
     return input.numel()
 
@@ -1032,6 +1129,8 @@ class TensorOps:
     gather, index_select, nonzero = gather, index_select, nonzero
     masked_select, masked_fill = masked_select, masked_fill
     scatter, scatter_add = scatter, scatter_add
+    diagonal, trace, roll, take, take_along_dim = diagonal, trace, roll, take, take_along_dim
+    index_add, index_copy, index_fill, baddbmm = index_add, index_copy, index_fill, baddbmm
     __getitem__, __setitem__ = indexing.getitem, indexing.setitem
     # scans, masks, sorting, sampling, repeats
     cumsum, cumprod, tril, triu = cumsum, cumprod, tril, triu
@@ -1182,7 +1281,8 @@ __all__ = ["abs", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax
            "is_floating_point", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "lerp",
            "less", "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
            "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill",
-           "scatter", "scatter_add",
+           "scatter", "scatter_add", "diagonal", "trace", "roll", "take", "take_along_dim",
+           "index_add", "index_copy", "index_fill", "baddbmm",
            "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "movedim",
            "msort", "mul", "multinomial", "mv", "narrow", "ne", "neg", "negative", "nonzero",
            "norm", "not_equal", "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu",

@@ -341,6 +341,18 @@ def scatter_add_(self, dim, index, src):
     return _assign_(self, self.scatter_add(dim, index, src))
 
 
+def index_add_(self, dim, index, source, *, alpha=1):
+    return _assign_(self, self.index_add(dim, index, source, alpha=alpha))
+
+
+def index_copy_(self, dim, index, source):
+    return _assign_(self, self.index_copy(dim, index, source))
+
+
+def index_fill_(self, dim, index, value):
+    return _assign_(self, self.index_fill(dim, index, value))
+
+
 def _random_(self, kind, low, high, generator):
     _check_leaf(self)
     assert_no_overlap(self)
@@ -395,6 +407,7 @@ class InplaceOps:
     add_, sub_, mul_, div_, true_divide_ = add_, sub_, mul_, div_, div_
     pow_, clamp_, clip_, fill_, zero_ = pow_, clamp_, clamp_, fill_, zero_
     copy_, masked_fill_, scatter_, scatter_add_ = copy_, masked_fill_, scatter_, scatter_add_
+    index_add_, index_copy_, index_fill_ = index_add_, index_copy_, index_fill_
     uniform_, normal_, bernoulli_, random_ = uniform_, normal_, bernoulli_, random_
     neg_, abs_, exp_, log_, sqrt_ = neg_, abs_, exp_, log_, sqrt_
     sin_, cos_, tanh_, sigmoid_, relu_ = sin_, cos_, tanh_, sigmoid_, relu_
@@ -415,6 +428,7 @@ class InplaceOps:
 
 __all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "add_", "sub_", "mul_", "div_", "pow_",
            "clamp_", "fill_", "zero_", "copy_", "masked_fill_", "scatter_", "scatter_add_",
+           "index_add_", "index_copy_", "index_fill_",
            "uniform_", "normal_",
            "bernoulli_", "random_", "true_divide_", "clip_", "neg_", "abs_", "exp_", "log_",
            "sqrt_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_", "reciprocal_", "rsqrt_"]

@@ -1,6 +1,7 @@
 """``minitorch.nn``: Parameter, Module, layers, containers, losses, ``functional`` and ``init``."""
 from . import functional, init, parallel, utils
 from .layers import (
+                     ELU,
                      GELU,
                      AdaptiveAvgPool2d,
                      AdaptiveMaxPool2d,
@@ -12,6 +13,7 @@ from .layers import (
                      BCEWithLogitsLoss,
                      Conv1d,
                      Conv2d,
+                     CosineSimilarity,
                      CrossEntropyLoss,
                      Dropout,
                      Dropout1d,
@@ -19,7 +21,10 @@ from .layers import (
                      Embedding,
                      Flatten,
                      GroupNorm,
+                     Hardtanh,
+                     HuberLoss,
                      Identity,
+                     KLDivLoss,
                      L1Loss,
                      LayerNorm,
                      LeakyReLU,
@@ -30,11 +35,15 @@ from .layers import (
                      ModuleList,
                      MSELoss,
                      NLLLoss,
+                     PairwiseDistance,
                      ReLU,
+                     ReLU6,
                      Sequential,
                      Sigmoid,
                      SiLU,
+                     SmoothL1Loss,
                      Softmax,
+                     Softplus,
                      Tanh,
                      Unflatten,
                      Upsample,
@@ -48,4 +57,6 @@ __all__ = ["functional", "init", "parallel", "Parameter", "Module", "Sequential"
            "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "Dropout1d", "Dropout2d",
            "Unflatten", "Upsample", "SiLU", "BCELoss", "utils", "Conv1d", "Conv2d",
-           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ELU", "Softplus",
+           "Hardtanh", "ReLU6", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CosineSimilarity",
+           "PairwiseDistance"]

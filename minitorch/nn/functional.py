@@ -649,3 +649,96 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 __all__ += ["conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
             "adaptive_max_pool2d", "max_pool1d", "avg_pool1d"]
+
+
+# ============================================================================== more activations,
+# losses and distances (compositions of minitorch ops, torch's formulas)
+def _safe(cond, x, fill):
+    """x where cond, else ``fill`` — also in the gradient (the other branch never sees x)."""
+    return _pointwise.where(cond, x, fill)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    pos = input > 0
+    # expm1 only ever sees the non-positive part (no overflow, no gradient through the other)
+    out = _pointwise.where(pos, input, _pointwise.Expm1.apply(_safe(pos, input * 0, input)) * alpha)
+    return _inplace_result(input, out, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    scaled = input * beta
+    big = scaled > threshold
+    soft = _pointwise.Log1p.apply(_safe(big, scaled * 0, scaled).exp()) / beta
+    return _pointwise.where(big, input, soft)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    inside = (input > min_val) & (input < max_val)
+    # the gradient passes strictly inside the range only, as torch's hardtanh_backward
+    out = _pointwise.where(inside, input, input.detach().clamp(min_val, max_val))
+    return _inplace_result(input, out, inplace)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _inplace_result(input, out, inplace):
+    if not inplace:
+        return out
+    with grad_mode.no_grad():
+        input.copy_(out)
+    return input
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _reduce(_pointwise.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    d = (input - target).abs()
+    return _reduce(_pointwise.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)),
+                   reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # torch's xlogy(target, target): 0 · log 0 = 0 (and, as torch, a nan gradient there)
+        loss = _pointwise.where(target > 0, target * target.log(), target * 0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    if out is not None:
+        raise TypeError("normalize(): out= is not supported by minitorch")
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """torch's formula: each input divided by its norm (clamped at eps), then the dot product."""
+    x1n = x1.norm(2, dim, keepdim=True).clamp_min(eps)
+    x2n = x2.norm(2, dim, keepdim=True).clamp_min(eps)
+    return ((x1 / x1n) * (x2 / x2n)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+__all__ += ["elu", "softplus", "hardtanh", "relu6", "smooth_l1_loss", "huber_loss", "kl_div",
+            "normalize", "cosine_similarity", "pairwise_distance"]
