@@ -49,6 +49,15 @@ CASES = {
     "take": lambda L, x, y: L.take(x, L.tensor([[0, 59], [7, 7]])),
     "take_along_dim": lambda L, x, y: L.take_along_dim(x, L.tensor([[[3], [0], [2], [1]]]),
                                                         dim=2),
+    "median_dim": lambda L, x, y: x.median(1).values * 1,
+    "median_keepdim_neg": lambda L, x, y: L.median(x, -1, keepdim=True)[0] * 1,
+    "median_all": lambda L, x, y: x.median() * 1,
+    "diag_vector": lambda L, x, y: L.diag(x[0, 1], -2) * 1,
+    "diag_matrix": lambda L, x, y: L.diag(x[1], 1) * 1,
+    "index_put_accumulate": lambda L, x, y: (x * 1).index_put_(
+        (L.tensor([0, 0, 2]), L.tensor([1, 1, -1])), y[0, :3], accumulate=True),
+    "index_put_rows": lambda L, x, y: (x * 1).index_put((L.tensor([2, 0, 2]),), y[:1],
+                                                        accumulate=True),
     "baddbmm": lambda L, x, y: L.baddbmm(y[:, :, :4], x, y.transpose(1, 2), beta=0.5,
                                          alpha=2),
 }
@@ -91,6 +100,26 @@ def test_gradcheck(name):
     x = mt.tensor(A[1:, :, :4], requires_grad=True)
     y = mt.tensor(B[1:, :, :4] + 0.1, requires_grad=True)
     assert gradcheck(lambda x, y: CASES[name](mt, x, y), (x, y))
+
+
+def _same_plain(fn):
+    out = [fn(L) for L in (mt, torch)]
+    plain = [[(tuple(t.shape), str(t.dtype), repr(t.tolist()))  # repr: nan == nan
+              for t in (o if isinstance(o, tuple) else (o,))] for o in out]
+    assert plain[0] == plain[1], plain
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.unique(L.tensor([3, 1, 3, 2, 1, 1])),
+    lambda L: L.unique(L.tensor([[3, 1], [3, 2]]), return_inverse=True, return_counts=True),
+    lambda L: L.unique(L.tensor([2.5, -1.0, 2.5]), sorted=False, return_counts=True),
+    lambda L: L.unique(L.tensor([], dtype=L.int64), return_inverse=True, return_counts=True),
+    lambda L: tuple(L.tensor([[3., 1., 2., 5.], [float("nan"), 1., 0., 2.]]).median(1)),
+    lambda L: L.tensor([[3., float("nan")], [1., 2.]]).median(),
+    lambda L: tuple(L.tensor([4., 1., 3., 2.]).median(0)),
+])
+def test_unique_and_median_as_torch(fn):
+    _same_plain(fn)
 
 
 def test_reprs_and_errors_as_torch():

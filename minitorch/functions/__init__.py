@@ -948,6 +948,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return _Diagonal.apply(input, (size, stride, start))
 
 
+_diagonal_view = diagonal  # for diag(), whose argument is named ``diagonal`` as in torch
+
+
 def trace(input):
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
@@ -1014,6 +1017,51 @@ def take_along_dim(input, indices, dim=None):
     return indexing.gather(input.expand(*shape_in), d, indices.expand(*shape_idx))
 
 
+def diag(input, diagonal=0):
+    """1-D: a square matrix with ``input`` on the ``diagonal``-th diagonal; 2-D: a copy of that
+    diagonal."""
+    if input.dim() == 1:
+        n = input.shape[0] + builtins.abs(diagonal)
+        out = zeros((n, n), dtype=input.dtype, device=input.device)
+        _diagonal_view(out, diagonal).copy_(input)
+        return out
+    if input.dim() != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(input.dim()) + "D")
+    return _diagonal_view(input, diagonal).clone()
+
+
+def index_put(input, indices, values, accumulate=False):
+    return index_put_(input.clone(), indices, values, accumulate)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """``input[indices] = values``; with ``accumulate`` repeated positions add up (integer index
+    tensors on the leading dimensions)."""
+    indices = tuple(indices)
+    if not accumulate:
+        input[indices] = values
+        return input
+    T = _tensor_ref.tensor_type()
+    if builtins.any(not isinstance(i, T) or i.dtype not in (torch.int64, torch.int32)
+                    for i in indices):
+        raise NotImplementedError("index_put_(accumulate=True) takes integer index tensors in "
+                                  "minitorch")
+    k = len(indices)
+    lead_shape, trail = tuple(input.shape[:k]), tuple(input.shape[k:])
+    flat = None
+    for i, (idx, size) in enumerate(zip(indices, lead_shape)):
+        idx = idx.long()
+        idx = where(idx < 0, idx + size, idx)
+        flat = idx if flat is None else flat * size + idx
+    trail_n = math.prod(trail)
+    src = values if isinstance(values, T) else full((), values, dtype=input.dtype,
+                                                      device=input.device)
+    src = src.to(input.dtype).expand(*(tuple(flat.shape) + trail)).reshape(-1, trail_n)
+    delta = zeros((math.prod(lead_shape), trail_n), dtype=input.dtype, device=input.device)
+    delta = index_add(delta, 0, flat.reshape(-1), src)
+    return input.add_(delta.view(input.shape))
+
+
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     prod = bmm(batch1, batch2)
     prod = prod if alpha == 1 else prod * alpha
@@ -1046,6 +1094,8 @@ argsort = numpy_aliases(scan_sort.argsort)
 msort = scan_sort.msort
 topk = numpy_aliases(scan_sort.topk)
 multinomial = scan_sort.multinomial
+median = numpy_aliases(scan_sort.median)
+unique = scan_sort.unique
 repeat_interleave = numpy_aliases(scan_sort.repeat_interleave)
 
 
@@ -1131,6 +1181,8 @@ class TensorOps:
     scatter, scatter_add = scatter, scatter_add
     diagonal, trace, roll, take, take_along_dim = diagonal, trace, roll, take, take_along_dim
     index_add, index_copy, index_fill, baddbmm = index_add, index_copy, index_fill, baddbmm
+    diag, index_put, index_put_ = diag, index_put, index_put_
+    median, unique = median, unique
     __getitem__, __setitem__ = indexing.getitem, indexing.setitem
     # scans, masks, sorting, sampling, repeats
     cumsum, cumprod, tril, triu = cumsum, cumprod, tril, triu
@@ -1282,7 +1334,8 @@ __all__ = ["abs", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax
            "less", "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
            "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill",
            "scatter", "scatter_add", "diagonal", "trace", "roll", "take", "take_along_dim",
-           "index_add", "index_copy", "index_fill", "baddbmm",
+           "index_add", "index_copy", "index_fill", "baddbmm", "diag", "index_put",
+           "index_put_", "median", "unique",
            "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "movedim",
            "msort", "mul", "multinomial", "mv", "narrow", "ne", "neg", "negative", "nonzero",
            "norm", "not_equal", "numel", "outer", "permute", "pow", "prod", "reciprocal", "relu",

@@ -21,10 +21,11 @@ from ..ops import sort as sort_kernels
 from ..ops import triangular as triangular_kernels
 from .indexing import scatter_into_zeros
 from .pointwise import where
+from .shape import cat
 
 __all__ = ["Cumsum", "ReverseCumsum", "Cumprod", "cumsum", "cumprod", "Tril", "Triu", "tril",
            "triu", "SortResult", "TopkResult", "sort", "argsort", "msort", "topk", "multinomial",
-           "repeat_interleave"]
+           "repeat_interleave", "MedianResult", "median", "unique"]
 
 
 def _dim(dim, ndim):
@@ -278,6 +279,60 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         idx = idx.narrow(dim, 0, k).contiguous()
         vals = vals.narrow(dim, 0, k).contiguous()
     return TopkResult(_gather_values(input, dim, idx, vals, _TopkValues), idx)
+
+
+# ---------------------------------------------------------------------------------------------
+# median, unique (through the stable sort; NaN sorts last, as in torch)
+# ---------------------------------------------------------------------------------------------
+MedianResult = collections.namedtuple("median", ["values", "indices"])
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (NaN when the slice holds one, as torch); with ``dim`` also its index.
+    The values are a gather of the input (gradient to the chosen element)."""
+    if dim is None:
+        if input.numel() == 0:
+            return tensor(float("nan"), dtype=input.dtype, device=input.device)
+        return median(input.reshape(-1), 0).values.reshape(())
+    d = _dim(dim, input.dim())
+    if input.dim() == 0:
+        return MedianResult(input.clone(), zeros((), dtype=torch.int64, device=input.device))
+    n = input.shape[d]
+    if n == 0:
+        raise IndexError("median(): Expected reduction dim " + str(d) + " to have non-zero size.")
+    with grad_mode.no_grad():
+        order = _sort_indices(input, d, False)[1]
+        nans = input.isnan().sum(d, keepdim=True)
+        pos = where(nans > 0, n - nans, (n - 1) // 2)
+        idx = order.gather(d, pos)
+    values = input.gather(d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return MedianResult(values, idx)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values in ascending order, and optionally each element's position among
+    them and how often each occurs (sort, mark the first of each run, compact)."""
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...) is not supported by minitorch")
+    with grad_mode.no_grad():
+        flat = input.detach().reshape(-1)
+        n = flat.numel()
+        vals, order = _sort_indices(flat, 0, False)
+        first = ones(n, dtype=torch.bool, device=input.device)
+        if n > 1:
+            first[1:] = vals[1:] != vals[:-1]
+        out = [vals[first]]
+        if return_inverse:
+            group = first.long().cumsum(0) - 1
+            inverse = zeros(n, dtype=torch.int64, device=input.device)
+            out.append(inverse.scatter(0, order, group).view(input.shape))
+        if return_counts:
+            starts = first.nonzero().reshape(-1)
+            end = tensor([n], dtype=torch.int64, device=input.device)
+            out.append(cat([starts[1:], end]) - starts)
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
