@@ -1,18 +1,23 @@
-"""Every fusion minitorch does, in one place: the deferred Linear output, the fused ReLU epilogue
-and the fused classifier head (forward), and the backward fusions the engine may take.
+"""Every fusion minitorch does, in one place: the deferred Linear and BatchNorm outputs, the fused
+ReLU epilogues (Linear+ReLU, BatchNorm+ReLU, also an in-place ReLU) and the fused classifier head
+(forward), and the backward fusions the engine may take (Linear absorbing the ReLU before it, the
+head absorbing its Linear, BatchNorm absorbing the ReLU after it).
 
 The rule: fusion removes launches, never values or observations. The invariants that keep it:
 
-I1. Deferral is invisible. ``Linear`` may leave its output *pending* (storage allocated, kernel
-    not launched) so that the very next op can fuse into the same launch. At most one tensor is
-    pending. It is computed no later than the next time anything reads or writes any tensor's
-    storage (``Tensor._data`` and every kernel launch call ``flush()`` first), so its inputs are
-    read before anything can change them, exactly as eager PyTorch would.
+I1. Deferral is invisible. ``Linear`` and ``BatchNorm`` may leave their output *pending*
+    (storage allocated, kernel not launched) so that the very next op can fuse into the same
+    launch. At most one tensor is pending. It is computed no later than the next time anything
+    reads or writes any tensor's storage (``Tensor._data`` and every kernel launch call
+    ``flush()`` first), so its inputs are read before anything can change them, exactly as eager
+    PyTorch would.
 I2. A fused forward never drops a reachable value. When relu or cross_entropy fuses into the
-    pending Linear, the same launch also stores the Linear's output (the pre-activation, the
-    logits) — one extra store, no extra launch — so ``h``/``logits`` hold torch's values forever
-    after, whatever happens to the weights. Nothing is ever recomputed from inputs that may have
-    changed.
+    pending Linear (or relu into the pending BatchNorm), the same launch also stores the
+    pending output (the pre-activation, the logits) — one extra store, no extra launch — so
+    ``h``/``logits`` hold torch's values forever after, whatever happens to the weights. Nothing
+    is ever recomputed from inputs that may have changed. An in-place ``relu_`` on the pending
+    BatchNorm output writes only the activated values: in eager torch too the pre-activation is
+    overwritten there, and the tensor's version is bumped as ``relu_`` bumps it.
 I3. The autograd graph is never fused. relu(linear(x)) records ReluBackward0 -> AddmmBackward0,
     cross_entropy(linear(x)) records NllLossBackward0 -> AddmmBackward0, each node saving what
     the unfused op saves (same version checks). Hooks, retain_grad, node hooks and
@@ -41,14 +46,18 @@ and the engine's backward plans (I4). Kernels live in ``ops/matmul.py`` (the epi
 import torch
 
 from ._tensor_ref import wrap as _wrap
+from .autograd import grad_mode
 from .autograd.function import Function
 from .functions.linalg import Linear, linear_grads, run_linear
 from .functions.loss import CrossEntropy
+from .functions.normalization import BatchNorm, batch_norm_grads
 from .functions.pointwise import Relu, threshold_backward
 from .ops import lazy
 from .ops import linear_loss as linear_loss_kernels
+from .ops.norm import BatchNormLaunch
 
-__all__ = ["LinearRelu", "LinearCrossEntropy", "relu", "cross_entropy", "backward_plan"]
+__all__ = ["LinearRelu", "LinearCrossEntropy", "BatchNormRelu", "BatchNormReluInplace", "relu",
+           "relu_", "cross_entropy", "backward_plan"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,14 +104,74 @@ class LinearCrossEntropy(Function):
         return CrossEntropy.backward(ctx, g) + (None,)
 
 
+class BatchNormRelu(Function):
+    """relu(h) where h is the pending BatchNorm output: one batch-norm launch stores both h and
+    relu(h). An ordinary ReluBackward0 with h's node (NativeBatchNormBackward0) as next edge."""
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, h, launch):
+        out = torch.empty_like(launch.y)
+        launch.run(relu_out=out)
+        y = _wrap(out)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return threshold_backward(g, y), None
+
+
+class BatchNormReluInplace(Function):
+    """h.relu_() where h is the pending BatchNorm output: the batch-norm launch writes relu(h)
+    into h (torch's relu_: h is dirty, its ReluBackward0 saves h at its new version)."""
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, h, launch):
+        launch.run(relu_out=launch.y)
+        ctx.mark_dirty(h)
+        ctx.save_for_backward(h)
+        return h
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return threshold_backward(g, y), None
+
+
+_RELU_NODES = (Relu, LinearRelu, BatchNormRelu, BatchNormReluInplace)
+
+
 def relu(x):
-    """relu(x) fused into x's pending Linear (one launch); None when it does not apply."""
+    """relu(x) fused into x's pending Linear or BatchNorm (one launch); None when it does not
+    apply."""
     if lazy._slot is None or not lazy.fusion_backend.enabled:
         return None
     args = lazy.take(x)
     if args is None:
         return None
+    if isinstance(args, BatchNormLaunch):
+        return BatchNormRelu.apply(x, args)
     return LinearRelu.apply(x, args)
+
+
+def relu_(x):
+    """x.relu_() fused into x's pending BatchNorm (one launch); None when it does not apply
+    (the ordinary in-place path then computes the pending value first)."""
+    if lazy._slot is None or not lazy.fusion_backend.enabled or x._base is not None:
+        return None
+    if not isinstance(lazy.peek(x), BatchNormLaunch):
+        return None
+    launch = lazy.take(x)
+    if launch is None:
+        return None
+    if grad_mode.is_grad_enabled() and x.requires_grad:
+        return BatchNormReluInplace.apply(x, launch)
+    launch.run(relu_out=launch.y)
+    x._bump_version()
+    return x
 
 
 def cross_entropy(logits, target, reduction, ignore_index, smoothing):
@@ -138,13 +207,41 @@ def _is(node, cls):
     return fn is not None and issubclass(fn, cls)
 
 
+def _is_relu(node):
+    return any(_is(node, cls) for cls in _RELU_NODES)
+
+
+def _batch_norm_input(relu_node, deps, buffers, blocked):
+    """The BatchNorm node feeding the ReLU node ``relu_node``, when it can be absorbed."""
+    slot = relu_node._input_edge_slots[0]
+    if slot is None:
+        return None
+    bn, nr = relu_node.next_functions[slot]
+    if bn is None or nr != 0 or not _is(bn, BatchNorm) or not _absorbable(bn, deps, buffers,
+                                                                           blocked):
+        return None
+    return bn
+
+
+def _plan_batch_norm_relu(relu_node, bn, g):
+    """ReLU's backward folded into the batch-norm backward launch (the mask is the ReLU's saved
+    output; both nodes' saved tensors are unpacked, with their version checks)."""
+    y = relu_node.saved_tensors[-1]
+    gx, gw, gb = batch_norm_grads(bn, g, relu_out=y)
+    given = {}
+    for arg, grad in ((0, gx), (1, gw), (2, gb)):
+        if _arg_slot(bn, arg) is not None:
+            given[(id(bn), _arg_slot(bn, arg))] = grad
+    return [bn], _routes([relu_node, bn], given)
+
+
 def _relu_input(lin, deps, buffers, blocked):
     """The Relu node feeding the Linear node ``lin``'s input x, when it can be absorbed."""
     slot = lin._input_edge_slots[0]
     if slot is None or not lin.needs_input_grad[0]:
         return None
     relu_node, nr = lin.next_functions[slot]
-    if relu_node is None or nr != 0 or not (_is(relu_node, Relu) or _is(relu_node, LinearRelu)):
+    if relu_node is None or nr != 0 or not _is_relu(relu_node):
         return None
     if not _absorbable(relu_node, deps, buffers, blocked):
         return None
@@ -177,6 +274,9 @@ def backward_plan(node, grads, deps, buffers, blocked):
         return None
     if _is(node, LinearCrossEntropy):
         return _plan_head(node, grads[0], deps, buffers, blocked)
+    if _is_relu(node) and not _is(node, LinearRelu):
+        bn = _batch_norm_input(node, deps, buffers, blocked)
+        return None if bn is None else _plan_batch_norm_relu(node, bn, grads[0])
     if _is(node, Linear):
         relu_node = _relu_input(node, deps, buffers, blocked)
         if relu_node is None:

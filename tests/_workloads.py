@@ -623,5 +623,23 @@ def conv_model_step(log=print):
         loss = nn.functional.cross_entropy(model(mt.randn(4, 3, 8, 8)), mt.tensor([0, 1, 4, 2]))
         loss.backward()
         opt.step()
-    log("conv_model_step: conv -> relu -> max_pool -> linear -> cross-entropy + SGD ran")
+    # conv -> batch norm -> relu (fused into the batch-norm launch, in place and not; its
+    # backward folded into the batch-norm backward), a residual add, train and eval
+    c1, b1 = nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
+    c2, b2 = nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
+    params = [p for m in (c1, b1, c2, b2) for p in m.parameters()]
+    opt = SGD(params, lr=0.1, momentum=0.9)
+    for train in (True, False):
+        b1.train(train)
+        b2.train(train)
+        opt.zero_grad()
+        x = mt.randn(2, 3, 4, 4)
+        h = b1(c1(x))
+        h.relu_()
+        out = nn.functional.relu(b2(c2(h)))
+        out = out + c1(x)
+        out.sum().backward()
+        opt.step()
+    log("conv_model_step: conv -> relu -> max_pool -> linear -> cross-entropy + SGD ran; "
+        "conv -> batch norm -> relu blocks with a residual add, train and eval")
     return loss

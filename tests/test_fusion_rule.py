@@ -398,3 +398,115 @@ def test_threads_each_see_their_own_values():
     for s in (1.0, -2.0):
         for a, b in zip(together[s][0], alone[s]):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+# ------------------------------------------------------------------ BatchNorm + ReLU (forward
+# epilogue, in-place too; ReLU's backward folded into the batch-norm backward)
+XB = RNG.standard_normal((4, 3, 5, 5)).astype(np.float32)
+GB = RNG.standard_normal((4, 3, 5, 5)).astype(np.float32)
+
+
+def _bn(lib, train=True):
+    bn = lib.nn.BatchNorm2d(3)
+    with lib.no_grad():
+        bn.weight.copy_(lib.tensor([1.5, -0.5, 2.0]))
+        bn.bias.copy_(lib.tensor([0.1, 0.2, -0.3]))
+    return bn.train(train)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("train", [True, False])
+def test_bn_relu_values_gradients_and_buffers(fusion, inplace, train):
+    def prog(lib):
+        bn = _bn(lib, train)
+        x = lib.tensor(XB, requires_grad=True)
+        h = bn(x * 1)
+        y = lib.nn.functional.relu(h, inplace=inplace)
+        (y * lib.tensor(GB)).sum().backward()
+        return y, h, x.grad, bn.weight.grad, bn.bias.grad, bn.running_mean, bn.running_var, \
+            bn.num_batches_tracked, h._version
+    _same(prog, rtol=1e-4, atol=1e-5)
+
+
+def test_bn_relu_observers_see_torchs_values(fusion):
+    """A hook and retain_grad on the batch-norm output, the buffers read between the batch norm
+    and the ReLU, and the weight written through ``.data`` after the batch norm (h keeps the
+    old weight's values; the backward sees the new one, as in torch): all as torch."""
+    def prog(lib):
+        bn = _bn(lib)
+        x = lib.tensor(XB, requires_grad=True)
+        xin = x * 1
+        h = bn(xin)
+        seen = []
+        h.register_hook(lambda g: seen.append(g.sum()))
+        h.retain_grad()
+        rm = bn.running_mean.clone()  # reading a buffer computes the pending batch norm
+        y = lib.relu(h)
+        bn.weight.data.mul_(3)  # after the batch norm: must not change h
+        (y * lib.tensor(GB)).sum().backward()
+        return h, y, h.grad, seen[0], x.grad, rm
+    _same(prog, rtol=1e-4, atol=1e-5)
+
+
+def test_bn_relu_with_two_consumers_and_double_backward(fusion):
+    def prog(lib):
+        bn = _bn(lib)
+        x = lib.tensor(XB.astype(np.float64), requires_grad=True)
+        bn = bn.double()
+        h = bn(x)
+        y = lib.relu(h)
+        loss = (y * y).sum() + (h * 0.5).sum()  # h also used directly
+        g, = lib.autograd.grad(loss, x, create_graph=True)
+        g.sum().backward()
+        return g, x.grad, bn.weight.grad
+    _same(prog, rtol=1e-6, atol=1e-8)
+
+
+def test_bn_relu_inplace_then_written_again_is_refused_as_torch(fusion):
+    def prog(lib):
+        bn = _bn(lib)
+        x = lib.tensor(XB, requires_grad=True)
+        h = bn(x)
+        h.relu_()
+        h.add_(1)  # ReluBackward0 saved h
+        try:
+            h.sum().backward()
+        except RuntimeError as e:
+            return [str(e).split(":")[0]]
+        return [None]
+    got = prog(minitorch)
+    assert got == prog(torch) and got[0] is not None
+
+
+def test_bn_relu_launch_counts():
+    x = minitorch.tensor(XB, requires_grad=True)
+    bn = minitorch.nn.BatchNorm2d(3)
+    launcher.stats.reset()
+    y = minitorch.relu(bn(x))
+    assert launcher.stats.launches == 1
+    launcher.stats.reset()
+    y.backward(minitorch.tensor(GB))
+    assert launcher.stats.by_kernel == {"batch_norm_bwd_kernel": 1}
+    launcher.stats.reset()
+    z = bn(x)
+    z.relu_()
+    assert launcher.stats.launches == 1
+    with minitorch.no_grad():
+        launcher.stats.reset()
+        bn.eval()(x).relu_()
+        assert launcher.stats.launches == 1
+
+
+def test_bn_relu_observers_registered_after_the_fused_forward(fusion):
+    def prog(lib):
+        bn = _bn(lib)
+        x = lib.tensor(XB, requires_grad=True)
+        h = bn(x * 1)
+        y = lib.relu(h)  # fused with fusion on
+        bn.weight.data.mul_(3)
+        seen = []
+        h.register_hook(lambda g: seen.append(g * 1))
+        h.retain_grad()
+        (y * lib.tensor(GB)).sum().backward()
+        return h, y, h.grad, seen[0], x.grad, bn.weight.grad, bn.running_var
+    _same(prog, rtol=1e-4, atol=1e-5)

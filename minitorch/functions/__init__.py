@@ -181,7 +181,7 @@ cos = _unary(pointwise.Cos)
 tanh = _unary(pointwise.Tanh)
 sigmoid = _unary(pointwise.Sigmoid)
 def relu(input):
-    if lazy._slot is not None:  # a Linear output is pending: relu may fuse into its launch
+    if lazy._slot is not None:  # a Linear or BatchNorm output is pending: relu may fuse
         from .. import fusion  # fusion.py builds on functions/ (linalg, pointwise, loss)
         fused = fusion.relu(input)
         if fused is not None:

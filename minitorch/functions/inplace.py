@@ -15,7 +15,7 @@ from .. import _dtype
 from .._tensor_ref import exact_random_, full, is_tensor, scalar_operand, wrap
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from ..ops import creation, elementwise
+from ..ops import creation, elementwise, lazy
 from . import pointwise
 from .pointwise import broadcast_shapes, unbroadcast
 from .shape import AsStrided, layout_buffer, non_overlapping, to_layout
@@ -395,7 +395,16 @@ sin_ = _unary_("sin", "sin")
 cos_ = _unary_("cos", "cos")
 tanh_ = _unary_("tanh", "tanh", pointwise.Tanh)
 sigmoid_ = _unary_("sigmoid", "sigmoid", pointwise.Sigmoid)
-relu_ = _unary_("relu", "relu", pointwise.Relu)
+_relu_ = _unary_("relu", "relu", pointwise.Relu)
+
+
+def relu_(self):
+    if lazy._slot is not None:  # a BatchNorm output is pending: relu_ may fuse into its launch
+        from .. import fusion  # fusion.py builds on functions/ (normalization, pointwise)
+        fused = fusion.relu_(self)
+        if fused is not None:
+            return fused
+    return _relu_(self)
 reciprocal_ = _unary_("reciprocal", "reciprocal", pointwise.Reciprocal)
 rsqrt_ = _unary_("rsqrt", "rsqrt", pointwise.Rsqrt)
 

@@ -9,7 +9,7 @@ import torch
 from .._tensor_ref import wrap, zeros_like
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from ..ops import creation
+from ..ops import creation, lazy
 from ..ops import norm as norm_kernels
 from . import inplace as inplace_ops
 
@@ -45,30 +45,40 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps,
                 num_batches_tracked=None):
-        y, mean, invstd = norm_kernels.batch_norm_forward(
+        launch = norm_kernels.BatchNormLaunch(
             x._data, _data(weight), _data(bias), _data(running_mean), _data(running_var),
             training, momentum, eps, _data(num_batches_tracked))
         for buffer in (running_mean, running_var, num_batches_tracked) if training else ():
             if buffer is not None:
                 buffer._bump_version()
         ctx.training, ctx.eps = training, eps
-        ctx.mean, ctx.invstd = mean, invstd
+        ctx.mean, ctx.invstd = launch.mean, launch.invstd
         ctx.save_for_backward(x, weight)
-        return _wrap(y)
+        out = _wrap(launch.y)
+        # a following ReLU may fuse into this launch (minitorch/fusion.py); run now otherwise
+        lazy.defer(out, launch.run, launch, side_effects=training)
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if grad_mode.is_grad_enabled():
             return _batch_norm_backward_composite(ctx, x, weight, g) + (None,) * 6
-        dx, dw, db = norm_kernels.batch_norm_backward(x._data, g._data, _data(weight), ctx.mean,
-                                                      ctx.invstd,
-                                                      ctx.training, need_x, need_w or need_b)
-        gx = _wrap(dx) if need_x else None
-        gw = _cast(_wrap(dw), weight) if need_w else None
-        gb = _cast(_wrap(db), weight if weight is not None else x) if need_b else None
-        return gx, gw, gb, None, None, None, None, None, None
+        return batch_norm_grads(ctx, g) + (None,) * 6
+
+
+def batch_norm_grads(ctx, g, relu_out=None):
+    """(gx, gw, gb) of a BatchNorm node in one launch; with ``relu_out`` (the output of the ReLU
+    that followed it) ``g`` is the ReLU's incoming gradient (minitorch/fusion.py)."""
+    x, weight = ctx.saved_tensors
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    dx, dw, db = norm_kernels.batch_norm_backward(
+        x._data, g._data, _data(weight), ctx.mean, ctx.invstd, ctx.training, need_x,
+        need_w or need_b, None if relu_out is None else relu_out._data)
+    gx = _wrap(dx) if need_x else None
+    gw = _cast(_wrap(dw), weight) if need_w else None
+    gb = _cast(_wrap(db), weight if weight is not None else x) if need_b else None
+    return gx, gw, gb
 
 
 def _normalized(x, dims, eps):

@@ -2,10 +2,11 @@
 import order so that every kernel launch (ops/launcher.py) and every storage access
 (``Tensor._data``) can compute the pending value first.
 
-``Linear`` may leave its output *pending* (storage allocated, kernel not launched) so that the very
-next op can fuse into the same launch (minitorch/fusion.py). At most one tensor is pending. It is
-computed no later than the next time anything reads or writes any tensor's storage, so its inputs
-are read before anything can change them, exactly as eager PyTorch would.
+``Linear`` and ``BatchNorm`` may leave their output *pending* (storage allocated, kernel not
+launched) so that the very next op can fuse into the same launch (minitorch/fusion.py). At most
+one tensor is pending. It is computed no later than the next time anything reads or writes any
+tensor's storage, so its inputs are read before anything can change them, exactly as eager
+PyTorch would.
 """
 import os
 import threading
@@ -31,23 +32,26 @@ def enabled():
 
 
 # ``_slot`` is None, _BUSY while the pending tensor is being computed, or (weakref to the pending
-# tensor, run, args). Module-global (not per thread): a read or write in any thread computes the
-# pending value first, and waits (on the lock) for a computation another thread started.
-_BUSY = (lambda: None, None, None)
+# tensor, run, args, side_effects). Module-global (not per thread): a read or write in any
+# thread computes the pending value first, and waits (on the lock) for a computation another
+# thread started.
+_BUSY = (lambda: None, None, None, False)
 _slot = None
 _lock = threading.RLock()
 
 
-def defer(tensor, run, args):
+def defer(tensor, run, args, side_effects=False):
     """``tensor`` (freshly allocated storage) is computed by ``run()``; leave it pending so that
-    a consumer can ``take`` ``args`` and compute it in its own launch. With fusion off, run now."""
+    a consumer can ``take`` ``args`` and compute it in its own launch. With fusion off, run now.
+    A launch with ``side_effects`` (batch norm's running statistics) runs at the next flush even
+    when nothing holds ``tensor`` any more; otherwise a dropped output is never computed."""
     global _slot
     flush()
     if not fusion_backend.enabled:
         run()
         return
     with _lock:
-        _slot = (weakref.ref(tensor), run, args)
+        _slot = (weakref.ref(tensor), run, args, side_effects)
 
 
 def flush():
@@ -61,7 +65,7 @@ def flush():
             return
         _slot = _BUSY
         try:
-            if s[0]() is not None:
+            if s[3] or s[0]() is not None:
                 s[1]()
         finally:
             _slot = None

@@ -63,12 +63,15 @@ def _bn_offsets(r, c, HW, W, s0, s1, s2, s3):
 
 @triton.jit
 def batch_norm_fwd_kernel(x_ptr, y_ptr, w_ptr, b_ptr, mean_ptr, invstd_ptr, rmean_ptr, rvar_ptr,
-                          count_ptr,
+                          count_ptr, pre_ptr,
                           C, R, HW, W, sx0, sx1, sx2, sx3, sy0, sy1, sy2, sy3, eps, momentum,
                           TRAIN: tl.constexpr, UPDATE: tl.constexpr, COUNT: tl.constexpr,
-                          HAS_W: tl.constexpr, HAS_B: tl.constexpr, COMPUTE: tl.constexpr,
+                          HAS_W: tl.constexpr, HAS_B: tl.constexpr, RELU: tl.constexpr,
+                          STORE_PRE: tl.constexpr, COMPUTE: tl.constexpr,
                           BLOCK_C: tl.constexpr, BLOCK_R: tl.constexpr):
-    """COUNT: program 0 also adds 1 to the module's num_batches_tracked (no launch of its own)."""
+    """COUNT: program 0 also adds 1 to the module's num_batches_tracked (no launch of its own).
+    RELU: y is relu(batch_norm(x)) (minitorch/fusion.py), and with STORE_PRE the batch-norm
+    output itself is stored to ``pre_ptr`` too (same layout as y)."""
     pid = tl.program_id(0)
     c = pid.to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C).to(tl.int64)
     cmask = c < C
@@ -118,19 +121,26 @@ def batch_norm_fwd_kernel(x_ptr, y_ptr, w_ptr, b_ptr, mean_ptr, invstd_ptr, rmea
         m = cmask[:, None] & (r < R)[None, :]
         x = tl.load(x_ptr + _bn_offsets(r, c, HW, W, sx0, sx1, sx2, sx3), mask=m, other=0)
         y = x.to(COMPUTE) * scale[:, None] + bias[:, None]
-        tl.store(y_ptr + _bn_offsets(r, c, HW, W, sy0, sy1, sy2, sy3), y, mask=m)
+        y_offs = _bn_offsets(r, c, HW, W, sy0, sy1, sy2, sy3)
+        if RELU:
+            if STORE_PRE:
+                tl.store(pre_ptr + y_offs, y, mask=m)
+            y = tl.where(y < 0, 0.0, y)
+        tl.store(y_ptr + y_offs, y, mask=m)
 
 
 @triton.jit
 def batch_norm_bwd_kernel(x_ptr, g_ptr, w_ptr, mean_ptr, invstd_ptr, dx_ptr, dw_ptr, db_ptr,
+                          relu_ptr,
                           C, R, HW, W, sx0, sx1, sx2, sx3, sg0, sg1, sg2, sg3,
-                          sd0, sd1, sd2, sd3, CPG, G,
+                          sd0, sd1, sd2, sd3, sr0, sr1, sr2, sr3, CPG, G,
                           TRAIN: tl.constexpr, HAS_W: tl.constexpr, NEED_DX: tl.constexpr,
-                          NEED_SUMS: tl.constexpr, GROUPED: tl.constexpr,
+                          NEED_SUMS: tl.constexpr, GROUPED: tl.constexpr, RELU: tl.constexpr,
                           COMPUTE: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_R: tl.constexpr):
     """TRAIN: dx = w·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)); eval: dx = w·invstd·dy.
     dw = Σ dy·x̂, db = Σ dy. GROUPED (group_norm's dw/db): the statistics are per (sample,
-    group), at index n·G + c // CPG."""
+    group), at index n·G + c // CPG. RELU: the gradient arrives through a ReLU whose output is at
+    ``relu_ptr``: dy = g where that output > 0, else 0 (ReluBackward0 folded in)."""
     c = tl.program_id(0).to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C).to(tl.int64)
     cmask = c < C
     r0 = tl.arange(0, BLOCK_R).to(tl.int64)
@@ -149,6 +159,10 @@ def batch_norm_bwd_kernel(x_ptr, g_ptr, w_ptr, mean_ptr, invstd_ptr, dx_ptr, dw_
                         other=0).to(COMPUTE)
             g = tl.load(g_ptr + _bn_offsets(r, c, HW, W, sg0, sg1, sg2, sg3), mask=m,
                         other=0).to(COMPUTE)
+            if RELU:
+                z = tl.load(relu_ptr + _bn_offsets(r, c, HW, W, sr0, sr1, sr2, sr3), mask=m,
+                            other=0)
+                g = tl.where(z > 0, g, 0.0)
             if GROUPED:
                 sidx = (r // HW)[None, :] * G + (c // CPG)[:, None]
                 mu = tl.load(mean_ptr + sidx, mask=m, other=0).to(COMPUTE)
@@ -173,6 +187,10 @@ def batch_norm_bwd_kernel(x_ptr, g_ptr, w_ptr, mean_ptr, invstd_ptr, dx_ptr, dw_
             m = cmask[:, None] & (r < R)[None, :]
             g = tl.load(g_ptr + _bn_offsets(r, c, HW, W, sg0, sg1, sg2, sg3), mask=m,
                         other=0).to(COMPUTE)
+            if RELU:
+                z = tl.load(relu_ptr + _bn_offsets(r, c, HW, W, sr0, sr1, sr2, sr3), mask=m,
+                            other=0)
+                g = tl.where(z > 0, g, 0.0)
             if TRAIN:
                 x = tl.load(x_ptr + _bn_offsets(r, c, HW, W, sx0, sx1, sx2, sx3), mask=m,
                             other=0).to(COMPUTE)
@@ -213,38 +231,66 @@ def _empty_like_dense(t):
     return torch.empty_like(t)
 
 
+class BatchNormLaunch:
+    """A prepared batch-norm forward launch (storages allocated, kernel not run), so that its
+    launch can be deferred (minitorch/fusion.py): ``run()`` writes y; ``run(relu_out)`` writes
+    relu(y) to ``relu_out`` in the same launch, and y too unless ``relu_out`` is y itself (an
+    in-place ReLU)."""
+
+    def __init__(self, x, weight, bias, running_mean, running_var, training, momentum, eps,
+                 count):
+        C = x.shape[1]
+        sizes, sx, xv = _as_nchw(x)
+        N, _, H, W = sizes
+        R = N * H * W
+        self.y = _empty_like_dense(x)
+        cdt = torch.float64 if x.dtype == torch.float64 else torch.float32
+        self.mean = torch.empty(C, dtype=cdt, device=x.device)
+        self.invstd = torch.empty(C, dtype=cdt, device=x.device)
+        dummy = self.mean
+        self.block_c, self.block_r, self.warps = _channel_config(C, R)
+        self.C = C
+        self.head = (xv,)
+        self.tail = (weight if weight is not None else dummy, bias if bias is not None else dummy,
+                     self.mean, self.invstd,
+                     running_mean if running_mean is not None else dummy,
+                     running_var if running_var is not None else dummy,
+                     count if count is not None else dummy)
+        self.sizes = (C, R, H * W, W, *sx)
+        self.scalars = (float(eps), float(momentum))
+        self.constexprs = dict(TRAIN=bool(training),
+                               UPDATE=bool(training and running_mean is not None),
+                               COUNT=count is not None, HAS_W=weight is not None,
+                               HAS_B=bias is not None, COMPUTE=_compute(x.dtype),
+                               BLOCK_C=self.block_c, BLOCK_R=self.block_r)
+
+    def run(self, relu_out=None):
+        out = self.y if relu_out is None else relu_out
+        assert tuple(out.stride()) == tuple(self.y.stride())
+        _, sy, yv = _as_nchw(out)
+        pre = _as_nchw(self.y)[2]
+        launcher.launch(
+            batch_norm_fwd_kernel, (launcher.cdiv(self.C, self.block_c),),
+            (*self.head, yv, *self.tail, pre, *self.sizes, *sy, *self.scalars),
+            dict(self.constexprs, RELU=relu_out is not None,
+                 STORE_PRE=relu_out is not None and relu_out is not self.y), self.warps)
+
+
 def batch_norm_forward(x, weight, bias, running_mean, running_var, training, momentum, eps,
                        count=None):
     """Returns (y, mean, invstd) storages; updates running_mean / running_var in place when
     training and they are given, and adds 1 to the int64 ``count`` when given."""
-    C = x.shape[1]
-    sizes, sx, xv = _as_nchw(x)
-    N, _, H, W = sizes
-    R = N * H * W
-    y = _empty_like_dense(x)
-    _, sy, yv = _as_nchw(y)
-    cdt = torch.float64 if x.dtype == torch.float64 else torch.float32
-    mean = torch.empty(C, dtype=cdt, device=x.device)
-    invstd = torch.empty(C, dtype=cdt, device=x.device)
-    update = training and running_mean is not None
-    block_c, block_r, warps = _channel_config(C, R)
-    dummy = mean
-    launcher.launch(
-        batch_norm_fwd_kernel, (launcher.cdiv(C, block_c),),
-        (xv, yv, weight if weight is not None else dummy, bias if bias is not None else dummy,
-         mean, invstd, running_mean if running_mean is not None else dummy,
-         running_var if running_var is not None else dummy,
-         count if count is not None else dummy,
-         C, R, H * W, W, *sx, *sy, float(eps), float(momentum)),
-        dict(TRAIN=bool(training), UPDATE=bool(update), COUNT=count is not None,
-             HAS_W=weight is not None,
-             HAS_B=bias is not None, COMPUTE=_compute(x.dtype), BLOCK_C=block_c,
-             BLOCK_R=block_r), warps)
-    return y, mean, invstd
+    launch = BatchNormLaunch(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                             count)
+    launch.run()
+    return launch.y, launch.mean, launch.invstd
 
 
-def batch_norm_backward(x, g, weight, mean, invstd, training, need_dx, need_sums):
-    """(dx or None, dweight_sum, dbias_sum) — sums are Σ dy·x̂ and Σ dy per channel."""
+def batch_norm_backward(x, g, weight, mean, invstd, training, need_dx, need_sums,
+                        relu_out=None):
+    """(dx or None, dweight_sum, dbias_sum) — sums are Σ dy·x̂ and Σ dy per channel. With
+    ``relu_out`` (the output of a ReLU applied to the batch norm's output) the incoming ``g``
+    is that ReLU's gradient: the ReLU's backward is folded in."""
     C = x.shape[1]
     sizes, sx, xv = _as_nchw(x)
     N, _, H, W = sizes
@@ -257,13 +303,14 @@ def batch_norm_backward(x, g, weight, mean, invstd, training, need_dx, need_sums
     dw = torch.empty(C, dtype=cdt, device=x.device)
     db = torch.empty(C, dtype=cdt, device=x.device)
     block_c, block_r, warps = _channel_config(C, R)
+    _, sr, rv = _as_nchw(relu_out) if relu_out is not None else (None, [0, 0, 0, 0], gv)
     launcher.launch(
         batch_norm_bwd_kernel, (launcher.cdiv(C, block_c),),
-        (xv, gv, weight if weight is not None else mean, mean, invstd, dv, dw, db,
-         C, R, H * W, W, *sx, *sg, *sd, 1, 1),
+        (xv, gv, weight if weight is not None else mean, mean, invstd, dv, dw, db, rv,
+         C, R, H * W, W, *sx, *sg, *sd, *sr, 1, 1),
         dict(TRAIN=bool(training), HAS_W=weight is not None, NEED_DX=bool(need_dx),
-             NEED_SUMS=bool(need_sums), GROUPED=False, COMPUTE=_compute(x.dtype),
-             BLOCK_C=block_c, BLOCK_R=block_r), warps)
+             NEED_SUMS=bool(need_sums), GROUPED=False, RELU=relu_out is not None,
+             COMPUTE=_compute(x.dtype), BLOCK_C=block_c, BLOCK_R=block_r), warps)
     return dx, dw, db
 
 
@@ -279,9 +326,9 @@ def group_norm_param_grads(x, g, mean, rstd, groups):
     block_c, block_r, warps = _channel_config(C, R)
     launcher.launch(
         batch_norm_bwd_kernel, (launcher.cdiv(C, block_c),),
-        (xv, gv, mean, mean, rstd, xv, dw, db, C, R, H * W, W, *sx, *sg, 0, 0, 0, 0,
-         C // groups, groups),
-        dict(TRAIN=True, HAS_W=False, NEED_DX=False, NEED_SUMS=True, GROUPED=True,
+        (xv, gv, mean, mean, rstd, xv, dw, db, gv, C, R, H * W, W, *sx, *sg, 0, 0, 0, 0,
+         0, 0, 0, 0, C // groups, groups),
+        dict(TRAIN=True, HAS_W=False, NEED_DX=False, NEED_SUMS=True, GROUPED=True, RELU=False,
              COMPUTE=_compute(x.dtype), BLOCK_C=block_c, BLOCK_R=block_r), warps)
     return dw, db
 
@@ -680,7 +727,8 @@ def interp_forward(x, OH, OW, scale_h, scale_w, linear, align_corners):
     return out
 
 
-__all__ = ["batch_norm_fwd_kernel", "batch_norm_bwd_kernel", "dense_copy", "batch_norm_forward",
+__all__ = ["batch_norm_fwd_kernel", "batch_norm_bwd_kernel", "dense_copy", "BatchNormLaunch",
+           "batch_norm_forward",
            "batch_norm_backward", "group_norm_param_grads", "row_norm_fwd_kernel",
            "row_norm_bwd_kernel", "contiguous", "row_norm_forward", "row_norm_backward",
            "dropout_kernel", "dropout_apply", "pad_fwd_kernel", "pad_bwd_kernel", "pad_forward",
