@@ -264,6 +264,11 @@ class MultiStepLR(LRScheduler):
         return [group["lr"] * self.gamma ** self.milestones[self.last_epoch]
                 for group in self.optimizer.param_groups]
 
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        # a checkpoint written by minitorch.save (safetensors: no pickle) brings a plain dict
+        self.milestones = Counter(self.milestones)
+
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
