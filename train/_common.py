@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import tempfile
+import warnings
 
 # the package's atomic file write (temp, fsync, rename, umask, stale-temp clean-up)
 from minitorch.serialization import _write_atomic as write_atomic
@@ -118,6 +119,17 @@ def load_model_weights(model, state, path, hint):
         detail = detail if len(detail) <= 200 else detail[:200].rsplit(" ", 1)[0] + " ..."
         raise ScriptError(f"the weights in {path} do not fit this model ({detail}): {hint}") \
             from None
+
+
+def replay_schedule(scheduler, steps):
+    """Step a freshly built scheduler ``steps`` times to where a checkpoint stopped (the same
+    arithmetic as the uninterrupted run, so a resume stays bit-exact). No optimizer step happens
+    in between on purpose, so torch's warning about that order does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step")
+        for _ in range(steps):
+            scheduler.step()
+    return scheduler
 
 
 def write_jsonl_atomic(path, rows):

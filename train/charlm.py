@@ -27,6 +27,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from _common import replay_schedule  # noqa: E402  (train/ is this script's folder)
+
 import minitorch  # noqa: E402
 
 
@@ -195,9 +197,8 @@ def train(args):
         start = int(state["step"])
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"] = args.lr
-        scheduler = minitorch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.steps)
-        for _ in range(start):
-            scheduler.step()
+        scheduler = replay_schedule(
+            minitorch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.steps), start)
         with open(metrics_path) as f:
             rows = [json.loads(line) for line in f if line.strip() and
                     json.loads(line)["step"] <= start]

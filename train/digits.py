@@ -34,6 +34,7 @@ from _common import (
     nonnegative_int,
     positive_float,
     positive_int,
+    replay_schedule,
     run,
     write_jsonl_atomic,
 )
@@ -222,10 +223,8 @@ def restore(state, optimizer, scheduler, generator, args):
     # to where the checkpoint stopped
     for group in optimizer.param_groups:
         group["lr"] = group["initial_lr"] = args.lr
-    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    for _ in range(state["epoch"]):
-        scheduler.step()
-    return scheduler
+    return replay_schedule(optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs),
+                           state["epoch"])
 
 
 def plot_curves(out, rows):
