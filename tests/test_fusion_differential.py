@@ -26,12 +26,21 @@ def _make_program(seed):
     batch = int(rng.integers(1, 6))
     n_layers = int(rng.integers(1, 4))
     dims = [int(rng.integers(2, 9)) for _ in range(n_layers + 1)]
+    # a batch norm after some layers' Linear (those Linears have no bias: its gradient would be
+    # zero up to rounding, too small to compare)
+    bn_layer = [batch > 1 and rng.random() < 0.3 for _ in range(n_layers)]
+    if any(bn_layer):  # a batch norm over 2-5 rows is ill-conditioned: compare in float64
+        dtype = "float64"
     init = {
         "x": rng.standard_normal((batch, dims[0])),
         "y": rng.integers(0, dims[-1], batch),
         "layers": [(rng.standard_normal((dims[i + 1], dims[i])) * 0.7,
-                    rng.standard_normal(dims[i + 1]) * 0.3 if rng.random() < 0.8 else None)
+                    rng.standard_normal(dims[i + 1]) * 0.3
+                    if rng.random() < 0.8 and not bn_layer[i] else None)
                    for i in range(n_layers)],
+        # batch-norm affine parameters per layer (used where a layer's spec asks for one)
+        "bn": [(1 + rng.standard_normal(dims[i + 1]) * 0.3, rng.standard_normal(dims[i + 1]) * 0.3)
+               for i in range(n_layers)],
     }
     steps = []
     for _ in range(int(rng.integers(1, 4))):
@@ -40,6 +49,8 @@ def _make_program(seed):
             last = i == n_layers - 1
             layers.append(dict(
                 relu=(not last and rng.random() < 0.8) or (last and rng.random() < 0.15),
+                bn=bn_layer[i],
+                relu_inplace=rng.random() < 0.3,
                 view=rng.choice(["none"] * 9 + ["tt", "reshape", "slice"]),
                 inplace=rng.random() < 0.08,
                 observe_pre=rng.choice(["none"] * 7 + ["retain", "hook", "hook_scale", "keep"]),
@@ -49,7 +60,10 @@ def _make_program(seed):
             layers=layers,
             loss=rng.choice(["ce", "ce", "ce_sum", "ce_none", "square"]),
             observe_logits=rng.choice(["none"] * 4 + ["retain", "keep", "argmax"]),
-            update=rng.choice(["sgd", "adam", "data_write", "data_assign", "manual", "none"]),
+            # no Adam with a batch norm: a bias feeding it linearly has a zero gradient up to
+            # rounding, and Adam's normalization turns that noise into a full step
+            update=rng.choice(["sgd", "data_write", "data_assign", "manual", "none"]
+                              + ([] if any(bn_layer) else ["adam"])),
             late_write=rng.random() < 0.3,
         ))
     return dtype, init, steps
@@ -65,7 +79,9 @@ def _run(lib, program):
     for w, b in init["layers"]:
         params.append((lib.tensor(w).to(dt).requires_grad_(),
                        None if b is None else lib.tensor(b).to(dt).requires_grad_()))
-    flat = [p for wb in params for p in wb if p is not None]
+    bn_params = [tuple(lib.tensor(a).to(dt).requires_grad_() for a in gb) for gb in init["bn"]]
+    bn_stats = [(lib.zeros(len(g), dtype=dt), lib.ones(len(g), dtype=dt)) for g, _ in init["bn"]]
+    flat = [p for wb in params for p in wb if p is not None] + [p for gb in bn_params for p in gb]
     opt = None
     out = []       # everything observed, in order
     kept = []      # intermediates read at the very end of the program
@@ -80,9 +96,12 @@ def _run(lib, program):
         h = x
         retained = []
         hooks_seen = []
-        for (w, b), spec in zip(params, step["layers"]):
+        for (w, b), (gamma, beta), (rm, rv), spec in zip(params, bn_params, bn_stats,
+                                                         step["layers"]):
             z = F.linear(h, w, b)
             pre = z
+            if spec["bn"]:
+                z = F.batch_norm(z, rm, rv, gamma, beta, training=True, momentum=0.3)
             if spec["inplace"]:
                 z = z * 1.0
                 z.mul_(1.5)
@@ -92,7 +111,10 @@ def _run(lib, program):
                 z = z.reshape(-1).reshape(z.shape)
             elif spec["view"] == "slice":
                 z = z[:, :]
-            post = F.relu(z) if spec["relu"] else z
+            if spec["relu"]:
+                post = z.relu_() if spec["relu_inplace"] and z is not pre else F.relu(z)
+            else:
+                post = z
             for t, how in ((pre, spec["observe_pre"]), (post, spec["observe_post"])):
                 if how == "retain":
                     t.retain_grad()
@@ -134,7 +156,8 @@ def _run(lib, program):
         elif step["update"] == "manual":
             with lib.no_grad():
                 for p in flat:
-                    p.sub_(0.1 * p.grad)
+                    if p.grad is not None:
+                        p.sub_(0.1 * p.grad)
         if step["observe_logits"] == "argmax" and logits.dim() == 2:
             out.append((logits.argmax(1) == y).to(dt).mean())
         if step["late_write"]:
@@ -142,6 +165,7 @@ def _run(lib, program):
                 params[0][0].fill_(0.25)
     out.extend(kept)
     out.extend(flat)
+    out.extend(t for stats in bn_stats for t in stats)
     return out
 
 

@@ -510,3 +510,15 @@ def test_bn_relu_observers_registered_after_the_fused_forward(fusion):
         (y * lib.tensor(GB)).sum().backward()
         return h, y, h.grad, seen[0], x.grad, bn.weight.grad, bn.running_var
     _same(prog, rtol=1e-4, atol=1e-5)
+
+
+def test_cross_entropy_on_a_pending_batch_norm_output(fusion):
+    """The fused head takes a pending Linear only; a pending BatchNorm output as logits takes the
+    ordinary path (it used to be unpacked as a Linear's arguments)."""
+    def prog(lib):
+        bn = lib.nn.BatchNorm1d(3)
+        x = lib.tensor(X[:, :3], requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(bn(x), lib.tensor(Y))
+        loss.backward()
+        return loss, x.grad, bn.weight.grad
+    _same(prog)
