@@ -20,21 +20,48 @@ from .matmul import matmul_backend
 
 
 @triton.jit
-def _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
-                 HAS_BIAS: tl.constexpr, COMPUTE: tl.constexpr, PRECISION: tl.constexpr,
-                 BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
-    ks0 = tl.arange(0, BLOCK_K).to(tl.int64)
-    acc = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
-    for k in range(0, K, BLOCK_K):
-        ks = k + ks0
-        xt = tl.load(x_ptr + rows[:, None] * sxm + ks[None, :] * sxk,
-                     mask=(rows[:, None] < M) & (ks[None, :] < K), other=0).to(COMPUTE)
-        wt = tl.load(w_ptr + ks[:, None] * swk + cols[None, :] * swc,
-                     mask=(ks[:, None] < K) & (cols[None, :] < C), other=0).to(COMPUTE)
-        acc = tl.dot(xt, wt, acc, input_precision=PRECISION)
+def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K, C, sxm, sxk,
+                 swc, swk, sb, HAS_BIAS: tl.constexpr, COMPUTE: tl.constexpr,
+                 PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr,
+                 BLOCK_K: tl.constexpr, EVEN_M: tl.constexpr, EVEN_K: tl.constexpr,
+                 ONE_K: tl.constexpr):
+    """(logits, x tile, Wᵀ tile): x·Wᵀ + b for the rows/cols of this program (0 in the class
+    columns past C). With ONE_K the x (BLOCK_M, BLOCK_K) and Wᵀ (BLOCK_K, BLOCK_C) tiles are the
+    whole of K and the caller may reuse them."""
+    ks = tl.arange(0, BLOCK_K).to(tl.int64)
+    ks_r = ks[None, :]
+    ks_c = ks[:, None]
+    x_ptrs = x_ptr + rows_c * sxm + ks_r * sxk
+    w_ptrs = w_ptr + ks_c * swk + cols_r * swc
+    if ONE_K:
+        if EVEN_K:
+            xmask = None if EVEN_M else rows_c < M
+            wmask = cmask_r
+        else:
+            xmask = ks_r < K if EVEN_M else (rows_c < M) & (ks_r < K)
+            wmask = (ks_c < K) & cmask_r
+        xt = tl.load(x_ptrs, mask=xmask, other=None if EVEN_M and EVEN_K else 0).to(COMPUTE)
+        wt = tl.load(w_ptrs, mask=wmask, other=0).to(COMPUTE)
+        acc = tl.dot(xt, wt, input_precision=PRECISION)
+    else:
+        acc = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
+        for k in range(0, K, BLOCK_K):
+            if EVEN_K:
+                xmask = None if EVEN_M else rows_c < M
+                wmask = cmask_r
+            else:
+                xmask = ks_r < K - k if EVEN_M else (rows_c < M) & (ks_r < K - k)
+                wmask = (ks_c < K - k) & cmask_r
+            xt = tl.load(x_ptrs, mask=xmask, other=None if EVEN_M and EVEN_K else 0).to(COMPUTE)
+            wt = tl.load(w_ptrs, mask=wmask, other=0).to(COMPUTE)
+            acc = tl.dot(xt, wt, acc, input_precision=PRECISION)
+            x_ptrs += BLOCK_K * sxk
+            w_ptrs += BLOCK_K * swk
+        xt = acc  # (no whole-K tiles to hand back)
+        wt = acc
     if HAS_BIAS:
-        acc += tl.load(b_ptr + cols * sb, mask=cols < C, other=0).to(COMPUTE)[None, :]
-    return acc
+        acc += tl.load(b_ptr + cols * sb, mask=cmask, other=0).to(COMPUTE)[None, :]
+    return acc, xt, wt
 
 
 @triton.jit
@@ -44,33 +71,52 @@ def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_pt
                                     STORE_LOGITS: tl.constexpr, REDUCE: tl.constexpr,
                                     COMPUTE: tl.constexpr, PRECISION: tl.constexpr,
                                     BLOCK_M: tl.constexpr,
-                                    BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
-    pid = tl.program_id(0)
-    rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+                                    BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr,
+                                    EVEN_M: tl.constexpr = False, EVEN_K: tl.constexpr = False,
+                                    ONE_K: tl.constexpr = False,
+                                    ONE_PROGRAM: tl.constexpr = False):
+    """Shape flags (set by the host when they hold; each only removes work): EVEN_M/EVEN_K — M /
+    K are multiples of their blocks (no masks there); ONE_K — K fits one block (no K loop);
+    ONE_PROGRAM — a single program (no program-id arithmetic)."""
+    if ONE_PROGRAM:
+        rows = tl.arange(0, BLOCK_M).to(tl.int64)
+    else:
+        pid = tl.program_id(0)
+        rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
     cols = tl.arange(0, BLOCK_C).to(tl.int64)
-    rmask = rows < M
-    logits = _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
-                          HAS_BIAS, COMPUTE, PRECISION, BLOCK_M, BLOCK_C, BLOCK_K)
+    rows_c = rows[:, None]
+    cols_r = cols[None, :]
+    cmask = cols < C
+    cmask_r = cols_r < C
+    rmask = None if EVEN_M else rows < M
+    logits, xt, wt = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
+                                  K, C, sxm, sxk, swc, swk, sb, HAS_BIAS, COMPUTE, PRECISION,
+                                  BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M, EVEN_K, ONE_K)
     if STORE_LOGITS:
-        tl.store(logits_ptr + rows[:, None] * slm + cols[None, :] * slc, logits,
-                 mask=rmask[:, None] & (cols < C)[None, :])
-    logits = tl.where((cols < C)[None, :], logits, float("-inf"))
-    t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
-    valid = rmask & (t != ignore_index)
+        tl.store(logits_ptr + rows_c * slm + cols_r * slc, logits,
+                 mask=cmask_r if EVEN_M else (rows_c < M) & cmask_r)
+    logits = tl.where(cmask_r, logits, float("-inf"))
+    t = tl.load(t_ptr + rows * stm, mask=rmask, other=None if EVEN_M else 0).to(tl.int64)
+    valid = t != ignore_index if EVEN_M else rmask & (t != ignore_index)
+    # (an out-of-range target is only compared with the columns: it is counted and reported)
     bad = valid & ((t < 0) | (t >= C))
-    t = tl.where(bad, 0, t)
     row_max = tl.max(logits, axis=1)
-    log_sum = tl.log(tl.sum(tl.exp(logits - row_max[:, None]), axis=1))
-    picked = tl.sum(tl.where(cols[None, :] == t[:, None], logits, 0.0), axis=1)
-    # grouped as (max - picked) + log_sum, like ops/loss.py: stable for large logits
-    loss = tl.where(valid, log_sum + (row_max - picked), 0.0)
-    tl.store(lse_ptr + rows * 2, row_max, mask=rmask)
-    tl.store(lse_ptr + rows * 2 + 1, log_sum, mask=rmask)
+    shifted = logits - row_max[:, None]
+    log_sum = tl.log(tl.sum(tl.exp(shifted), axis=1))
+    # the picked shifted logit is -(max - picked) exactly, so this is the loss grouped as
+    # (max - picked) + log_sum, like ops/loss.py: stable for large logits
+    picked = tl.sum(tl.where(cols_r == t[:, None], shifted, 0.0), axis=1)
+    loss = tl.where(valid, log_sum - picked, 0.0)
+    lse_ptrs = lse_ptr + rows * 2
+    tl.store(lse_ptrs, row_max, mask=rmask)
+    tl.store(lse_ptrs + 1, log_sum, mask=rmask)
     total = tl.sum(loss, axis=0)
     count = tl.sum(valid.to(COMPUTE), axis=0)
-    tl.store(part_ptr + pid * 3, total)
-    tl.store(part_ptr + pid * 3 + 1, count)
-    tl.store(part_ptr + pid * 3 + 2, tl.sum(bad.to(COMPUTE), axis=0))
+    if not ONE_PROGRAM:
+        part_ptr += pid * 3
+    tl.store(part_ptr, total)
+    tl.store(part_ptr + 1, count)
+    tl.store(part_ptr + 2, tl.sum(bad.to(COMPUTE), axis=0))
     if REDUCE == "none":
         tl.store(loss_ptr + rows, loss, mask=rmask)
     elif REDUCE == "mean":  # single program: the mean (nan when every row is ignored)
@@ -88,52 +134,90 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
                                     NEED_W: tl.constexpr, NEED_B: tl.constexpr,
                                     ATOMIC: tl.constexpr, COMPUTE: tl.constexpr,
                                     PRECISION: tl.constexpr, BLOCK_M: tl.constexpr,
-                                    BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr):
-    pid = tl.program_id(0)
-    rows = pid.to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
+                                    BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr,
+                                    EVEN_M: tl.constexpr = False, EVEN_K: tl.constexpr = False,
+                                    ONE_K: tl.constexpr = False,
+                                    ONE_PROGRAM: tl.constexpr = False,
+                                    G_SCALAR: tl.constexpr = False):
+    """Flags as in the forward kernel; G_SCALAR: the upstream gradient is one value (mean/sum)."""
+    if ONE_PROGRAM:
+        rows = tl.arange(0, BLOCK_M).to(tl.int64)
+    else:
+        rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M).to(tl.int64)
     cols = tl.arange(0, BLOCK_C).to(tl.int64)
-    rmask = rows < M
+    rows_c = rows[:, None]
+    cols_r = cols[None, :]
     cmask = cols < C
-    logits = _logits_tile(x_ptr, w_ptr, b_ptr, rows, cols, M, K, C, sxm, sxk, swc, swk, sb,
-                          HAS_BIAS, COMPUTE, PRECISION, BLOCK_M, BLOCK_C, BLOCK_K)
-    t = tl.load(t_ptr + rows * stm, mask=rmask, other=0).to(tl.int64)
-    row_max = tl.load(lse_ptr + rows * 2, mask=rmask, other=0).to(COMPUTE)
-    log_sum = tl.load(lse_ptr + rows * 2 + 1, mask=rmask, other=0).to(COMPUTE)
-    g = tl.load(g_ptr + rows * sgm, mask=rmask, other=0).to(COMPUTE)
+    cmask_r = cols_r < C
+    rmask = None if EVEN_M else rows < M
+    r_other = None if EVEN_M else 0
+    logits, xt, wt = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
+                                  K, C, sxm, sxk, swc, swk, sb, HAS_BIAS, COMPUTE, PRECISION,
+                                  BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M, EVEN_K, ONE_K)
+    t = tl.load(t_ptr + rows * stm, mask=rmask, other=r_other).to(tl.int64)
+    lse_ptrs = lse_ptr + rows * 2
+    row_max = tl.load(lse_ptrs, mask=rmask, other=r_other).to(COMPUTE)
+    log_sum = tl.load(lse_ptrs + 1, mask=rmask, other=r_other).to(COMPUTE)
+    if G_SCALAR:
+        g = tl.load(g_ptr).to(COMPUTE)
+    else:
+        g = tl.load(g_ptr + rows * sgm, mask=rmask, other=r_other).to(COMPUTE)
     if MEAN:
         g = g / tl.load(count_ptr).to(COMPUTE)
-    g = tl.where(rmask & (t != ignore_index), g, 0.0)
+    g = tl.where(t != ignore_index if EVEN_M else rmask & (t != ignore_index), g, 0.0)
     p = tl.exp((logits - row_max[:, None]) - log_sum[:, None])
-    target = tl.where(cols[None, :] == t[:, None], 1.0, 0.0)
-    d = tl.where(cmask[None, :], (p - target) * g[:, None], 0.0)  # dlogits (BLOCK_M, BLOCK_C)
+    target = tl.where(cols_r == t[:, None], 1.0, 0.0)
+    d = tl.where(cmask_r, (p - target) * g[:, None], 0.0)  # dlogits (BLOCK_M, BLOCK_C)
     if NEED_B:
         db = tl.sum(d, axis=0)
         if ATOMIC:
             tl.atomic_add(db_ptr + cols, db, mask=cmask)
         else:
             tl.store(db_ptr + cols, db, mask=cmask)
-    ks0 = tl.arange(0, BLOCK_K).to(tl.int64)
-    for k in range(0, K, BLOCK_K):
-        ks = k + ks0
-        kmask = ks < K
-        xt = tl.load(x_ptr + rows[:, None] * sxm + ks[None, :] * sxk,
-                     mask=rmask[:, None] & kmask[None, :], other=0).to(COMPUTE)
+    if ONE_K:  # the logits' x and Wᵀ tiles are the whole of K: reuse them
+        ks_r = tl.arange(0, BLOCK_K).to(tl.int64)[None, :]
+        if EVEN_K:
+            xmask = None if EVEN_M else rows_c < M
+            wmask = cmask[:, None]
+        else:
+            xmask = ks_r < K if EVEN_M else (rows_c < M) & (ks_r < K)
+            wmask = cmask[:, None] & (ks_r < K)
         if NEED_X:
-            # W as (C, K): dX[:, k-chunk] = dlogits · W[:, k-chunk]
-            wt = tl.load(w_ptr + cols[:, None] * swc + ks[None, :] * swk,
-                         mask=cmask[:, None] & kmask[None, :], other=0).to(COMPUTE)
-            dx = tl.dot(d, wt, input_precision=PRECISION)
+            dx = tl.dot(d, tl.trans(wt), input_precision=PRECISION)
             if RELU_MASK:
                 dx = tl.where(xt > 0, dx, 0.0)
-            tl.store(dx_ptr + rows[:, None] * K + ks[None, :], dx,
-                     mask=rmask[:, None] & kmask[None, :])
+            tl.store(dx_ptr + rows_c * K + ks_r, dx, mask=xmask)
         if NEED_W:
             dw = tl.dot(tl.trans(d), xt, input_precision=PRECISION)  # (BLOCK_C, BLOCK_K)
-            dw_ptrs = dw_ptr + cols[:, None] * K + ks[None, :]
+            dw_ptrs = dw_ptr + cols[:, None] * K + ks_r
             if ATOMIC:
-                tl.atomic_add(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
+                tl.atomic_add(dw_ptrs, dw, mask=wmask)
             else:
-                tl.store(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
+                tl.store(dw_ptrs, dw, mask=wmask)
+    else:
+        ks0 = tl.arange(0, BLOCK_K).to(tl.int64)
+        for k in range(0, K, BLOCK_K):
+            ks = k + ks0
+            kmask = ks < K
+            xt = tl.load(x_ptr + rows_c * sxm + ks[None, :] * sxk,
+                         mask=rmask[:, None] & kmask[None, :] if not EVEN_M else kmask[None, :],
+                         other=0).to(COMPUTE)
+            if NEED_X:
+                # W as (C, K): dX[:, k-chunk] = dlogits · W[:, k-chunk]
+                wt = tl.load(w_ptr + cols[:, None] * swc + ks[None, :] * swk,
+                             mask=cmask[:, None] & kmask[None, :], other=0).to(COMPUTE)
+                dx = tl.dot(d, wt, input_precision=PRECISION)
+                if RELU_MASK:
+                    dx = tl.where(xt > 0, dx, 0.0)
+                tl.store(dx_ptr + rows_c * K + ks[None, :], dx,
+                         mask=rmask[:, None] & kmask[None, :] if not EVEN_M else kmask[None, :])
+            if NEED_W:
+                dw = tl.dot(tl.trans(d), xt, input_precision=PRECISION)  # (BLOCK_C, BLOCK_K)
+                dw_ptrs = dw_ptr + cols[:, None] * K + ks[None, :]
+                if ATOMIC:
+                    tl.atomic_add(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
+                else:
+                    tl.store(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
 
 
 def supported(x, w, target, smoothing):
@@ -154,6 +238,12 @@ def _config(M, K, C):
     block_k = 32 if block_c <= 128 else 16
     block_m = 32 if block_c <= 128 else 16
     return block_m, block_c, block_k, 4 if block_c <= 128 else 8
+
+
+def _flags(M, K, bm, bk, programs):
+    """The shape flags of the head kernels that hold (passed only when set)."""
+    return {name: True for name, on in (("EVEN_M", M % bm == 0), ("EVEN_K", K % bk == 0),
+                                        ("ONE_K", K <= bk), ("ONE_PROGRAM", programs == 1)) if on}
 
 
 def _compute(dtype):
@@ -184,7 +274,8 @@ def forward(x, w, b, t, reduction, ignore_index, logits_out=None):
                      logits_out.stride(1) if logits_out is not None else 0, int(ignore_index)),
                     dict(HAS_BIAS=b is not None, STORE_LOGITS=logits_out is not None,
                          REDUCE=kind, COMPUTE=_compute(x.dtype),
-                         PRECISION=_precision(x.dtype), BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk),
+                         PRECISION=_precision(x.dtype), BLOCK_M=bm, BLOCK_C=bc, BLOCK_K=bk,
+                         **_flags(M, K, bm, bk, programs)),
                     warps)
     count, bad = finish_reduction(part, loss, red)
     check_targets(bad, t, ignore_index, C)
@@ -216,7 +307,8 @@ def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need
                     dict(HAS_BIAS=b is not None, MEAN=reduction == "mean", RELU_MASK=relu_mask,
                          NEED_X=need_x, NEED_W=need_w, NEED_B=need_b, ATOMIC=atomic,
                          COMPUTE=_compute(x.dtype), PRECISION=_precision(x.dtype), BLOCK_M=bm,
-                         BLOCK_C=bc, BLOCK_K=bk), warps)
+                         BLOCK_C=bc, BLOCK_K=bk, G_SCALAR=reduction != "none",
+                         **_flags(M, K, bm, bk, programs)), warps)
     return dx, dw, db
 
 

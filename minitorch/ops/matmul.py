@@ -108,7 +108,8 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, 
         elif tl.program_id(1) == 0:
             tl.store(rowsum_ptr + rm, tl.sum(row_acc, axis=1), mask=m_mask)
     if HAS_BIAS:
-        acc += tl.load(bias_ptr + rn * stride_bias, mask=n_mask, other=None if EVEN_N else 0).to(ACC_TYPE)[None, :]
+        bias = tl.load(bias_ptr + rn * stride_bias, mask=n_mask, other=None if EVEN_N else 0)
+        acc += bias.to(ACC_TYPE)[None, :]
     c_offs = rm_c * stride_cm + rn_r * stride_cn
     if EVEN_M:
         c_mask = None if EVEN_N else rn_r < N
