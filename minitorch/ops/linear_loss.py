@@ -25,9 +25,10 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K
                  PRECISION: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr,
                  BLOCK_K: tl.constexpr, EVEN_M: tl.constexpr, EVEN_K: tl.constexpr,
                  ONE_K: tl.constexpr):
-    """(logits, x tile, Wᵀ tile): x·Wᵀ + b for the rows/cols of this program (0 in the class
-    columns past C). With ONE_K the x (BLOCK_M, BLOCK_K) and Wᵀ (BLOCK_K, BLOCK_C) tiles are the
-    whole of K and the caller may reuse them."""
+    """(logits, x tile, Wᵀ tile, K offsets as a row): x·Wᵀ + b for the rows/cols of this program
+    (0 in the class columns past C). With ONE_K the x (BLOCK_M, BLOCK_K) and Wᵀ (BLOCK_K,
+    BLOCK_C) tiles are the whole of K and the caller may reuse them. x and W are loaded without
+    a cast: ``supported`` admits fp32/fp64 with x.dtype == w.dtype, and COMPUTE is that dtype."""
     ks = tl.arange(0, BLOCK_K).to(tl.int64)
     ks_r = ks[None, :]
     ks_c = ks[:, None]
@@ -40,8 +41,8 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K
         else:
             xmask = ks_r < K if EVEN_M else (rows_c < M) & (ks_r < K)
             wmask = (ks_c < K) & cmask_r
-        xt = tl.load(x_ptrs, mask=xmask, other=None if EVEN_M and EVEN_K else 0).to(COMPUTE)
-        wt = tl.load(w_ptrs, mask=wmask, other=0).to(COMPUTE)
+        xt = tl.load(x_ptrs, mask=xmask, other=None if EVEN_M and EVEN_K else 0)
+        wt = tl.load(w_ptrs, mask=wmask, other=0)
         acc = tl.dot(xt, wt, input_precision=PRECISION)
     else:
         acc = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
@@ -52,8 +53,8 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K
             else:
                 xmask = ks_r < K - k if EVEN_M else (rows_c < M) & (ks_r < K - k)
                 wmask = (ks_c < K - k) & cmask_r
-            xt = tl.load(x_ptrs, mask=xmask, other=None if EVEN_M and EVEN_K else 0).to(COMPUTE)
-            wt = tl.load(w_ptrs, mask=wmask, other=0).to(COMPUTE)
+            xt = tl.load(x_ptrs, mask=xmask, other=None if EVEN_M and EVEN_K else 0)
+            wt = tl.load(w_ptrs, mask=wmask, other=0)
             acc = tl.dot(xt, wt, acc, input_precision=PRECISION)
             x_ptrs += BLOCK_K * sxk
             w_ptrs += BLOCK_K * swk
@@ -61,7 +62,7 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K
         wt = acc
     if HAS_BIAS:
         acc += tl.load(b_ptr + cols * sb, mask=cmask, other=0).to(COMPUTE)[None, :]
-    return acc, xt, wt
+    return acc, xt, wt, ks_r
 
 
 @triton.jit
@@ -89,7 +90,7 @@ def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_pt
     cmask = cols < C
     cmask_r = cols_r < C
     rmask = None if EVEN_M else rows < M
-    logits, xt, wt = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
+    logits, xt, wt, ks_r = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
                                   K, C, sxm, sxk, swc, swk, sb, HAS_BIAS, COMPUTE, PRECISION,
                                   BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M, EVEN_K, ONE_K)
     if STORE_LOGITS:
@@ -151,13 +152,13 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
     cmask_r = cols_r < C
     rmask = None if EVEN_M else rows < M
     r_other = None if EVEN_M else 0
-    logits, xt, wt = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
+    logits, xt, wt, ks_r = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
                                   K, C, sxm, sxk, swc, swk, sb, HAS_BIAS, COMPUTE, PRECISION,
                                   BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M, EVEN_K, ONE_K)
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=r_other).to(tl.int64)
     lse_ptrs = lse_ptr + rows * 2
-    row_max = tl.load(lse_ptrs, mask=rmask, other=r_other).to(COMPUTE)
-    log_sum = tl.load(lse_ptrs + 1, mask=rmask, other=r_other).to(COMPUTE)
+    row_max = tl.load(lse_ptrs, mask=rmask, other=r_other)  # (lse is COMPUTE: no cast)
+    log_sum = tl.load(lse_ptrs + 1, mask=rmask, other=r_other)
     if G_SCALAR:
         g = tl.load(g_ptr).to(COMPUTE)
     else:
@@ -175,7 +176,6 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
         else:
             tl.store(db_ptr + cols, db, mask=cmask)
     if ONE_K:  # the logits' x and Wᵀ tiles are the whole of K: reuse them
-        ks_r = tl.arange(0, BLOCK_K).to(tl.int64)[None, :]
         if EVEN_K:
             xmask = None if EVEN_M else rows_c < M
             wmask = cmask[:, None]
@@ -201,11 +201,11 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
             kmask = ks < K
             xt = tl.load(x_ptr + rows_c * sxm + ks[None, :] * sxk,
                          mask=rmask[:, None] & kmask[None, :] if not EVEN_M else kmask[None, :],
-                         other=0).to(COMPUTE)
+                         other=0)
             if NEED_X:
                 # W as (C, K): dX[:, k-chunk] = dlogits · W[:, k-chunk]
                 wt = tl.load(w_ptr + cols[:, None] * swc + ks[None, :] * swk,
-                             mask=cmask[:, None] & kmask[None, :], other=0).to(COMPUTE)
+                             mask=cmask[:, None] & kmask[None, :], other=0)
                 dx = tl.dot(d, wt, input_precision=PRECISION)
                 if RELU_MASK:
                     dx = tl.where(xt > 0, dx, 0.0)

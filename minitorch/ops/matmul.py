@@ -33,7 +33,7 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, 
                   BLOCK_K: tl.constexpr, EVEN_M: tl.constexpr = False,
                   EVEN_N: tl.constexpr = False, EVEN_K: tl.constexpr = False,
                   ONE_TILE: tl.constexpr = False, ONE_K: tl.constexpr = False,
-                  BATCHED: tl.constexpr = True):
+                  BATCHED: tl.constexpr = True, CAST: tl.constexpr = True):
     """C = A·B (+ bias) (relu) (· [mask > 0]); with ROWSUM also rowsum(A) -> rowsum_ptr; with
     STORE_PRE also A·B (+ bias) before the activation -> pre_ptr (same strides as C).
 
@@ -45,7 +45,7 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, 
     Shape flags (the host sets each when it holds; every one only removes work): EVEN_M/N/K —
     the dimension is a multiple of its block, so no mask in it; ONE_TILE — one program covers
     all of M and N (grid (1, 1, B)); ONE_K — K fits one block, no K loop; BATCHED — more than
-    one matrix (grid axis 2). Under the interpreter every executed ``tl`` op costs ~50 µs
+    one matrix (grid axis 2); CAST — an operand (or the bias) is not of ACC_TYPE. Under the interpreter every executed ``tl`` op costs ~50 µs
     whatever the block size, so a whole-problem tile without masks is the cheap case."""
     if ONE_TILE:
         rm = tl.arange(0, BLOCK_M).to(tl.int64)
@@ -77,8 +77,12 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, 
         else:
             a_mask = rk_r < K if EVEN_M else (rm_c < M) & (rk_r < K)
             b_mask = rk_c < K if EVEN_N else (rk_c < K) & (rn_r < N)
-        a = tl.load(a_ptrs, mask=a_mask, other=a_other).to(ACC_TYPE)
-        b = tl.load(b_ptrs, mask=b_mask, other=b_other).to(ACC_TYPE)
+        a = tl.load(a_ptrs, mask=a_mask, other=a_other)
+        if CAST:
+            a = a.to(ACC_TYPE)
+        b = tl.load(b_ptrs, mask=b_mask, other=b_other)
+        if CAST:
+            b = b.to(ACC_TYPE)
         acc = tl.dot(a, b, input_precision=PRECISION)
         if ROWSUM:
             row_acc = a
@@ -93,8 +97,12 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, 
             else:
                 a_mask = rk_r < K - k if EVEN_M else (rm_c < M) & (rk_r < K - k)
                 b_mask = rk_c < K - k if EVEN_N else (rk_c < K - k) & (rn_r < N)
-            a = tl.load(a_ptrs, mask=a_mask, other=a_other).to(ACC_TYPE)
-            b = tl.load(b_ptrs, mask=b_mask, other=b_other).to(ACC_TYPE)
+            a = tl.load(a_ptrs, mask=a_mask, other=a_other)
+            if CAST:
+                a = a.to(ACC_TYPE)
+            b = tl.load(b_ptrs, mask=b_mask, other=b_other)
+            if CAST:
+                b = b.to(ACC_TYPE)
             acc = tl.dot(a, b, acc, input_precision=PRECISION)
             if ROWSUM:
                 row_acc += a
@@ -109,7 +117,7 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, 
             tl.store(rowsum_ptr + rm, tl.sum(row_acc, axis=1), mask=m_mask)
     if HAS_BIAS:
         bias = tl.load(bias_ptr + rn * stride_bias, mask=n_mask, other=None if EVEN_N else 0)
-        acc += bias.to(ACC_TYPE)[None, :]
+        acc += (bias.to(ACC_TYPE) if CAST else bias)[None, :]
     c_offs = rm_c * stride_cm + rn_r * stride_cn
     if EVEN_M:
         c_mask = None if EVEN_N else rn_r < N
@@ -159,6 +167,9 @@ def bmm(a, b, out, bias=None, activation=None, relu_mask=None, rowsum=None, pre_
                                          ("ONE_TILE", grid[0] == grid[1] == 1)) if on}
     if B == 1:
         flags["BATCHED"] = False
+    acc_dtype = torch.float64 if acc == tl.float64 else torch.float32
+    if a.dtype == b.dtype == acc_dtype and (bias is None or bias.dtype == acc_dtype):
+        flags["CAST"] = False
     launcher.launch(matmul_kernel, grid,
                     (a, b, out, bias if bias is not None else out,
                      relu_mask if relu_mask is not None else out,
