@@ -162,6 +162,12 @@ def test_falls_back_when_interpreter_internals_differ(monkeypatch):
     assert launcher._make_fast_path() is not None
 
 
+def test_falls_back_when_the_interpreter_options_differ(monkeypatch):
+    from triton.runtime import interpreter
+    monkeypatch.setattr(interpreter.interpreter_builder, "options", object())
+    assert launcher._make_fast_path() is None
+
+
 def test_falls_back_when_the_probe_disagrees(monkeypatch):
     path = launcher._InterpreterPath()
     monkeypatch.setattr(launcher, "_fast", path)

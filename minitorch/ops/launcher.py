@@ -244,8 +244,9 @@ class _InterpreterPath:
         if list(inspect.signature(interp._patch_lang).parameters) != ["fn"]:
             raise RuntimeError("triton interpreter internals changed: _patch_lang(fn)")
         options = getattr(builder, "options", None)
-        if not (dataclasses.is_dataclass(options)
-                and {"sanitize_overflow", "debug"} <= {f.name for f in dataclasses.fields(options)}):
+        fields = {f.name for f in dataclasses.fields(options)} \
+            if dataclasses.is_dataclass(options) else set()
+        if not {"sanitize_overflow", "debug"} <= fields:
             raise RuntimeError("triton interpreter internals changed: builder.options")
         self.builder = builder
         self.fast_options = (None, None)  # builder options, the same without the sanitizer

@@ -90,9 +90,10 @@ def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_pt
     cmask = cols < C
     cmask_r = cols_r < C
     rmask = None if EVEN_M else rows < M
-    logits, xt, wt, ks_r = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
-                                  K, C, sxm, sxk, swc, swk, sb, HAS_BIAS, COMPUTE, PRECISION,
-                                  BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M, EVEN_K, ONE_K)
+    logits, xt, wt, ks_r = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask,
+                                        cmask_r, M, K, C, sxm, sxk, swc, swk, sb, HAS_BIAS,
+                                        COMPUTE, PRECISION, BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M,
+                                        EVEN_K, ONE_K)
     if STORE_LOGITS:
         tl.store(logits_ptr + rows_c * slm + cols_r * slc, logits,
                  mask=cmask_r if EVEN_M else (rows_c < M) & cmask_r)
@@ -152,9 +153,10 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
     cmask_r = cols_r < C
     rmask = None if EVEN_M else rows < M
     r_other = None if EVEN_M else 0
-    logits, xt, wt, ks_r = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M,
-                                  K, C, sxm, sxk, swc, swk, sb, HAS_BIAS, COMPUTE, PRECISION,
-                                  BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M, EVEN_K, ONE_K)
+    logits, xt, wt, ks_r = _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask,
+                                        cmask_r, M, K, C, sxm, sxk, swc, swk, sb, HAS_BIAS,
+                                        COMPUTE, PRECISION, BLOCK_M, BLOCK_C, BLOCK_K, EVEN_M,
+                                        EVEN_K, ONE_K)
     t = tl.load(t_ptr + rows * stm, mask=rmask, other=r_other).to(tl.int64)
     lse_ptrs = lse_ptr + rows * 2
     row_max = tl.load(lse_ptrs, mask=rmask, other=r_other)  # (lse is COMPUTE: no cast)

@@ -45,8 +45,9 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, mask_ptr, rowsum_ptr, pre_ptr, 
     Shape flags (the host sets each when it holds; every one only removes work): EVEN_M/N/K —
     the dimension is a multiple of its block, so no mask in it; ONE_TILE — one program covers
     all of M and N (grid (1, 1, B)); ONE_K — K fits one block, no K loop; BATCHED — more than
-    one matrix (grid axis 2); CAST — an operand (or the bias) is not of ACC_TYPE. Under the interpreter every executed ``tl`` op costs ~50 µs
-    whatever the block size, so a whole-problem tile without masks is the cheap case."""
+    one matrix (grid axis 2); CAST — an operand (or the bias) is not of ACC_TYPE. Under the
+    interpreter every executed ``tl`` op costs ~50 µs whatever the block size, so a
+    whole-problem tile without masks is the cheap case."""
     if ONE_TILE:
         rm = tl.arange(0, BLOCK_M).to(tl.int64)
         rn = tl.arange(0, BLOCK_N).to(tl.int64)
