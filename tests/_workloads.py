@@ -346,14 +346,20 @@ def _sweep_optional(n, filled, empty, log):
                     out.sum().backward() if red == "none" else out.backward()
         # the head's shape flags: M and K multiples of the blocks (32) or not, K in one block or
         # looped, one program or several
-        xf = mt.randn(64, 20, requires_grad=True)
+        # (targets made first: a launch between a Linear and its consumer computes the Linear)
+        xf, tf = mt.randn(64, 20, requires_grad=True), mt.randint(0, 10, (64,))
         w1f, w2f = mt.randn(64, 20, requires_grad=True), mt.randn(10, 64, requires_grad=True)
-        F.cross_entropy(F.linear(F.relu(F.linear(xf, w1f)), w2f, mt.randn(10)),
-                        mt.randint(0, 10, (64,))).backward()
+        F.cross_entropy(F.linear(F.relu(F.linear(xf, w1f)), w2f, mt.randn(10)), tf).backward()
+        # an input without gradient: the head's backward also gives layer 1's dW/db (PREV),
+        # with M and K (the hidden width) multiples of the blocks and not
+        for M, H in ((6, 24), (32, 32)):
+            w1f, w2f = mt.randn(H, 20, requires_grad=True), mt.randn(10, H, requires_grad=True)
+            xf, b1f, tf = mt.randn(M, 20), mt.randn(H), mt.randint(0, 10, (M,))
+            F.cross_entropy(F.linear(F.relu(F.linear(xf, w1f, b1f)), w2f), tf).backward()
         for M, K, red in ((6, 40, "none"), (32, 32, "mean")):
             xf, w2f = mt.randn(M, K, requires_grad=True), mt.randn(10, K, requires_grad=True)
-            out = F.cross_entropy(F.linear(xf, w2f, mt.randn(10)), mt.randint(0, 10, (M,)),
-                                  reduction=red)
+            b2f, tf = mt.randn(10), mt.randint(0, 10, (M,))
+            out = F.cross_entropy(F.linear(xf, w2f, b2f), tf, reduction=red)
             out.sum().backward() if red == "none" else out.backward()
         from minitorch.ops import matmul as _mm
         previous, _mm.matmul_backend.allow_tf32 = _mm.matmul_backend.allow_tf32, True

@@ -130,7 +130,7 @@ def linear_cross_entropy_fwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, loss_ptr, lse_pt
 @triton.jit
 def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, count_ptr,
                                     dx_ptr, dw_ptr, db_ptr, M, K, C, sxm, sxk, swc, swk, sb, stm,
-                                    sgm, ignore_index,
+                                    sgm, ignore_index, x0_ptr, dw0_ptr, db0_ptr, D, sx0m, sx0d,
                                     HAS_BIAS: tl.constexpr, MEAN: tl.constexpr,
                                     RELU_MASK: tl.constexpr, NEED_X: tl.constexpr,
                                     NEED_W: tl.constexpr, NEED_B: tl.constexpr,
@@ -140,8 +140,14 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
                                     EVEN_M: tl.constexpr = False, EVEN_K: tl.constexpr = False,
                                     ONE_K: tl.constexpr = False,
                                     ONE_PROGRAM: tl.constexpr = False,
-                                    G_SCALAR: tl.constexpr = False):
-    """Flags as in the forward kernel; G_SCALAR: the upstream gradient is one value (mean/sum)."""
+                                    G_SCALAR: tl.constexpr = False, PREV: tl.constexpr = False,
+                                    PREV_W: tl.constexpr = False, PREV_B: tl.constexpr = False,
+                                    BLOCK_D: tl.constexpr = 16):
+    """Flags as in the forward kernel; G_SCALAR: the upstream gradient is one value (mean/sum).
+
+    PREV (one program, K in one block): x is the ReLU output of a previous Linear whose input is
+    x0 (M, D); instead of storing dX, the same program turns it into that Linear's dW0 = dXᵀ·x0
+    (PREV_W) and db0 = Σ dX (PREV_B) — the previous Linear's backward without a launch."""
     if ONE_PROGRAM:
         rows = tl.arange(0, BLOCK_M).to(tl.int64)
     else:
@@ -188,7 +194,21 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
             dx = tl.dot(d, tl.trans(wt), input_precision=PRECISION)
             if RELU_MASK:
                 dx = tl.where(xt > 0, dx, 0.0)
-            tl.store(dx_ptr + rows_c * K + ks_r, dx, mask=xmask)
+            if PREV:
+                ds_r = tl.arange(0, BLOCK_D).to(tl.int64)[None, :]
+                dmask_r = ds_r < D
+                x0 = tl.load(x0_ptr + rows_c * sx0m + ds_r * sx0d,
+                             mask=dmask_r if EVEN_M else (rows_c < M) & dmask_r, other=0)
+                if PREV_W:
+                    ks_c = tl.arange(0, BLOCK_K).to(tl.int64)[:, None]
+                    dw0 = tl.dot(tl.trans(dx), x0, input_precision=PRECISION)  # (BLOCK_K, BLOCK_D)
+                    tl.store(dw0_ptr + ks_c * D + ds_r, dw0,
+                             mask=dmask_r if EVEN_K else (ks_c < K) & dmask_r)
+                if PREV_B:
+                    tl.store(db0_ptr + ks_r, tl.sum(dx, axis=0)[None, :],
+                             mask=None if EVEN_K else ks_r < K)
+            else:
+                tl.store(dx_ptr + rows_c * K + ks_r, dx, mask=xmask)
         if NEED_W:
             dw = tl.dot(tl.trans(d), xt, input_precision=PRECISION)  # (BLOCK_C, BLOCK_K)
             dw_ptrs = dw_ptr + cols[:, None] * K + ks_r
@@ -284,15 +304,41 @@ def forward(x, w, b, t, reduction, ignore_index, logits_out=None):
     return loss, lse, count
 
 
+def prev_supported(x, w, x0, w0):
+    """Whether the backward can also produce the previous Linear's dW0/db0 (``prev``): x (M, K)
+    is relu(x0 · w0ᵀ + b0) with x0 (M, D) — one program, K in one block, D within PREV_MAX_D."""
+    M, K = x.shape
+    bm, _, bk, _ = _config(M, K, w.shape[0])
+    return (x0.dim() == 2 and w0.dim() == 2 and x0.dtype == x.dtype == w0.dtype
+            and x0.shape[0] == M and tuple(w0.shape) == (K, x0.shape[1]) and x0.shape[1] > 0
+            and launcher.cdiv(M, bm) == 1 and K <= bk
+            and launcher.next_pow2(x0.shape[1]) <= PREV_MAX_D)
+
+
+# the widest previous-layer input the backward takes into its program (one (BLOCK_M, BLOCK_D)
+# tile of x0 and one (BLOCK_K, BLOCK_D) dot)
+PREV_MAX_D = 256 if launcher.POLICY == "interpreter" else 64
+
+
 def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need_x, need_w,
-             need_b):
-    """(dx, dw, db) storages (None where not needed)."""
+             need_b, prev=None):
+    """(dx, dw, db) storages (None where not needed). ``prev`` = (x0, need_w0, need_b0) when
+    ``prev_supported``: x is the ReLU output of a Linear with input x0, and the same launch
+    returns that Linear's (dw0, db0) instead of dx: (dx=None, dw, db, dw0, db0)."""
     M, K = x.shape
     C = w.shape[0]
     bm, bc, bk, warps = _config(M, K, C)
     programs = launcher.cdiv(M, bm)
     atomic = programs > 1
-    dx = torch.empty((M, K), dtype=x.dtype, device=x.device) if need_x else None
+    if prev is not None:
+        x0, need_w0, need_b0 = prev
+        assert relu_mask and need_x and not atomic and K <= bk
+        D = x0.shape[1]
+        dw0 = torch.empty((K, D), dtype=x.dtype, device=x.device) if need_w0 else None
+        db0 = torch.empty((K,), dtype=x.dtype, device=x.device) if need_b0 else None
+        dx = None
+    else:
+        dx = torch.empty((M, K), dtype=x.dtype, device=x.device) if need_x else None
     dw = torch.empty((C, K), dtype=w.dtype, device=w.device) if need_w else None
     db = torch.empty((C,), dtype=w.dtype, device=w.device) if need_b else None
     if atomic:  # several programs add into dW/db: start from zero
@@ -305,14 +351,22 @@ def backward(x, w, b, t, lse, g, count, reduction, ignore_index, relu_mask, need
                      dx if dx is not None else dummy, dw if dw is not None else dummy,
                      db if db is not None else dummy, M, K, C, x.stride(0), x.stride(1),
                      w.stride(0), w.stride(1), b.stride(0) if b is not None else 0, t.stride(0),
-                     0 if reduction != "none" else g.stride(0), int(ignore_index)),
+                     0 if reduction != "none" else g.stride(0), int(ignore_index),
+                     *((x0, dw0 if dw0 is not None else dummy, db0 if db0 is not None else dummy,
+                        D, x0.stride(0), x0.stride(1)) if prev is not None
+                       else (dummy, dummy, dummy, 0, 0, 0))),
                     dict(HAS_BIAS=b is not None, MEAN=reduction == "mean", RELU_MASK=relu_mask,
                          NEED_X=need_x, NEED_W=need_w, NEED_B=need_b, ATOMIC=atomic,
                          COMPUTE=_compute(x.dtype), PRECISION=_precision(x.dtype), BLOCK_M=bm,
                          BLOCK_C=bc, BLOCK_K=bk, G_SCALAR=reduction != "none",
-                         **_flags(M, K, bm, bk, programs)), warps)
+                         **_flags(M, K, bm, bk, programs),
+                         **(dict(PREV=True, PREV_W=need_w0, PREV_B=need_b0,
+                                 BLOCK_D=max(16, launcher.next_pow2(D))) if prev is not None
+                            else {})), warps)
+    if prev is not None:
+        return dx, dw, db, dw0, db0
     return dx, dw, db
 
 
 __all__ = ["linear_cross_entropy_fwd_kernel", "linear_cross_entropy_bwd_kernel", "supported",
-           "forward", "backward"]
+           "prev_supported", "forward", "backward"]
