@@ -32,9 +32,9 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K
     ks = tl.arange(0, BLOCK_K).to(tl.int64)
     ks_r = ks[None, :]
     ks_c = ks[:, None]
-    x_ptrs = x_ptr + rows_c * sxm + ks_r * sxk
-    w_ptrs = w_ptr + ks_c * swk + cols_r * swc
     if ONE_K:
+        x_ptrs = x_ptr + rows_c * sxm + ks_r * sxk
+        w_ptrs = w_ptr + ks_c * swk + cols_r * swc
         if EVEN_K:
             xmask = None if EVEN_M else rows_c < M
             wmask = cmask_r
@@ -45,6 +45,8 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K
         wt = tl.load(w_ptrs, mask=wmask, other=0)
         acc = tl.dot(xt, wt, input_precision=PRECISION)
     else:
+        # (pointer tiles formed in each step, not carried across steps: carried 64-bit
+        # pointer tiles cost registers, and the backward then spills on sm_90)
         acc = tl.zeros((BLOCK_M, BLOCK_C), COMPUTE)
         for k in range(0, K, BLOCK_K):
             if EVEN_K:
@@ -53,11 +55,10 @@ def _logits_tile(x_ptr, w_ptr, b_ptr, rows_c, cols, cols_r, cmask, cmask_r, M, K
             else:
                 xmask = ks_r < K - k if EVEN_M else (rows_c < M) & (ks_r < K - k)
                 wmask = (ks_c < K - k) & cmask_r
-            xt = tl.load(x_ptrs, mask=xmask, other=None if EVEN_M and EVEN_K else 0)
-            wt = tl.load(w_ptrs, mask=wmask, other=0)
+            xt = tl.load(x_ptr + rows_c * sxm + (k + ks_r) * sxk, mask=xmask,
+                         other=None if EVEN_M and EVEN_K else 0)
+            wt = tl.load(w_ptr + (k + ks_c) * swk + cols_r * swc, mask=wmask, other=0)
             acc = tl.dot(xt, wt, acc, input_precision=PRECISION)
-            x_ptrs += BLOCK_K * sxk
-            w_ptrs += BLOCK_K * swk
         xt = acc  # (no whole-K tiles to hand back)
         wt = acc
     if HAS_BIAS:
@@ -217,24 +218,25 @@ def linear_cross_entropy_bwd_kernel(x_ptr, w_ptr, b_ptr, t_ptr, lse_ptr, g_ptr, 
             else:
                 tl.store(dw_ptrs, dw, mask=wmask)
     else:
+        # (xk/wk: not the logits' tiles, whose types differ — a loop may not change them)
         ks0 = tl.arange(0, BLOCK_K).to(tl.int64)
         for k in range(0, K, BLOCK_K):
             ks = k + ks0
             kmask = ks < K
-            xt = tl.load(x_ptr + rows_c * sxm + ks[None, :] * sxk,
+            xk = tl.load(x_ptr + rows_c * sxm + ks[None, :] * sxk,
                          mask=rmask[:, None] & kmask[None, :] if not EVEN_M else kmask[None, :],
                          other=0)
             if NEED_X:
                 # W as (C, K): dX[:, k-chunk] = dlogits · W[:, k-chunk]
-                wt = tl.load(w_ptr + cols[:, None] * swc + ks[None, :] * swk,
+                wk = tl.load(w_ptr + cols[:, None] * swc + ks[None, :] * swk,
                              mask=cmask[:, None] & kmask[None, :], other=0)
-                dx = tl.dot(d, wt, input_precision=PRECISION)
+                dx = tl.dot(d, wk, input_precision=PRECISION)
                 if RELU_MASK:
-                    dx = tl.where(xt > 0, dx, 0.0)
+                    dx = tl.where(xk > 0, dx, 0.0)
                 tl.store(dx_ptr + rows_c * K + ks[None, :], dx,
                          mask=rmask[:, None] & kmask[None, :] if not EVEN_M else kmask[None, :])
             if NEED_W:
-                dw = tl.dot(tl.trans(d), xt, input_precision=PRECISION)  # (BLOCK_C, BLOCK_K)
+                dw = tl.dot(tl.trans(d), xk, input_precision=PRECISION)  # (BLOCK_C, BLOCK_K)
                 dw_ptrs = dw_ptr + cols[:, None] * K + ks[None, :]
                 if ATOMIC:
                     tl.atomic_add(dw_ptrs, dw, mask=cmask[:, None] & kmask[None, :])
