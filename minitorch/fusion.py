@@ -25,7 +25,9 @@ I4. Backward fusion is decided at backward time, by the engine asking ``backward
     ``autograd.grad`` input, anomaly mode is off and create_graph is False — and only when the
     saved values it reads are the ones the unfused nodes would read (their saved tensors are
     unpacked, with the usual version checks; the bias the head recomputes logits from must be
-    unchanged). Otherwise each node runs on its own with the same results.
+    unchanged). Otherwise each node runs on its own with the same results. The head may so
+    absorb its Linear, that Linear's ReLU, and the Linear before the ReLU when that one's input
+    needs no gradient (its dW/db then come from the head's launch).
 I5. ``MINITORCH_FUSION=0`` in the environment, or ``minitorch.backends.fusion.enabled = False``,
     turns every fusion off (nothing deferred, nothing fused forward or backward).
 

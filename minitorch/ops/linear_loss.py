@@ -5,7 +5,10 @@ to the loss and each row's log-sum-exp; the same launch also stores the logits w
 (``logits_out``: the program can still read them, so they must hold their values).
 Backward, one launch: the logits are recomputed and turned into dlogits = (softmax − one-hot)·g
 (÷ count for 'mean'), which in the same program give dX = dlogits·W — with the previous layer's
-ReLU derivative applied when x is a ReLU output — dW = dlogitsᵀ·X and db = Σ dlogits.
+ReLU derivative applied when x is a ReLU output — dW = dlogitsᵀ·X and db = Σ dlogits. When x is
+the ReLU output of a previous Linear whose input x0 needs no gradient (and one program holds the
+batch), that dX is turned, in the same program, into the previous Linear's dW0 = dXᵀ·x0 and
+db0 = Σ dX instead of being stored (``prev``; minitorch/fusion.py decides).
 
 Under the interpreter policy a single program covers the whole batch and stores dW/db directly;
 with several programs (GPU policy) each adds its share with atomics into zeroed buffers.
