@@ -30,7 +30,9 @@ I4. Backward fusion is decided at backward time, by the engine asking ``backward
     ``autograd.grad`` input, anomaly mode is off and create_graph is False — and only when the
     saved values it reads are the ones the unfused nodes would read (their saved tensors are
     unpacked, with the usual version checks; the bias the head recomputes logits from must be
-    unchanged). Otherwise each node runs on its own with the same results.
+    unchanged). Otherwise each node runs on its own with the same results. The head may so
+    absorb its Linear, that Linear's ReLU, and the Linear before the ReLU when that one's input
+    needs no gradient (its dW/db then come from the head's launch).
 I5. ``MINITORCH_FUSION=0`` in the environment, or ``minitorch.backends.fusion.enabled = False``,
     turns every fusion off (nothing deferred, nothing fused forward or backward).
 
@@ -310,14 +312,55 @@ def _plan_head(ce, g, deps, buffers, blocked):
         chain.append(relu_node)
     need_x, need_w = lin.needs_input_grad[0], lin.needs_input_grad[1]
     need_b = bias is not None and lin.needs_input_grad[2]
-    dx, dw, db = linear_loss_kernels.backward(
-        x._data, w._data, None if bias is None else bias._data, ce.target._data, ce.lse._data,
-        g._data, ce.count._data, ce.reduction, ce.ignore_index, relu_node is not None, need_x,
-        need_w, need_b)
-    given = {(id(lin), _arg_slot(lin, 1)): None if dw is None else _wrap(dw)}
+    prev = None if relu_node is None else _prev_linear(relu_node, x, w, deps, buffers,
+                                                                   blocked)
+    if prev is not None and need_x:
+        lin0, x0 = prev
+        chain.append(lin0)
+        need_w0 = lin0.needs_input_grad[1]
+        need_b0 = lin0.bias_shape is not None and lin0.needs_input_grad[2]
+        _, dw, db, dw0, db0 = linear_loss_kernels.backward(
+            x._data, w._data, None if bias is None else bias._data, ce.target._data,
+            ce.lse._data, g._data, ce.count._data, ce.reduction, ce.ignore_index, True, True,
+            need_w, need_b, prev=(x0._data, need_w0, need_b0))
+        given = {(id(lin0), _arg_slot(lin0, 1)): None if dw0 is None else _wrap(dw0)}
+        if lin0.bias_shape is not None:
+            given[(id(lin0), _arg_slot(lin0, 2))] = None if db0 is None else _wrap(db0)
+    else:
+        dx, dw, db = linear_loss_kernels.backward(
+            x._data, w._data, None if bias is None else bias._data, ce.target._data,
+            ce.lse._data, g._data, ce.count._data, ce.reduction, ce.ignore_index,
+            relu_node is not None, need_x, need_w, need_b)
+        x_node = relu_node if relu_node is not None else lin
+        given = {}
+        if _arg_slot(x_node, 0) is not None:
+            given[(id(x_node), _arg_slot(x_node, 0))] = None if dx is None else _wrap(dx)
+    given[(id(lin), _arg_slot(lin, 1))] = None if dw is None else _wrap(dw)
     if bias is not None:
         given[(id(lin), _arg_slot(lin, 2))] = None if db is None else _wrap(db)
-    x_node = relu_node if relu_node is not None else lin
-    if _arg_slot(x_node, 0) is not None:
-        given[(id(x_node), _arg_slot(x_node, 0))] = None if dx is None else _wrap(dx)
     return chain[1:], _routes(chain, given)
+
+
+def _prev_linear(relu_node, x, w, deps, buffers, blocked):
+    """(Linear node, its saved input x0) when the absorbed ReLU's input is a Linear whose own
+    backward can run inside the head's launch (I4 for that Linear too): no one can observe the
+    gradient flowing into it, its input needs no gradient (only dW0/db0 are produced), its
+    bias (if any) has the output's last-dimension shape, and the head kernel takes the shapes
+    (``linear_loss.prev_supported``)."""
+    slot = relu_node._input_edge_slots[0]
+    if slot is None:
+        return None
+    node, nr = relu_node.next_functions[slot]
+    if node is None or nr != 0 or not _is(node, Linear):
+        return None
+    if not _absorbable(node, deps, buffers, blocked) or node.needs_input_grad[0]:
+        return None
+    if not (node.needs_input_grad[1] or (node.bias_shape is not None
+                                         and node.needs_input_grad[2])):
+        return None
+    if node.bias_shape is not None and node.bias_shape != (x.shape[-1],):
+        return None
+    x0, w0 = node.saved_tensors  # unpacking checks their versions, as the Linear's node would
+    if not linear_loss_kernels.prev_supported(x, w, x0, w0):
+        return None
+    return node, x0

@@ -251,6 +251,12 @@ def ops_sweep(log=print):
                       relu_mask=filled(20, 17, dtype=dt))
             matmul.mm(filled(24, 20, dtype=dt).t(), filled(24, 17, dtype=dt),
                       rowsum=empty(20, dtype=dt))
+    # the shape flags (EVEN_M/N/K, ONE_TILE, ONE_K): shapes that are / are not multiples of the
+    # GPU blocks (32, 64, 32), K within one block or looped (few: every one is compiled twice)
+    for M, N, K in ((64, 128, 64), (64, 17, 40), (20, 128, 32), (20, 64, 40), (64, 17, 64)):
+        matmul.mm(filled(M, K), filled(K, N), bias=filled(N), activation="relu")
+    matmul.mm(filled(64, 128).t(), filled(64, 64), rowsum=empty(128))
+    matmul.mm(filled(64, 64), filled(64, 128), relu_mask=filled(64, 128))
     if hasattr(matmul, "matmul_backend"):  # tf32 dot (allow_tf32) on GPUs
         previous, matmul.matmul_backend.allow_tf32 = matmul.matmul_backend.allow_tf32, True
         try:
@@ -338,6 +344,23 @@ def _sweep_optional(n, filled, empty, log):
                     h = F.relu(F.linear(x, w1))
                     out = F.cross_entropy(F.linear(h, w2, bias), t, reduction=red)
                     out.sum().backward() if red == "none" else out.backward()
+        # the head's shape flags: M and K multiples of the blocks (32) or not, K in one block or
+        # looped, one program or several
+        # (targets made first: a launch between a Linear and its consumer computes the Linear)
+        xf, tf = mt.randn(64, 20, requires_grad=True), mt.randint(0, 10, (64,))
+        w1f, w2f = mt.randn(64, 20, requires_grad=True), mt.randn(10, 64, requires_grad=True)
+        F.cross_entropy(F.linear(F.relu(F.linear(xf, w1f)), w2f, mt.randn(10)), tf).backward()
+        # an input without gradient: the head's backward also gives layer 1's dW/db (PREV),
+        # with M and K (the hidden width) multiples of the blocks and not
+        for M, H in ((6, 24), (32, 32)):
+            w1f, w2f = mt.randn(H, 20, requires_grad=True), mt.randn(10, H, requires_grad=True)
+            xf, b1f, tf = mt.randn(M, 20), mt.randn(H), mt.randint(0, 10, (M,))
+            F.cross_entropy(F.linear(F.relu(F.linear(xf, w1f, b1f)), w2f), tf).backward()
+        for M, K, red in ((6, 40, "none"), (32, 32, "mean")):
+            xf, w2f = mt.randn(M, K, requires_grad=True), mt.randn(10, K, requires_grad=True)
+            b2f, tf = mt.randn(10), mt.randint(0, 10, (M,))
+            out = F.cross_entropy(F.linear(xf, w2f, b2f), tf, reduction=red)
+            out.sum().backward() if red == "none" else out.backward()
         from minitorch.ops import matmul as _mm
         previous, _mm.matmul_backend.allow_tf32 = _mm.matmul_backend.allow_tf32, True
         try:  # the head's dots in tf32

@@ -124,12 +124,48 @@ def test_standard_launch_path_switch_gives_the_same_values():
     assert ours.tobytes() == theirs.tobytes()
 
 
+def test_int32_arithmetic_without_the_overflow_sanitizer_gives_the_same_values():
+    """The fast path skips the interpreter's int32 overflow sanitizer (outside debug mode it only
+    feeds a discarded device_assert): wrapping int32 products and sums come out as on Triton's
+    path, and the interpreter's options are the same after the launch."""
+    import dataclasses
+
+    import triton
+    import triton.language as tl
+    from triton.runtime import interpreter
+
+    @triton.jit
+    def int_mix(x_ptr, out_ptr, s, BLOCK: tl.constexpr):
+        offs = tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + offs)
+        tl.store(out_ptr + offs, (x * s + offs * 7 - s) * x)
+
+    x = torch.tensor([0, 1, -3, 46341, 2**31 - 1, -2**31, 123456, 99], dtype=torch.int32)
+    ours, theirs = torch.empty_like(x), torch.empty_like(x)
+    options = interpreter.interpreter_builder.options
+    assert launcher._fast.launch(int_mix, (1,), (x, ours, 65537), {"BLOCK": 8})
+    assert interpreter.interpreter_builder.options is options
+    with launcher.standard_launch_path():
+        int_mix[(1,)](x, theirs, 65537, BLOCK=8)
+    assert ours.tolist() == theirs.tolist()
+    # in debug mode the sanitizer (whose device_assert would then fire) stays on
+    debug = dataclasses.replace(options, debug=True)
+    assert launcher._fast._options(debug) is debug
+    assert launcher._fast._options(options).sanitize_overflow is False
+
+
 def test_falls_back_when_interpreter_internals_differ(monkeypatch):
     from triton.runtime import interpreter
     monkeypatch.delattr(interpreter, "_implicit_cvt")
     assert launcher._make_fast_path() is None
     monkeypatch.undo()
     assert launcher._make_fast_path() is not None
+
+
+def test_falls_back_when_the_interpreter_options_differ(monkeypatch):
+    from triton.runtime import interpreter
+    monkeypatch.setattr(interpreter.interpreter_builder, "options", object())
+    assert launcher._make_fast_path() is None
 
 
 def test_falls_back_when_the_probe_disagrees(monkeypatch):

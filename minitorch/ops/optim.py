@@ -16,30 +16,36 @@ MAX_TENSORS = launcher.MAX_TENSORS  # parameters updated by one SGD launch
 @triton.jit
 def _sgd_update(p_ptr, g_ptr, buf_ptr, n, offs, lr, weight_decay, momentum, dampening,
                 HAS_WD: tl.constexpr, HAS_MOMENTUM: tl.constexpr, FIRST: tl.constexpr,
-                NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr, EVEN: tl.constexpr):
-    """torch.optim's single-tensor SGD update of the elements at ``offs`` of one parameter."""
+                NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr, EVEN: tl.constexpr,
+                DAMPENING: tl.constexpr):
+    """torch.optim's single-tensor SGD update of the elements at ``offs`` of one parameter
+    (``DAMPENING``: dampening != 0; without it buf·momentum + 1·d is buf·momentum + d)."""
     if EVEN:  # the block is exactly the parameter
         mask = None
     else:
         mask = offs < n
-    p = tl.load(p_ptr + offs, mask=mask)
+    p_ptrs = p_ptr + offs
+    p = tl.load(p_ptrs, mask=mask)
     d = tl.load(g_ptr + offs, mask=mask)
     if MAXIMIZE:
         d = -d
     if HAS_WD:
         d = d + weight_decay * p
     if HAS_MOMENTUM:
+        buf_ptrs = buf_ptr + offs
         if FIRST:
             buf = d
-        else:
-            buf = tl.load(buf_ptr + offs, mask=mask)
+        elif DAMPENING:
+            buf = tl.load(buf_ptrs, mask=mask)
             buf = buf * momentum + (1.0 - dampening) * d
-        tl.store(buf_ptr + offs, buf, mask=mask)
+        else:
+            buf = tl.load(buf_ptrs, mask=mask) * momentum + d
+        tl.store(buf_ptrs, buf, mask=mask)
         if NESTEROV:
             d = d + momentum * buf
         else:
             d = buf
-    tl.store(p_ptr + offs, p - lr * d, mask=mask)
+    tl.store(p_ptrs, p - lr * d, mask=mask)
 
 
 @triton.jit
@@ -50,7 +56,8 @@ def sgd_kernel(p0, g0, b0, n0, p1, g1, b1, n1, p2, g2, b2, n2, p3, g3, b3, n3,
                BLOCK: tl.constexpr, ONE_PROGRAM: tl.constexpr = False,
                B0: tl.constexpr = 1, B1: tl.constexpr = 1, B2: tl.constexpr = 1,
                B3: tl.constexpr = 1, E0: tl.constexpr = False, E1: tl.constexpr = False,
-               E2: tl.constexpr = False, E3: tl.constexpr = False):
+               E2: tl.constexpr = False, E3: tl.constexpr = False,
+               DAMPENING: tl.constexpr = True):
     """Multi-tensor SGD: program ``pid`` updates block ``pid`` of each of the NT parameters
     (blocks past a parameter's end are masked off), so a whole group is one launch. With
     ``ONE_PROGRAM`` (every parameter fits one block) parameter i gets its own block of ``Bi``
@@ -58,16 +65,19 @@ def sgd_kernel(p0, g0, b0, n0, p1, g1, b1, n1, p2, g2, b2, n2, p3, g3, b3, n3,
     each loaded/stored element costs, so a 10-element bias is not processed as 8192."""
     if ONE_PROGRAM:
         _sgd_update(p0, g0, b0, n0, tl.arange(0, B0), lr, weight_decay, momentum, dampening,
-                    HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E0)
+                    HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E0, DAMPENING)
         if NT > 1:
             _sgd_update(p1, g1, b1, n1, tl.arange(0, B1), lr, weight_decay, momentum,
-                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E1)
+                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E1,
+                        DAMPENING)
         if NT > 2:
             _sgd_update(p2, g2, b2, n2, tl.arange(0, B2), lr, weight_decay, momentum,
-                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E2)
+                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E2,
+                        DAMPENING)
         if NT > 3:
             _sgd_update(p3, g3, b3, n3, tl.arange(0, B3), lr, weight_decay, momentum,
-                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E3)
+                        dampening, HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, E3,
+                        DAMPENING)
     else:
         offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
         for i in tl.static_range(NT):
@@ -80,7 +90,7 @@ def sgd_kernel(p0, g0, b0, n0, p1, g1, b1, n1, p2, g2, b2, n2, p3, g3, b3, n3,
             else:
                 p_ptr, g_ptr, buf_ptr, n = p3, g3, b3, n3
             _sgd_update(p_ptr, g_ptr, buf_ptr, n, offs, lr, weight_decay, momentum, dampening,
-                        HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, False)
+                        HAS_WD, HAS_MOMENTUM, FIRST, NESTEROV, MAXIMIZE, False, DAMPENING)
 
 
 @triton.jit
@@ -135,6 +145,8 @@ def sgd_step(params, grads, bufs, lr, weight_decay, momentum, dampening, first, 
         constexprs = dict(NT=len(chunk), HAS_WD=weight_decay != 0, HAS_MOMENTUM=momentum != 0,
                           FIRST=bool(first), NESTEROV=bool(nesterov), MAXIMIZE=bool(maximize),
                           BLOCK=block)
+        if dampening == 0:
+            constexprs["DAMPENING"] = False
         if grid[0] == 1:  # each parameter its own block (flags passed only when set)
             constexprs["ONE_PROGRAM"] = True
             for j, i in enumerate(chunk):
