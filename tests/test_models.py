@@ -19,7 +19,7 @@ def _layout(state):
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50"])
 def test_state_dict_keys_order_and_shapes_equal_torchvision(name):
-    ours = getattr(models, name)()
+    ours = nn.utils.skip_init(getattr(models, name))  # the layout only: no random init
     theirs = getattr(tvm, name)()
     assert _layout(ours.state_dict()) == _layout(theirs.state_dict())
     assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
@@ -34,7 +34,7 @@ def test_state_dict_keys_order_and_shapes_equal_torchvision(name):
 def test_constructor_arguments_as_torchvision():
     kw = dict(num_classes=7, groups=2, width_per_group=32,
               replace_stride_with_dilation=[False, True, True])
-    assert _layout(models.resnet50(**kw).state_dict()) == \
+    assert _layout(nn.utils.skip_init(models.resnet50, **kw).state_dict()) == \
         _layout(tvm.resnet50(**kw).state_dict())
     m = models.resnet18(zero_init_residual=True, num_classes=3)
     assert m.fc.out_features == 3
@@ -45,8 +45,22 @@ def test_constructor_arguments_as_torchvision():
         models.resnet18(groups=2)
     with pytest.raises(ValueError, match="replace_stride_with_dilation should be None"):
         models.resnet18(replace_stride_with_dilation=[True])
-    gn = models.resnet18(norm_layer=lambda c: nn.GroupNorm(4, c))
+    gn = nn.utils.skip_init(models.resnet18, norm_layer=lambda c: nn.GroupNorm(4, c))
     assert type(gn.layer1[0].bn1).__name__ == "GroupNorm"
+
+
+def test_skip_init_launches_no_random_kernel_and_load_state_dict_fills_it():
+    from minitorch.ops import launcher
+    launcher.stats.reset()
+    m = nn.utils.skip_init(models.resnet_small)
+    assert "random_kernel" not in launcher.stats.by_kernel
+    ref = models.resnet_small()
+    m.load_state_dict(ref.state_dict())
+    x = minitorch.randn(2, 1, 8, 8)
+    assert minitorch.equal(m.eval()(x), ref.eval()(x))
+    layer = nn.utils.skip_init(nn.Linear, 3, 2)  # and the initializers work again afterwards
+    assert tuple(layer.weight.shape) == (2, 3)
+    assert float(nn.init.ones_(minitorch.empty(2)).sum()) == 2
 
 
 def test_init_is_torchvisions_kaiming_fan_out():

@@ -1,6 +1,8 @@
 """Weight initialisation (``torch.nn.init``): every fill is a Triton RNG or fill kernel, run
 in place under no_grad."""
+import contextlib
 import math
+import threading
 import warnings
 
 from ..autograd import no_grad
@@ -49,17 +51,41 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+# nn.utils.skip_init builds a module with every initializer below a no-op (per thread)
+_skip = threading.local()
+
+
+@contextlib.contextmanager
+def _skipping():
+    old = getattr(_skip, "on", False)
+    _skip.on = True
+    try:
+        yield
+    finally:
+        _skip.on = old
+
+
+def _skipped():
+    return getattr(_skip, "on", False)
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    if _skipped():
+        return tensor
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    if _skipped():
+        return tensor
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
+    if _skipped():
+        return tensor
     with no_grad():
         return tensor.fill_(val)
 
@@ -69,6 +95,8 @@ def ones_(tensor):
 
 
 def zeros_(tensor):
+    if _skipped():
+        return tensor
     with no_grad():
         return tensor.zero_()
 
