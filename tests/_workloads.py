@@ -489,6 +489,17 @@ def _sweep_norm(log):
                 F.batch_norm(x, rm, rv, w, b, training).sum().backward()
                 F.batch_norm(x.detach(), rm, rv, w, None, training).sum().backward()
             F.batch_norm(x, None, None, None, None, True).sum().backward()
+            # a ReLU fused into the batch-norm launch (out of place: the pre-activation stored
+            # too; in place), its backward folded into the batch-norm backward; the module
+            # counts num_batches_tracked in the same launch
+            for training in (True, False):
+                F.relu(F.batch_norm(x, rm, rv, w, b, training)).sum().backward()
+                h = F.batch_norm(x * 1, rm, rv, w, b, training)
+                h.relu_()
+                h.sum().backward()
+            module = _opt("nn").BatchNorm1d(C) if len(shape) == 2 else \
+                _opt("nn").BatchNorm2d(C)
+            module.to(dt)(x).relu_().sum().backward()
         # layer / group norm: weight+bias, weight only, none; one and several programs
         for M, K in ((3, 5), (40, 300)):
             x = mt.randn(M, K, dtype=dt, requires_grad=True)
