@@ -16,8 +16,8 @@ MLP. The recipe (defaults: 10 epochs, batch 64, SGD lr 0.05 momentum 0.9, cosine
   step share a shift (their images differ).
 
 With no arguments it reaches 99.72% test accuracy (1 error in 360; the MLP: 96.39%) under the
-Triton interpreter on the 2-core machine in 132 s of CPU time (161-208 s wall while other jobs
-loaded the cores); README.md has the run. A training step is 29 launches, 8 of them the shift.
+Triton interpreter on the 2-core machine in 104 s (quiet machine; README.md has the run). A
+training step is 29 launches, 8 of them the shift.
 """
 import os
 import sys
