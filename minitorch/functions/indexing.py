@@ -42,11 +42,8 @@ class ScatterIntoZeros(Function):
     @staticmethod
     def forward(ctx, src, shape, dim, idx):
         out = zeros(shape, dtype=src.dtype, device=src.device)
-        if len(shape) == 0:
-            index_kernels.scatter_add_(out._data.reshape(1), 0, idx._data.reshape(1),
-                                       src._data.reshape(1))
-        else:
-            index_kernels.scatter_add_(out._data, dim, idx._data, src._data)
+        index_kernels.scatter_add_(_flat1(out._data), dim if len(shape) else 0,
+                                   _flat1(idx._data), _flat1(src._data))
         ctx.dim, ctx.save_idx = dim, idx
         return out
 
@@ -83,15 +80,18 @@ def _gather(x, dim, idx):
 # ---------------------------------------------------------------------------------------------
 # scatter / scatter_add (kernels: ops/index.py; a duplicate index keeps one of the values)
 # ---------------------------------------------------------------------------------------------
-def _copy_of(x):
-    out = torch.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
-    elementwise.pointwise("copy", out, x._data)
-    return out
-
-
 def _flat1(t):
     """A 0-d storage as 1-d (the kernels walk at least one dimension)."""
     return t.reshape(1) if t.dim() == 0 else t
+
+
+def _scattered(ctx, input, dim, index, src, kernel):
+    """A copy of ``input`` with ``kernel`` (store or add) applied at ``index`` from the storage
+    ``src``; ``ctx`` keeps what the backwards gather with."""
+    out = shape_fns.dense_copy(input._data)
+    kernel(_flat1(out), dim, _flat1(index._data), _flat1(src))
+    ctx.dim, ctx.index = dim, index
+    return _wrap(out)
 
 
 class Scatter(Function):
@@ -102,10 +102,7 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, input, dim, index, src):
-        out = _copy_of(input)
-        index_kernels.scatter_store(_flat1(out), dim, _flat1(index._data), _flat1(src._data))
-        ctx.dim, ctx.index = dim, index
-        return _wrap(out)
+        return _scattered(ctx, input, dim, index, src._data, index_kernels.scatter_store)
 
     @staticmethod
     def backward(ctx, g):
@@ -121,11 +118,8 @@ class ScatterValue(Function):
 
     @staticmethod
     def forward(ctx, input, dim, index, value):
-        out = _copy_of(input)
         src = torch.tensor(value, dtype=input.dtype, device=input.device).expand(index.shape)
-        index_kernels.scatter_store(_flat1(out), dim, _flat1(index._data), _flat1(src))
-        ctx.dim, ctx.index = dim, index
-        return _wrap(out)
+        return _scattered(ctx, input, dim, index, src, index_kernels.scatter_store)
 
     @staticmethod
     def backward(ctx, g):
@@ -139,10 +133,7 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, input, dim, index, src):
-        out = _copy_of(input)
-        index_kernels.scatter_add_(_flat1(out), dim, _flat1(index._data), _flat1(src._data))
-        ctx.dim, ctx.index = dim, index
-        return _wrap(out)
+        return _scattered(ctx, input, dim, index, src._data, index_kernels.scatter_add_)
 
     @staticmethod
     def backward(ctx, g):
@@ -151,7 +142,7 @@ class ScatterAdd(Function):
 
 
 def _gather_any(x, dim, idx):
-    """gather for the scatter backwards (0-d operands included)."""
+    """gather along ``dim``; a 0-d input or index is gathered as 1-d."""
     if x.dim() == 0 or idx.dim() == 0:
         return _gather(x.reshape(-1), 0, idx.reshape(-1)).reshape(idx.shape)
     return _gather(x, dim, idx)
@@ -312,10 +303,7 @@ def gather(input, dim, index, *, sparse_grad=False):
                   negative=False)
     if index.dtype != torch.int64:
         index = index.long()
-    if input.dim() == 0 or index.dim() == 0:
-        out = _gather(input.reshape(-1), 0, index.reshape(-1))
-        return out.reshape(index.shape)
-    return _gather(input, d, index)
+    return _gather_any(input, d, index)
 
 
 def nonzero(input, as_tuple=False):
