@@ -65,9 +65,20 @@ __all__ = ["LinearRelu", "LinearCrossEntropy", "BatchNormRelu", "BatchNormReluIn
 # ---------------------------------------------------------------------------------------------
 # I2: forward fusions
 # ---------------------------------------------------------------------------------------------
-class LinearRelu(Function):
-    """relu(h) where h is the pending Linear output: one matmul launch stores both h and relu(h).
-    The node is an ordinary ReluBackward0 with h's node as its next edge (I3)."""
+class _FusedRelu(Function):
+    """relu of a pending output computed in its producer's launch. The node is an ordinary
+    ReluBackward0 saving relu's output, with the producer's node as its next edge (I3)."""
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return threshold_backward(g, y), None
+
+
+class LinearRelu(_FusedRelu):
+    """relu(h) where h is the pending Linear output: one matmul launch stores both h and
+    relu(h)."""
     node_name = "ReluBackward0"
 
     @staticmethod
@@ -78,11 +89,6 @@ class LinearRelu(Function):
         y = _wrap(out)
         ctx.save_for_backward(y)
         return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return threshold_backward(g, y), None
 
 
 class LinearCrossEntropy(Function):
@@ -106,9 +112,9 @@ class LinearCrossEntropy(Function):
         return CrossEntropy.backward(ctx, g) + (None,)
 
 
-class BatchNormRelu(Function):
+class BatchNormRelu(_FusedRelu):
     """relu(h) where h is the pending BatchNorm output: one batch-norm launch stores both h and
-    relu(h). An ordinary ReluBackward0 with h's node (NativeBatchNormBackward0) as next edge."""
+    relu(h)."""
     node_name = "ReluBackward0"
 
     @staticmethod
@@ -119,13 +125,8 @@ class BatchNormRelu(Function):
         ctx.save_for_backward(y)
         return y
 
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return threshold_backward(g, y), None
 
-
-class BatchNormReluInplace(Function):
+class BatchNormReluInplace(_FusedRelu):
     """h.relu_() where h is the pending BatchNorm output: the batch-norm launch writes relu(h)
     into h (torch's relu_: h is dirty, its ReluBackward0 saves h at its new version)."""
     node_name = "ReluBackward0"
@@ -137,13 +138,8 @@ class BatchNormReluInplace(Function):
         ctx.save_for_backward(h)
         return h
 
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return threshold_backward(g, y), None
 
-
-_RELU_NODES = (Relu, LinearRelu, BatchNormRelu, BatchNormReluInplace)
+_RELU_NODES = (Relu, _FusedRelu)
 
 
 def relu(x):
