@@ -113,6 +113,17 @@ def count(params):
     return sum(p.numel() for p in params)
 
 
+def print_table(title, results):
+    """The three-way comparison (also printed by finetune_resnet.py)."""
+    print(f"\n{title}")
+    print(f"{'setting':<34}{'accuracy':>10}")
+    names = {"pretrained_frozen_body": "(a) pretrained frozen body + head",
+             "from_scratch": "(b) trained from scratch",
+             "random_frozen_body": "(c) random frozen body + head"}
+    for key, acc in results.items():
+        print(f"{names[key]:<34}{acc:>10.4f}")
+
+
 def fit(model, optimizer, x, y, args, title, graph=None):
     """``args.steps`` steps of ``optimizer`` on cross-entropy, with progress lines (also used by
     finetune_resnet.py)."""
@@ -201,13 +212,8 @@ def main(argv=None):
         "(c) random frozen body + new head")
     results["random_frozen_body"] = accuracy(random_body, x_test, y_test2)
 
-    print(f"\nodd-vs-even test accuracy with {args.labels} labels ({len(y_test)} test digits)")
-    print(f"{'setting':<34}{'accuracy':>10}")
-    names = {"pretrained_frozen_body": "(a) pretrained frozen body + head",
-             "from_scratch": "(b) trained from scratch",
-             "random_frozen_body": "(c) random frozen body + head"}
-    for key, acc in results.items():
-        print(f"{names[key]:<34}{acc:>10.4f}")
+    print_table(f"odd-vs-even test accuracy with {args.labels} labels ({len(y_test)} test "
+                "digits)", results)
     report = dict(labels=args.labels, steps=args.steps, lr=args.lr, momentum=args.momentum,
                   trainable_parameters=count(trainable), frozen_parameters=count(frozen),
                   frozen_body_bit_identical=identical, accuracy=results,

@@ -43,7 +43,7 @@ from _common import (
     run,
     write_atomic,
 )
-from finetune import count, fit
+from finetune import count, fit, print_table
 
 import minitorch
 import minitorch.models
@@ -392,13 +392,8 @@ def main(argv=None):
 
     new = "".join(map(str, args.new_digits))
     task = f"odd-vs-even (digits {new})" if parity else f"digits {new}"
-    print(f"\n{task} test accuracy with {args.labels} labels ({len(y_test)} test images)")
-    print(f"{'setting':<34}{'accuracy':>10}")
-    names = {"pretrained_frozen_body": "(a) pretrained frozen body + head",
-             "from_scratch": "(b) trained from scratch",
-             "random_frozen_body": "(c) random frozen body + head"}
-    for key, acc in results.items():
-        print(f"{names[key]:<34}{acc:>10.4f}")
+    print_table(f"{task} test accuracy with {args.labels} labels ({len(y_test)} test images)",
+                results)
     report = dict(weights=weights, architecture={k: spec[k] for k in
                                                  ("block", "layers", "widths", "in_channels",
                                                   "small_input")},

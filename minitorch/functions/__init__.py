@@ -17,6 +17,7 @@ from . import activation, indexing, linalg, pointwise, reduction, scan_sort
 from . import shape as shape_fns
 from .dims import normalize_dims, numpy_aliases
 from .einsum import einsum
+from .results import ValuesIndices as _ValuesIndices
 
 _py_bool = builtins.bool
 
@@ -402,21 +403,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         return reduction.ProdAll.apply(input, tuple(range(input.dim())), False, dtype)
     return reduction.Prod.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
-
-
-class _ValuesIndices(tuple):
-    """torch.return_types.max / min: a (values, indices) tuple with names."""
-
-    def __new__(cls, values, indices, name):
-        self = super().__new__(cls, (values, indices))
-        self._name = name
-        return self
-
-    values = property(lambda self: self[0])
-    indices = property(lambda self: self[1])
-
-    def __repr__(self):
-        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})")
 
 
 def _maxmin(op, input, dim, keepdim, other):

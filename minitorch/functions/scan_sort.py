@@ -21,11 +21,12 @@ from ..ops import sort as sort_kernels
 from ..ops import triangular as triangular_kernels
 from .indexing import scatter_into_zeros
 from .pointwise import where
+from .results import ValuesIndices
 from .shape import cat
 
 __all__ = ["Cumsum", "ReverseCumsum", "Cumprod", "cumsum", "cumprod", "Tril", "Triu", "tril",
            "triu", "SortResult", "TopkResult", "sort", "argsort", "msort", "topk", "multinomial",
-           "repeat_interleave", "MedianResult", "median", "unique"]
+           "repeat_interleave", "median", "unique"]
 
 
 def _dim(dim, ndim):
@@ -284,9 +285,6 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 # ---------------------------------------------------------------------------------------------
 # median, unique (through the stable sort; NaN sorts last, as in torch)
 # ---------------------------------------------------------------------------------------------
-MedianResult = collections.namedtuple("median", ["values", "indices"])
-
-
 def median(input, dim=None, keepdim=False):
     """The lower median (NaN when the slice holds one, as torch); with ``dim`` also its index.
     The values are a gather of the input (gradient to the chosen element)."""
@@ -296,7 +294,8 @@ def median(input, dim=None, keepdim=False):
         return median(input.reshape(-1), 0).values.reshape(())
     d = _dim(dim, input.dim())
     if input.dim() == 0:
-        return MedianResult(input.clone(), zeros((), dtype=torch.int64, device=input.device))
+        return ValuesIndices(input.clone(), zeros((), dtype=torch.int64, device=input.device),
+                             "median")
     n = input.shape[d]
     if n == 0:
         raise IndexError("median(): Expected reduction dim " + str(d) + " to have non-zero size.")
@@ -308,7 +307,7 @@ def median(input, dim=None, keepdim=False):
     values = input.gather(d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return MedianResult(values, idx)
+    return ValuesIndices(values, idx, "median")
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
