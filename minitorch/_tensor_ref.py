@@ -12,10 +12,16 @@ __all__ = ["tensor_type", "is_tensor", "wrap", "creation", "arange", "empty", "f
            "ones_like", "tensor", "zeros", "zeros_like", "scalar_operand", "exact_random_"]
 
 
+_Tensor = None
+
+
 def tensor_type():
-    """The Tensor class."""
-    from .tensor import Tensor  # tensor.py imports the layers that call this
-    return Tensor
+    """The Tensor class (looked up once: an import statement costs ~5 µs, and every op asks)."""
+    global _Tensor
+    if _Tensor is None:
+        from .tensor import Tensor  # tensor.py imports the layers that call this
+        _Tensor = Tensor
+    return _Tensor
 
 
 def creation():

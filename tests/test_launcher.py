@@ -177,6 +177,45 @@ def test_falls_back_when_the_probe_disagrees(monkeypatch):
     assert launcher._fast is None and path.launches == 0
 
 
+def test_frontend_shortcuts_live_only_inside_our_launches(monkeypatch):
+    from triton.runtime import interpreter
+    shortcuts = launcher._fast.shortcuts
+    assert shortcuts is not None and not shortcuts.active()
+    seen = []
+    real_add = interpreter.interpreter_builder.create_fadd
+
+    def spy(*args):
+        seen.append(shortcuts.active())
+        return real_add(*args)
+
+    monkeypatch.setattr(interpreter.interpreter_builder, "create_fadd", spy)
+    a = minitorch.tensor([1.0, 2.0, 3.0])
+    assert (a + a).tolist() == [2.0, 4.0, 6.0]
+    assert seen == [True] and not shortcuts.active()
+    with launcher.standard_launch_path():  # Triton's own path runs its own frontend
+        assert (a + a).tolist() == [2.0, 4.0, 6.0]
+    assert seen == [True, False] and not shortcuts.active()
+
+
+def test_frontend_shortcuts_step_aside_when_internals_differ(monkeypatch):
+    from triton.runtime import interpreter
+
+    from minitorch.ops import interpreter_shortcuts
+    monkeypatch.delattr(interpreter, "_get_np_dtype")
+    assert interpreter_shortcuts.make() is None
+    monkeypatch.undo()
+    assert interpreter_shortcuts.make() is not None
+    # the launch path without them gives the same bytes
+    path = launcher._InterpreterPath()
+    path.shortcuts = None
+    monkeypatch.setattr(launcher, "_fast", path)
+    a, b = minitorch.randn(7, 5), minitorch.randn(5)
+    without = (a * b + 1).sum(0).numpy().tobytes()
+    assert path.launches > 0
+    monkeypatch.undo()
+    assert (a * b + 1).sum(0).numpy().tobytes() == without
+
+
 def test_unusual_arguments_take_the_standard_path():
     path = launcher._fast
     # a tensor subclass is not a plain CPU tensor: the standard path handles it
@@ -227,6 +266,7 @@ def test_keyboard_interrupt_mid_kernel_leaves_a_consistent_language(monkeypatch)
     monkeypatch.undo()
     assert launcher.language_state() == "patched"
     assert interpreter._patch_lang is original_patch_lang
+    assert not launcher._fast.shortcuts.active()  # the frontend shortcuts were taken out
     # the launch lock was released: another thread can launch
     done = []
     t = threading.Thread(target=lambda: done.append((minitorch.ones(2) * 2).tolist()))

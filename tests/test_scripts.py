@@ -1,4 +1,7 @@
-"""The scripts in train/ end to end, with tiny settings."""
+"""The scripts in train/ end to end, with tiny settings: in this process through the scripts'
+command-line layer (``_common.run``: a ScriptError or a bad flag is one line on stderr and exit
+status 2), and in real processes where the process is the point (a SIGKILL mid-run, the exit
+status and output of a real command line)."""
 import json
 import os
 import subprocess
@@ -6,7 +9,7 @@ import sys
 
 import pytest
 
-# seconds each: whole training runs in subprocesses (the default `python -m pytest` runs them)
+# seconds each: whole (tiny) training runs (the default `python -m pytest` runs them)
 pytestmark = pytest.mark.slow
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -14,23 +17,29 @@ TRAIN = os.path.join(ROOT, "train")
 sys.path.insert(0, TRAIN)
 
 
-def _run(script, *args):
-    out = subprocess.run([sys.executable, os.path.join(TRAIN, script), *args], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
+@pytest.fixture
+def run_script(monkeypatch, capsys):
+    """``python train/<script> <args>`` from the repository root, in this process: its stdout
+    (the exit status must be success). Two tests below start real processes."""
+    def run(script, *args):
+        monkeypatch.chdir(ROOT)
+        code = _in_process(monkeypatch, script, list(args))
+        captured = capsys.readouterr()
+        assert code in (None, 0), captured.err[-3000:]
+        return captured.out
+    return run
 
 
-def test_gradient_descent_prints_the_tutorial_lines():
-    lines = _run("gradient_descent.py").strip().splitlines()
+def test_gradient_descent_prints_the_tutorial_lines(run_script):
+    lines = run_script("gradient_descent.py").strip().splitlines()
     assert len(lines) == 15
     assert lines[0] == "Step 0: x[0]=0.6000000238418579, x[1]=-0.4000000059604645"
     assert lines[-1] == "Step 14: x[0]=2.894446849822998, x[1]=-1.929631233215332"
 
 
-def test_digits_one_epoch_writes_everything(tmp_path):
+def test_digits_one_epoch_writes_everything(tmp_path, run_script):
     out = tmp_path / "run"
-    stdout = _run("digits.py", "--epochs", "1", "--limit", "400", "--out", str(out))
+    stdout = run_script("digits.py", "--epochs", "1", "--limit", "400", "--out", str(out))
     assert "final test accuracy" in stdout
     assert sorted(os.listdir(out)) == ["checkpoint.safetensors", "curves.png", "metrics.jsonl"]
     for name in os.listdir(out):
@@ -65,9 +74,9 @@ def test_digits_resume_is_bit_exact(tmp_path):
     assert [json.loads(line)["epoch"] for line in open(b / "metrics.jsonl")] == [1, 2]
 
 
-def test_digits_cnn_one_epoch_writes_everything(tmp_path):
+def test_digits_cnn_one_epoch_writes_everything(tmp_path, run_script):
     out = tmp_path / "run"
-    stdout = _run("digits_cnn.py", "--epochs", "1", "--limit", "400", "--batch-size", "25",
+    stdout = run_script("digits_cnn.py", "--epochs", "1", "--limit", "400", "--batch-size", "25",
                   "--hidden", "4", "--out", str(out))
     assert "final test accuracy" in stdout
     assert sorted(os.listdir(out)) == ["checkpoint.safetensors", "curves.png", "metrics.jsonl"]
@@ -142,9 +151,9 @@ def _flat(obj, prefix=""):
     return {prefix: obj}
 
 
-def test_finetune_compares_three_settings(tmp_path):
+def test_finetune_compares_three_settings(tmp_path, run_script):
     ckpt = tmp_path / "digits"
-    stdout = _run("finetune.py", "--checkpoint", str(ckpt), "--pretrain-epochs", "1",
+    stdout = run_script("finetune.py", "--checkpoint", str(ckpt), "--pretrain-epochs", "1",
                   "--steps", "40", "--out", str(tmp_path / "ft"))
     assert "frozen body bit-identical after training: True" in stdout
     # progress while it trains: each setting announces itself and reports its loss as it goes
@@ -158,11 +167,35 @@ def test_finetune_compares_three_settings(tmp_path):
     assert all(0.0 <= v <= 1.0 for v in report["accuracy"].values())
 
 
+def _in_process(monkeypatch, script, flags):
+    """``python train/<script> <flags>`` in this process: the exit status (None when main
+    returned). The scripts' command-line layer is ``_common.run``; the tests below that start a
+    real process show it behaves the same there."""
+    import importlib
+
+    from _common import run
+    module = importlib.import_module(script[:-3])
+    monkeypatch.setattr(sys, "argv", [os.path.join(TRAIN, script), *flags])
+    try:
+        run(module.main, flags)
+    except SystemExit as e:
+        return e.code
+    return None
+
+
 @pytest.mark.parametrize("script", ["digits.py", "digits_cnn.py", "finetune.py",
                                     "gradient_descent.py"])
-def test_help_explains_every_flag(script):
-    text = _run(script, "--help")
-    assert "usage:" in text
+def test_help_explains_every_flag(script, monkeypatch, capsys):
+    import re
+    assert _in_process(monkeypatch, script, ["--help"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: {script} ")
+    usage, _, body = text.partition("\n\n")
+    flags = set(re.findall(r"\[(--[\w-]+)", usage))
+    # every flag of the usage line is listed with words explaining it
+    explained = {m.group(1) for m in re.finditer(r"^  (--[\w-]+)[^\n]*?\s{2,}\w", text, re.M)}
+    explained |= {m.group(1) for m in re.finditer(r"^  (--[\w-]+)[^\n]*\n {10,}\w", text, re.M)}
+    assert flags and flags <= explained, sorted(flags - explained)
 
 
 def test_digits_kill_then_resume_matches_an_uninterrupted_run(tmp_path):
@@ -206,14 +239,14 @@ def test_digits_kill_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert not [f for f in os.listdir(out) if f.startswith(".tmp")]
 
 
-def test_finetune_loads_a_state_dict_written_by_torch_save(tmp_path):
+def test_finetune_loads_a_state_dict_written_by_torch_save(tmp_path, run_script):
     import torch
     m = torch.nn.Module()
     m.body = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU())
     m.fc = torch.nn.Linear(16, 10)
     torch.save(m.state_dict(), tmp_path / "digits.pth")
-    stdout = _run("finetune.py", "--checkpoint", str(tmp_path / "digits.pth"), "--hidden", "16",
-                  "--steps", "5", "--out", str(tmp_path / "ft"))
+    stdout = run_script("finetune.py", "--checkpoint", str(tmp_path / "digits.pth"),
+                        "--hidden", "16", "--steps", "5", "--out", str(tmp_path / "ft"))
     assert f"pretrained digits model: {tmp_path / 'digits.pth'}" in stdout
     assert json.load(open(tmp_path / "ft" / "results.json"))["frozen_parameters"] == 64 * 16 + 16
 
@@ -268,7 +301,7 @@ BAD = {  # id: (script, flags, words the message must contain); {out} is a folde
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_bad_flags_and_files_fail_up_front_in_one_line(tmp_path, case):
+def test_bad_flags_and_files_fail_up_front_in_one_line(tmp_path, monkeypatch, capsys, case):
     script, flags, words = BAD[case]
     run_dir, corrupt = tmp_path / "run", tmp_path / "corrupt"
     run_dir.mkdir()
@@ -279,16 +312,28 @@ def test_bad_flags_and_files_fail_up_front_in_one_line(tmp_path, case):
     before = {p: p.read_bytes() for d in (run_dir, corrupt) for p in d.iterdir()}
     flags = [f.format(out=run_dir, corrupt=corrupt / "checkpoint.safetensors"
                       if script == "finetune.py" else corrupt) for f in flags]
-    p = subprocess.run([sys.executable, os.path.join(TRAIN, script), *flags], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120)
-    assert p.returncode == 2, (p.returncode, p.stderr[-2000:])
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{script}: error: "), p.stderr[-2000:]
+    monkeypatch.chdir(tmp_path)
+    assert _in_process(monkeypatch, script, flags) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{script}: error: "), captured.err[-2000:]
     assert words in lines[0], lines[0]
-    assert p.stdout == ""
+    assert captured.out == ""
     after = {p: p.read_bytes() for d in (run_dir, corrupt) for p in d.iterdir()}
     assert after == before  # nothing written, nothing removed
     assert sorted(os.listdir(tmp_path)) == ["corrupt", "run"]
+
+
+@pytest.mark.parametrize("script, flags, words", [
+    ("digits.py", ["--lr", "nan"], "digits.py: error: argument --lr: must be a finite number"),
+    ("finetune.py", ["--checkpoint", "none.pth"], "finetune.py: error: no checkpoint file at"),
+])
+def test_a_real_process_exits_2_with_one_line(tmp_path, script, flags, words):
+    p = subprocess.run([sys.executable, os.path.join(TRAIN, script), *flags], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, (p.returncode, p.stderr[-2000:])
+    assert p.stdout == "" and p.stderr.count("\n") == 1 and p.stderr.startswith(words), p.stderr
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.parametrize("flags, words", [

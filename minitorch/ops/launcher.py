@@ -35,7 +35,7 @@ import triton.language as tl
 from threadpoolctl import ThreadpoolController
 
 from .. import _backend
-from . import lazy
+from . import interpreter_shortcuts, lazy
 
 POLICY = _backend.LAUNCH_POLICY
 
@@ -260,6 +260,9 @@ class _InterpreterPath:
         self.int_types = {}
         self.ptr_types = {}
         self.verified = False
+        # cached types and tensors in Triton's frontend while a kernel runs (None: Triton's
+        # internals differ from what they expect; the launch path works without them)
+        self.shortcuts = interpreter_shortcuts.make()
 
     # -- the language patch -------------------------------------------------------------------
     def patched(self):
@@ -376,9 +379,12 @@ class _InterpreterPath:
         self.ensure_patched()
         builder.set_grid_dim(gx, gy, gz)
         options = builder.options
+        shortcuts = self.shortcuts
         try:
             interp._patch_lang = self._no_patch
             builder.options = self._options(options)
+            if shortcuts is not None:
+                shortcuts.install()
             with _one_blas_thread() if uses_dot else contextlib.nullcontext():
                 for x in range(gx):
                     for y in range(gy):
@@ -392,6 +398,8 @@ class _InterpreterPath:
         finally:
             interp._patch_lang = self.original_patch_lang
             builder.options = options
+            if shortcuts is not None:
+                shortcuts.restore()
 
     def _options(self, options):
         """``options`` without the int32 overflow sanitizer, unless in debug mode (where its
