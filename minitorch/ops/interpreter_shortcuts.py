@@ -62,17 +62,29 @@ class Shortcuts:
         self.original_with_element_ty = tl.block_type.with_element_ty
         self.original_tensor_init = tl.tensor.__init__
         self.original_np_dtype = interp._get_np_dtype
-        self.blocks = {}  # (element type kind, name, address space, shape) -> block_type
-        self.shapes = {}  # shape -> (tuple of constexpr, constexpr numel)
+        self.blocks = {}  # (element type: kind, name, address space, const; shape) -> block_type
+        self.shapes = {}  # shape -> (constexpr values, their tuple type, constexpr numel)
         self.np_dtypes = {}  # dtype name -> numpy dtype
         self._make_replacements()
-        self.installed = False
 
     def _make_replacements(self):
         blocks, shapes, np_dtypes = self.blocks, self.shapes, self.np_dtypes
         block_type, constexpr, tl_tuple = tl.block_type, self.core.constexpr, self.core.tuple
         original_broadcast, semantic = self.original_broadcast, self.semantic
         original_np_dtype, pointer_type = self.original_np_dtype, tl.pointer_type
+
+        def dims(shape):
+            """A block shape as a plain tuple of ints (Triton keeps it as its own ``tuple``,
+            whose hashing and comparison are slow), or None for anything else."""
+            kind = type(shape)
+            if kind is tl_tuple:
+                shape = shape.values
+            elif kind is not list and kind is not tuple:
+                return None
+            for s in shape:
+                if type(s) is not int:
+                    return None
+            return tuple(shape)
 
         def block(element_ty, shape):
             key = (type(element_ty), element_ty.name, getattr(element_ty, "address_space", None),
@@ -85,25 +97,30 @@ class Shortcuts:
             return ty
 
         def with_element_ty(self, scalar_ty):
-            return block(scalar_ty, self.shape)
+            shape = dims(self.shape)
+            if shape is None:
+                return block_type(scalar_ty, self.shape)
+            return block(scalar_ty, shape)
 
         def get_block_ty(dtype, shape):
-            if type(shape) in (list, tuple) and all(type(s) is int for s in shape):
-                return block(dtype, tuple(shape))
-            return block_type(dtype, shape)
+            plain = dims(shape)
+            if plain is None:
+                return block_type(dtype, shape)
+            return block(dtype, plain)
 
         def tensor_init(self, handle, type):
             self.handle = handle
             if type.is_block():
-                shape = type.shape
-                meta = shapes.get(shape)
+                shape = dims(type.shape)
+                meta = shapes.get(shape) if shape is not None else None
                 if meta is None:
-                    if len(shapes) >= _MAX_CACHED:
-                        shapes.clear()
                     # a fresh Triton tuple per tensor (it is mutable), its type computed once
-                    values = tl_tuple([constexpr(s) for s in shape])
-                    meta = shapes[shape] = (values.values, values.type,
-                                            constexpr(math.prod(shape)))
+                    values = tl_tuple([constexpr(s) for s in type.shape])
+                    meta = (values.values, values.type, constexpr(math.prod(type.shape)))
+                    if shape is not None:
+                        if len(shapes) >= _MAX_CACHED:
+                            shapes.clear()
+                        shapes[shape] = meta
                 self.shape = tl_tuple(meta[0], meta[1])
                 self.numel = meta[2]
             else:
@@ -113,8 +130,10 @@ class Shortcuts:
 
         def broadcast_impl_value(lhs, rhs):
             lt, rt = lhs.type, rhs.type
-            if type(lt) is block_type and type(rt) is block_type and lt.shape == rt.shape:
-                return lhs, rhs
+            if type(lt) is block_type and type(rt) is block_type:
+                shape = dims(lt.shape)
+                if shape is not None and shape == dims(rt.shape):
+                    return lhs, rhs
             return original_broadcast(semantic, lhs, rhs)
 
         def get_np_dtype(tt_dtype):
@@ -139,7 +158,6 @@ class Shortcuts:
                           (self.interp, "_get_np_dtype", self.original_np_dtype)]
 
     def install(self):
-        self.installed = True
         for obj, name, value in self.replacements:
             setattr(obj, name, value)
         for obj, name, value in self.instance_replacements:
@@ -150,7 +168,6 @@ class Shortcuts:
             setattr(obj, name, value)
         for obj, name, _ in self.instance_replacements:
             vars(obj).pop(name, None)
-        self.installed = False
 
     def active(self):
         """Whether any replacement is in place (tests check none outlives a launch)."""
