@@ -136,9 +136,11 @@ class Shortcuts:
                     return lhs, rhs
             return original_broadcast(semantic, lhs, rhs)
 
+        pointer_np_dtype = original_np_dtype(pointer_type(tl.float32))  # addresses
+
         def get_np_dtype(tt_dtype):
             if isinstance(tt_dtype, pointer_type):
-                return original_np_dtype(tt_dtype)
+                return pointer_np_dtype
             name = getattr(tt_dtype, "name", None)
             found = np_dtypes.get(name) if type(name) is str else None
             if found is None:
