@@ -211,6 +211,8 @@ class _InterpreterPath:
     * each kernel's parameters (names, constexprs, defaults) are read once;
     * CPU tensors are passed as they are, scalar argument types come from a cache;
     * a numpy BLAS thread limit only for kernels that use ``tl.dot``;
+    * while the kernel runs, Triton's frontend takes the shortcuts of
+      ``interpreter_shortcuts.py`` (cached types and shapes: equal values, ~1.5x cheaper ops);
     * int32 ``+ - *`` skip Triton's overflow sanitizer. Outside debug mode that sanitizer builds
       an int64 copy of both operands, the int64 result and a range check (~7 more numpy-backed
       ops: ~0.6 ms on a 64-element block against ~0.05 ms for the operation itself) only to
