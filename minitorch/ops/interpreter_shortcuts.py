@@ -20,7 +20,9 @@ values from caches:
 
 The constructor checks the internals are what this code expects (else ``Unavailable``), and the
 launch path's probe and ``tests/test_launcher.py`` compare results bit for bit with Triton's own
-path on every kernel family.
+path on every kernel family. They are installed inside the launch's ``try`` and restored in its
+``finally`` (an interrupt mid-kernel leaves none behind; one landing inside ``restore`` itself
+could leave some until the next launch restores them — they give equal values either way).
 """
 import inspect
 import math
