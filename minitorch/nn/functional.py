@@ -173,6 +173,12 @@ def _validate_targets(target, C, ignore_index):
             raise IndexError(f"Target {first} is out of bounds.")
 
 
+def _check_class_weight(weight, C, prefix=""):
+    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {C} classes "
+                           f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+
+
 def _nll(logp, target, weight, ignore_index, reduction, out_shape):
     """Per-row NLL of (M, C) log-probabilities at class-index targets."""
     C = logp.shape[1]
@@ -180,10 +186,14 @@ def _nll(logp, target, weight, ignore_index, reduction, out_shape):
     valid = target != ignore_index
     safe = _pointwise.where(valid, target, 0)
     picked = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)
-    w = valid.to(logp.dtype)
+    # ignored rows are selected out (not multiplied by 0): as in torch they get a zero gradient
+    # even when the mean's total weight is 0 (an all-ignored batch: nan loss, zero gradient)
     if weight is not None:
-        w = w * weight.index_select(0, safe)
-    loss = picked * w
+        w = _pointwise.where(valid, weight.index_select(0, safe), 0.0)
+        loss = _pointwise.where(valid, picked * weight.index_select(0, safe), 0.0)
+    else:
+        w = valid.to(logp.dtype)
+        loss = _pointwise.where(valid, picked, 0.0)
     if reduction == "none":
         return loss.reshape(out_shape)
     if reduction == "sum":
@@ -195,6 +205,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     _check_reduction(reduction)
     _check_class_target(input, target, input.dim() > 1)
+    _check_class_weight(weight, input.shape[0 if input.dim() == 1 else 1])
     logp, t, out_shape = _flatten_classes(input, target)
     return _nll(logp, t, weight, ignore_index, reduction, out_shape)
 
@@ -206,6 +217,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     if target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape):
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        _check_class_weight(weight, input.shape[class_dim], "cross_entropy: ")
         logp_full = input.log_softmax(class_dim)
         # class probabilities
         C = input.shape[class_dim]
@@ -221,6 +235,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
         return _reduce(loss, reduction)
     _check_class_target(input, target, input.dim() > 1)
+    _check_class_weight(weight, input.shape[class_dim])
     if weight is None and input.dim() == 2 and target.dim() == 1:
         # the common case: log-softmax + NLL (+ smoothing, ignore_index, reduction) fused into
         # one forward and one backward kernel
@@ -239,7 +254,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     C = logp.shape[1]
     valid = (t != ignore_index).to(logp.dtype)
     lp = logp * weight.unsqueeze(0) if weight is not None else logp
-    smooth = -lp.sum(1) * valid
+    smooth = _pointwise.where(t != ignore_index, -lp.sum(1), 0.0)
     if reduction == "none":
         smooth = smooth.reshape(out_shape)
     elif reduction == "sum":

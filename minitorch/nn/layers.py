@@ -718,9 +718,6 @@ class _ConvNd(Module):
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be one of ['zeros', 'reflect', 'replicate', "
                              f"'circular'], but got padding_mode='{padding_mode}'")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode='{padding_mode}' is not implemented "
-                                      f"(only 'zeros')")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _ntuple(kernel_size, nd)
@@ -731,6 +728,17 @@ class _ConvNd(Module):
         self.output_padding = (0,) * nd
         self.groups = groups
         self.padding_mode = padding_mode
+        # F.pad's (last_before, last_after, ...) list for the non-'zeros' padding modes, as torch
+        # keeps it (for 'same', the odd extra element goes after)
+        if isinstance(self.padding, str):
+            rev = [0, 0] * nd
+            if self.padding == "same":
+                for d, k, i in zip(self.dilation, self.kernel_size, range(nd - 1, -1, -1)):
+                    total = d * (k - 1)
+                    rev[2 * i], rev[2 * i + 1] = total // 2, total - total // 2
+        else:
+            rev = [p for p in reversed(self.padding) for _ in range(2)]
+        self._reversed_padding_repeated_twice = rev
         self.weight = Parameter(empty((out_channels, in_channels // groups, *self.kernel_size),
                                       device=device, dtype=dtype))
         if bias:
@@ -768,6 +776,10 @@ class Conv1d(_ConvNd):
     _nd = 1
 
     def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv1d(F.pad(input, self._reversed_padding_repeated_twice,
+                                   mode=self.padding_mode),
+                             self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
@@ -776,6 +788,10 @@ class Conv2d(_ConvNd):
     _nd = 2
 
     def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv2d(F.pad(input, self._reversed_padding_repeated_twice,
+                                   mode=self.padding_mode),
+                             self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 

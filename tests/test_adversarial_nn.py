@@ -1,0 +1,111 @@
+"""Adversarial parity checks of nn layers, losses, autograd semantics and optimizers against
+torch: each test is a case where minitorch once returned a different value, gradient, state or
+exception than torch (found side by side, fixed, pinned here)."""
+import numpy as np
+import pytest
+import torch
+
+import minitorch
+import minitorch.nn as nn
+import minitorch.nn.functional as F
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
+
+
+def mt(t, requires_grad=False):
+    out = minitorch.tensor(t.detach().cpu().numpy())
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def close(a, b, atol=1e-5, rtol=1e-5):
+    a = a.detach().numpy() if isinstance(a, minitorch.Tensor) else np.asarray(a)
+    b = b.detach().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    np.testing.assert_allclose(a, b, atol=atol, rtol=rtol, equal_nan=True)
+
+
+def copy_weights(tmod, mmod):
+    mmod.load_state_dict({k: mt(v) for k, v in tmod.state_dict().items()})
+
+
+def both_raise(fn_t, fn_m):
+    with pytest.raises(Exception) as te:
+        fn_t()
+    with pytest.raises(type(te.value)) as me:
+        fn_m()
+    return te.value, me.value
+
+
+# ----------------------------------------------------------------------------------- losses
+@pytest.mark.parametrize("case", ["nll_weight", "ce_1d", "ce_weight_smoothing"])
+def test_all_ignored_mean_has_zero_gradient(case):
+    """An all-ignored batch with reduction='mean': loss nan, but torch's gradient is 0 (ignored
+    rows are skipped), not nan (0 * inf)."""
+    x = torch.randn(3, 4) if case != "ce_1d" else torch.randn(4)
+    t = torch.tensor([1, 1, 1]) if case != "ce_1d" else torch.tensor(1)
+    w = torch.tensor([1.0, 2.0, 0.5, 3.0])
+
+    def run(lib, x, t, w):
+        F_ = torch.nn.functional if lib is torch else F
+        if case == "nll_weight":
+            return F_.nll_loss(x, t, weight=w, ignore_index=1)
+        if case == "ce_1d":
+            return F_.cross_entropy(x, t, ignore_index=1)
+        return F_.cross_entropy(x, t, weight=w, ignore_index=1, label_smoothing=0.2)
+
+    tx, mx = x.clone().requires_grad_(), mt(x, True)
+    tl, ml = run(torch, tx, t, w), run(minitorch, mx, mt(t), mt(w))
+    tl.backward()
+    ml.backward()
+    assert np.isnan(ml.item()) and np.isnan(tl.item())
+    close(mx.grad, tx.grad)
+
+
+@pytest.mark.parametrize("target", ["index", "prob"])
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+def test_class_weight_of_wrong_size_is_a_runtime_error(fn, target):
+    if fn == "nll_loss" and target == "prob":
+        pytest.skip("nll_loss takes class indices only")
+    x = torch.randn(3, 4)
+    t = torch.tensor([0, 1, 2]) if target == "index" else torch.rand(3, 4)
+    te, me = both_raise(lambda: getattr(torch.nn.functional, fn)(x, t, weight=torch.ones(2)),
+                        lambda: getattr(F, fn)(mt(x), mt(t), weight=minitorch.ones(2)))
+    assert str(me) == str(te)
+
+
+def test_probability_target_rejects_ignore_index():
+    x, p = torch.randn(3, 4), torch.rand(3, 4)
+    te, me = both_raise(lambda: torch.nn.functional.cross_entropy(x, p, ignore_index=0),
+                        lambda: F.cross_entropy(mt(x), mt(p), ignore_index=0))
+    assert str(me) == str(te)
+    # a negative ignore_index is accepted (and meaningless) for probabilities, as in torch
+    close(F.cross_entropy(mt(x), mt(p), ignore_index=-5),
+          torch.nn.functional.cross_entropy(x, p, ignore_index=-5))
+
+
+# ----------------------------------------------------------------------------------- layers
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("case", ["conv1d_unbatched", "conv2d_same", "conv2d_int"])
+def test_conv_padding_modes(mode, case):
+    """Conv padding_mode reflect/replicate/circular (was NotImplementedError)."""
+    if case == "conv1d_unbatched":
+        ctor, x = (lambda m: m.Conv1d(3, 2, 3, padding=2, padding_mode=mode)), torch.randn(3, 5)
+    elif case == "conv2d_same":
+        ctor = lambda m: m.Conv2d(3, 2, (2, 3), padding="same", dilation=(2, 1),  # noqa: E731
+                                  padding_mode=mode)
+        x = torch.randn(2, 3, 5, 5)
+    else:
+        ctor = lambda m: m.Conv2d(3, 4, 3, padding=(1, 2), stride=2,  # noqa: E731
+                                  groups=1, padding_mode=mode)
+        x = torch.randn(1, 3, 5, 6)
+    tm, mm = ctor(torch.nn), ctor(nn)
+    copy_weights(tm, mm)
+    assert repr(mm) == repr(tm)
+    tx, mx = x.clone().requires_grad_(), mt(x, True)
+    ty, my = tm(tx), mm(mx)
+    close(my, ty)
+    g = torch.randn(ty.shape)
+    ty.backward(g)
+    my.backward(mt(g))
+    close(mx.grad, tx.grad, atol=1e-4)
+    close(mm.weight.grad, tm.weight.grad, atol=1e-4)
