@@ -109,3 +109,83 @@ def test_conv_padding_modes(mode, case):
     my.backward(mt(g))
     close(mx.grad, tx.grad, atol=1e-4)
     close(mm.weight.grad, tm.weight.grad, atol=1e-4)
+
+
+@pytest.mark.parametrize("fn", ["l1_loss", "nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("size_average,reduce", [(False, None), (None, False), (False, True)])
+def test_legacy_size_average_and_reduce(fn, size_average, reduce):
+    """size_average/reduce were ignored by l1_loss, nll_loss and cross_entropy (a silently
+    different reduction)."""
+    x = torch.tensor([[1.0, 2.0], [0.5, 3.0]])
+    t = torch.tensor([0, 1]) if fn != "l1_loss" else torch.tensor([[0.0, 1.0], [2.0, 0.0]])
+    tl = getattr(torch.nn.functional, fn)(x, t, size_average=size_average, reduce=reduce)
+    ml = getattr(F, fn)(mt(x), mt(t), size_average=size_average, reduce=reduce)
+    close(ml, tl)
+
+
+def test_l1_loss_rejects_unknown_reduction():
+    x = torch.zeros(2)
+    te, me = both_raise(lambda: torch.nn.functional.l1_loss(x, x, reduction="avg"),
+                        lambda: F.l1_loss(mt(x), mt(x), reduction="avg"))
+    assert str(me) == str(te)
+
+
+# ------------------------------------------------------------------------------ containers
+def _seq(m):
+    return m.Sequential(m.Linear(2, 3), m.ReLU(), m.Linear(3, 1), m.Tanh())
+
+
+@pytest.mark.parametrize("op", ["pop", "pop_slice", "mul", "rmul", "imul", "iadd"])
+def test_sequential_operators(op):
+    def run(m):
+        s = _seq(m)
+        if op == "pop":
+            return repr(s.pop(1)) + repr(s)
+        if op == "pop_slice":
+            return repr(s.pop(slice(0, 2))) + repr(s)
+        if op == "mul":
+            return repr(s * 2)
+        if op == "rmul":
+            return repr(2 * s)
+        if op == "imul":
+            s *= 2
+            return repr(s) + str(list(s._modules))
+        before = s
+        s += m.Sequential(m.Sigmoid())
+        return repr(s) + str(s is before)
+    assert run(nn) == run(torch.nn)
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_sequential_mul_errors(bad):
+    both_raise(lambda: _seq(torch.nn) * bad, lambda: _seq(nn) * bad)
+
+
+def test_modulelist_pop_add_and_folded_repr():
+    def run(m):
+        class Block(m.Module):
+            def __init__(self):
+                super().__init__()
+                self.ff = m.ModuleList([m.Linear(2, 2)] * 3)
+
+        ml = m.ModuleList([Block(), Block(), m.Tanh(), m.ReLU(), m.ReLU()])
+        out = [repr(ml), repr(ml.pop(2)), repr(ml), repr(ml + [m.Sigmoid()]), repr(m.ModuleList())]
+        return out
+    assert run(nn) == run(torch.nn)
+
+
+def test_get_buffer():
+    def run(m):
+        s = m.Sequential(m.BatchNorm1d(2))
+        out = [s.get_buffer("0.running_var").tolist()]
+        for bad in ("0.weight", "0.nothing"):
+            with pytest.raises(AttributeError) as e:
+                s.get_buffer(bad)
+            out.append(str(e.value))
+        return out
+    assert run(nn) == run(torch.nn)
+
+
+def test_embedding_repr_shows_max_norm():
+    for kw in (dict(padding_idx=1, max_norm=2.0), dict(norm_type=1.0)):
+        assert repr(nn.Embedding(5, 3, **kw)) == repr(torch.nn.Embedding(5, 3, **kw))
