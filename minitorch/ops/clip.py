@@ -79,11 +79,16 @@ def norm_partials_kernel(x0, n0, x1, n1, x2, n2, x3, n3, part_ptr, slot0, G, p,
             part = tl.sum(a * a, axis=0)
         elif KIND == "l1":
             part = tl.sum(a, axis=0)
-        elif KIND == "inf":
-            part = tl.max(a, axis=0)
         else:
-            part = tl.sum(tl.where(a > 0, tl.exp(p * tl.log(tl.where(a > 0, a, 1.0))), 0.0),
-                          axis=0)
+            if KIND == "inf":
+                part = tl.max(a, axis=0)
+            else:
+                part = tl.sum(tl.where(a > 0, tl.exp(p * tl.log(tl.where(a > 0, a, 1.0))), 0.0),
+                              axis=0)
+            # max and the a > 0 guard drop NaN on the GPU: a NaN gradient makes the norm NaN,
+            # as in torch
+            nans = tl.sum(tl.where(a != a, 1.0, 0.0), axis=0)
+            part = tl.where(nans > 0, float("nan"), part)
         tl.store(part_ptr + (slot0 + i) * G + pid, part)
 
 
@@ -93,9 +98,11 @@ def norm_finish_kernel(part_ptr, M, total_ptr, coef_ptr, max_norm, inv_p, KIND: 
     """Fold M partials into the total norm and coef = min(max_norm / (total + 1e-6), 1)."""
     offs0 = tl.arange(0, BLOCK).to(tl.int64)
     acc = tl.zeros((BLOCK,), tl.float64)
+    nans = tl.zeros((BLOCK,), tl.float64)
     for start in range(0, M, BLOCK):
         offs = start + offs0
         v = tl.load(part_ptr + offs, mask=offs < M, other=0)
+        nans += tl.where(v != v, 1.0, 0.0)
         if KIND == "inf":
             acc = tl.maximum(acc, v)
         else:
@@ -110,8 +117,12 @@ def norm_finish_kernel(part_ptr, M, total_ptr, coef_ptr, max_norm, inv_p, KIND: 
             total = s
         else:
             total = tl.where(s > 0, tl.exp(inv_p * tl.log(tl.where(s > 0, s, 1.0))), 0.0)
+    # NaN survives (tl.maximum / tl.minimum drop it): torch's clamp keeps a NaN coefficient, so
+    # every gradient becomes NaN
+    total = tl.where(tl.sum(nans, axis=0) > 0, float("nan"), total)
+    c = max_norm / (total + 1e-6)
     tl.store(total_ptr, total)
-    tl.store(coef_ptr, tl.minimum(max_norm / (total + 1e-6), 1.0))
+    tl.store(coef_ptr, tl.where(c != c, c, tl.minimum(c, 1.0)))
 
 
 def total_norm_(tensors, p, total, coef, max_norm=float("inf")):
