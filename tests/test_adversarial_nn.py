@@ -189,3 +189,162 @@ def test_get_buffer():
 def test_embedding_repr_shows_max_norm():
     for kw in (dict(padding_idx=1, max_norm=2.0), dict(norm_type=1.0)):
         assert repr(nn.Embedding(5, 3, **kw)) == repr(torch.nn.Embedding(5, 3, **kw))
+
+
+# ------------------------------------------------------------------------------ optimizers
+def _params(lib):
+    return [lib.nn.Parameter(lib.tensor([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]])),
+            lib.nn.Parameter(lib.tensor([0.3, -0.7]))]
+
+
+def _train(lib, opt, ps, steps=3):
+    x = lib.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+    for i in range(steps):
+        opt.zero_grad()
+        (((x @ ps[0].t() + ps[1]) ** 2).sum() * (0.5 + i)).backward()
+        opt.step()
+
+
+def test_adam_decoupled_weight_decay_matches_torch():
+    """torch 2.x Adam(decoupled_weight_decay=True) (was a TypeError); AdamW's groups carry
+    decoupled_weight_decay=True and refuse the keyword, as torch's do."""
+    tp, mp = _params(torch), _params(minitorch)
+    kw = dict(lr=0.05, weight_decay=0.3, amsgrad=True, decoupled_weight_decay=True)
+    to, mo = torch.optim.Adam(tp, **kw), minitorch.optim.Adam(mp, **kw)
+    _train(torch, to, tp)
+    _train(minitorch, mo, mp)
+    for a, b in zip(mp, tp):
+        close(a, b)
+    assert repr(minitorch.optim.AdamW(mp)) == repr(torch.optim.AdamW(tp))
+    assert minitorch.optim.AdamW(mp).defaults == torch.optim.AdamW(tp).defaults
+    both_raise(lambda: torch.optim.AdamW(tp, decoupled_weight_decay=False),
+               lambda: minitorch.optim.AdamW(mp, decoupled_weight_decay=False))
+
+
+def test_adamw_state_dict_without_the_new_option_stays_decoupled():
+    """A saved group lacking decoupled_weight_decay (an older checkpoint) gets the optimizer's
+    default on load (torch's __setstate__), so AdamW keeps decoupling."""
+    mp = _params(minitorch)
+    opt = minitorch.optim.AdamW(mp, lr=0.1, weight_decay=0.5)
+    sd = opt.state_dict()
+    del sd["param_groups"][0]["decoupled_weight_decay"]
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def test_adam_step_state_is_a_float_tensor():
+    tp, mp = _params(torch), _params(minitorch)
+    to, mo = torch.optim.Adam(tp, lr=0.1), minitorch.optim.Adam(mp, lr=0.1)
+    _train(torch, to, tp)
+    _train(minitorch, mo, mp)
+    ts, ms = to.state_dict()["state"][0]["step"], mo.state_dict()["state"][0]["step"]
+    assert isinstance(ms, minitorch.Tensor) and ms.dtype == ts.dtype and ms.item() == ts.item()
+    # a torch-shaped state dict (tensor step) continues identically after a round trip
+    mo2 = minitorch.optim.Adam(mp, lr=0.1)
+    mo2.load_state_dict(mo.state_dict())
+    _train(torch, to, tp, 2)
+    _train(minitorch, mo2, mp, 2)
+    for a, b in zip(mp, tp):
+        close(a, b)
+
+
+def test_named_parameters_as_optimizer_params():
+    """torch 2.x accepts model.named_parameters(): the names go to the group's param_names."""
+    tm, mm = torch.nn.Linear(2, 1), nn.Linear(2, 1)
+    copy_weights(tm, mm)
+    to = torch.optim.SGD(tm.named_parameters(), lr=0.1, momentum=0.9)
+    mo = minitorch.optim.SGD(mm.named_parameters(), lr=0.1, momentum=0.9)
+    for _ in range(2):
+        for lib, m, o in ((torch, tm, to), (minitorch, mm, mo)):
+            o.zero_grad()
+            (m(lib.tensor([[1.0, -2.0]])) ** 2).sum().backward()
+            o.step()
+    close(mm.weight, tm.weight)
+    tg = to.state_dict()["param_groups"][0]
+    mg = mo.state_dict()["param_groups"][0]
+    assert list(mg) == list(tg) and mg["param_names"] == tg["param_names"] == ["weight", "bias"]
+    te, me = both_raise(lambda: to.add_param_group({"params": [torch.nn.Parameter(torch.ones(1))]}),
+                        lambda: mo.add_param_group({"params": [nn.Parameter(minitorch.ones(1))]}))
+    assert str(me) == str(te)
+    te, me = both_raise(lambda: torch.optim.SGD([("w", tm.weight), tm.bias], lr=0.1),
+                        lambda: minitorch.optim.SGD([("w", mm.weight), mm.bias], lr=0.1))
+    assert str(me) == str(te)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 0.5, 3.0])
+def test_clip_grad_norm_with_nan_gradient_makes_every_gradient_nan(norm_type):
+    """torch's clip coefficient is clamp(max_norm / (nan + eps), max=1) = nan, so all gradients
+    turn nan; minitorch's min() dropped the nan and left the other entries unscaled (and the inf
+    and p norms dropped nan entirely)."""
+    def run(lib):
+        p, q = lib.nn.Parameter(lib.tensor([1.0, 2.0])), lib.nn.Parameter(lib.tensor([3.0]))
+        ((p * lib.tensor([float("nan"), 1.0])).sum() + (q * 5).sum()).backward()
+        total = lib.nn.utils.clip_grad_norm_([p, q], 1.0, norm_type=norm_type)
+        return total, p.grad, q.grad
+    for a, b in zip(run(minitorch), run(torch)):
+        close(a, b)
+
+
+# -------------------------------------------------------------------------------- autograd
+def _custom(lib, omit_trailing):
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, k):
+            ctx.save_for_backward(y)
+            ctx.k = k
+            return x * y * k
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return (g * y * ctx.k, None) if omit_trailing else (g * y * ctx.k, None, None)
+    return Scale
+
+
+def test_custom_function_must_return_one_gradient_per_input():
+    """A user backward returning fewer gradients than forward inputs is torch's RuntimeError
+    (minitorch padded the missing ones with None)."""
+    def run(lib):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        _custom(lib, True).apply(x * 1, lib.tensor([3.0, 4.0]), 2.0).sum().backward()
+    te, me = both_raise(lambda: run(torch), lambda: run(minitorch))
+    assert str(me).replace("ScaleBackward", "") == str(te).replace("ScaleBackward", "")
+    x = minitorch.tensor([1.0, -2.0], requires_grad=True)
+    _custom(minitorch, False).apply(x * 1, minitorch.tensor([3.0, 4.0]), 2.0).sum().backward()
+    assert x.grad.tolist() == [6.0, 8.0]
+
+
+def test_custom_function_with_setup_context():
+    """torch 2.x autograd.Function style: forward without ctx plus setup_context (was a
+    TypeError)."""
+    def run(lib):
+        class Mul(lib.autograd.Function):
+            @staticmethod
+            def forward(a, k):
+                return a * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.k = inputs[1]
+                ctx.save_for_backward(inputs[0], output)
+
+            @staticmethod
+            def backward(ctx, g):
+                a, out = ctx.saved_tensors
+                return g * ctx.k + out * 0 + a * 0, None
+
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = Mul.apply(a, 5.0)
+        y.sum().backward()
+        return y, a.grad
+    for m, t in zip(run(minitorch), run(torch)):
+        close(m, t)
+
+
+def test_data_assignment_of_integer_tensor_to_requires_grad_tensor_raises():
+    te, me = both_raise(
+        lambda: setattr(torch.tensor([1.0, 2.0], requires_grad=True), "data",
+                        torch.tensor([1, 2])),
+        lambda: setattr(minitorch.tensor([1.0, 2.0], requires_grad=True), "data",
+                        minitorch.tensor([1, 2])))
+    assert str(me) == str(te)
