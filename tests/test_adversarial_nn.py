@@ -348,3 +348,45 @@ def test_data_assignment_of_integer_tensor_to_requires_grad_tensor_raises():
         lambda: setattr(minitorch.tensor([1.0, 2.0], requires_grad=True), "data",
                         minitorch.tensor([1, 2])))
     assert str(me) == str(te)
+
+
+# ------------------------------------------------------------------- in-place activations
+_INPLACE = {
+    "leaky_relu": lambda F_, x: F_.leaky_relu(x, 0.3, inplace=True),
+    "elu": lambda F_, x: F_.elu(x, 0.7, inplace=True),
+    "hardtanh": lambda F_, x: F_.hardtanh(x, -0.3, 0.4, inplace=True),
+    "relu6": lambda F_, x: F_.relu6(x, inplace=True),
+    "silu": lambda F_, x: F_.silu(x, inplace=True),
+}
+
+
+@pytest.mark.parametrize("where", ["whole", "view"])
+@pytest.mark.parametrize("name", sorted(_INPLACE))
+def test_inplace_activation_gradient(name, where):
+    """F.<act>(x, inplace=True) on a non-leaf: the activation's gradient, not identity (the
+    in-place result was copied untracked, so backward skipped the activation)."""
+    x = torch.randn(6)
+    g = torch.arange(6.0) - 2
+
+    def run(lib, F_, x):
+        b = x * 1
+        if where == "view":
+            _INPLACE[name](F_, b[1:5])
+            out = b
+        else:
+            out = _INPLACE[name](F_, b)
+        (out * lib.tensor(g.tolist())).sum().backward()
+        return out
+
+    tx, mx = x.clone().requires_grad_(), mt(x, True)
+    close(run(minitorch, F, mx), run(torch, torch.nn.functional, tx))
+    close(mx.grad, tx.grad)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu", "hardtanh", "relu6", "silu"])
+def test_inplace_activation_on_leaf_raises(name):
+    te, me = both_raise(
+        lambda: getattr(torch.nn.functional, name)(torch.ones(2, requires_grad=True),
+                                                   inplace=True),
+        lambda: getattr(F, name)(minitorch.ones(2, requires_grad=True), inplace=True))
+    assert str(me) == str(te)

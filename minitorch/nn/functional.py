@@ -44,12 +44,8 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    out = _pointwise.LeakyRelu.apply(input, float(negative_slope))
-    if inplace:
-        with grad_mode.no_grad():
-            input.copy_(out)
-        return input
-    return out
+    return _apply_inplace(
+        input, lambda x: _pointwise.LeakyRelu.apply(x, float(negative_slope)), inplace)
 
 
 def sigmoid(input):
@@ -309,12 +305,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def silu(input, inplace=False):
-    out = input * input.sigmoid()
-    if inplace:
-        with grad_mode.no_grad():
-            input.copy_(out)
-        return input
-    return out
+    return _apply_inplace(input, lambda x: x * x.sigmoid(), inplace)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -677,11 +668,15 @@ def _safe(cond, x, fill):
     return _pointwise.where(cond, x, fill)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def _elu(input, alpha):
     pos = input > 0
     # expm1 only ever sees the non-positive part (no overflow, no gradient through the other)
-    out = _pointwise.where(pos, input, _pointwise.Expm1.apply(_safe(pos, input * 0, input)) * alpha)
-    return _inplace_result(input, out, inplace)
+    return _pointwise.where(pos, input,
+                            _pointwise.Expm1.apply(_safe(pos, input * 0, input)) * alpha)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _apply_inplace(input, lambda x: _elu(x, alpha), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -694,21 +689,28 @@ def softplus(input, beta=1.0, threshold=20.0):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    inside = (input > min_val) & (input < max_val)
-    # the gradient passes strictly inside the range only, as torch's hardtanh_backward
-    out = _pointwise.where(inside, input, input.detach().clamp(min_val, max_val))
-    return _inplace_result(input, out, inplace)
+    def fn(x):
+        inside = (x > min_val) & (x < max_val)
+        # the gradient passes strictly inside the range only, as torch's hardtanh_backward
+        return _pointwise.where(inside, x, x.detach().clamp(min_val, max_val))
+    return _apply_inplace(input, fn, inplace)
 
 
 def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def _inplace_result(input, out, inplace):
+def _apply_inplace(input, fn, inplace):
+    """fn(input), written into ``input`` when ``inplace``. With autograd recording, the copy is
+    recorded too, so the gradient flows through ``fn`` (a copy made untracked would leave the
+    input's history unchanged: an identity gradient); ``fn`` sees a clone, so what it saves for
+    backward is not overwritten. A leaf that requires grad raises torch's in-place error."""
     if not inplace:
-        return out
+        return fn(input)
+    if input.requires_grad and grad_mode.is_grad_enabled():
+        return input.copy_(fn(input.clone()))
     with grad_mode.no_grad():
-        input.copy_(out)
+        input.copy_(fn(input))
     return input
 
 
