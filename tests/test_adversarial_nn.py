@@ -390,3 +390,30 @@ def test_inplace_activation_on_leaf_raises(name):
                                                    inplace=True),
         lambda: getattr(F, name)(minitorch.ones(2, requires_grad=True), inplace=True))
     assert str(me) == str(te)
+
+
+def test_module_extra_state_round_trips():
+    """get_extra_state/set_extra_state: torch saves "<prefix>_extra_state" and restores it on
+    load (minitorch silently dropped it)."""
+    def run(m):
+        class Counter(m.Module):
+            def __init__(self):
+                super().__init__()
+                self.v = 3
+                self.lin = m.Linear(1, 1)
+
+            def get_extra_state(self):
+                return {"v": self.v}
+
+            def set_extra_state(self, state):
+                self.v = state["v"]
+
+        sd = m.Sequential(Counter()).state_dict()
+        fresh = m.Sequential(Counter())
+        fresh[0].v = 0
+        partial = {k: v for k, v in sd.items() if k != "0._extra_state"}
+        r = fresh.load_state_dict(partial, strict=False)
+        out = [list(sd), sd["0._extra_state"], fresh[0].v, r.missing_keys, r.unexpected_keys]
+        fresh.load_state_dict(sd)
+        return out + [fresh[0].v]
+    assert run(nn) == run(torch.nn)
