@@ -417,3 +417,57 @@ def test_module_extra_state_round_trips():
         fresh.load_state_dict(sd)
         return out + [fresh[0].v]
     assert run(nn) == run(torch.nn)
+
+
+# ---------------------------------------------------------------------------------- bf16
+def test_bf16_backward_seed_and_fills_are_not_raw_bits():
+    """minitorch.ones(dtype=bfloat16) was 9.2e-41 (an int fill stored as raw bf16 bits by the
+    interpreter), so every bf16 .backward() seeded with it gave all-zero gradients."""
+    bf = minitorch.bfloat16
+    assert minitorch.ones(3, dtype=bf).tolist() == [1.0, 1.0, 1.0]
+    assert minitorch.full((2,), 2, dtype=bf).tolist() == [2.0, 2.0]
+    assert minitorch.arange(0.5, 2, 0.25, dtype=bf).tolist() == \
+        torch.arange(0.5, 2, 0.25, dtype=torch.bfloat16).tolist()
+    x = torch.tensor([[1.0, 2.0, 0.5], [0.1, -1.0, 2.0]], dtype=torch.bfloat16)
+    t = torch.tensor([0, 2])
+    tx, mx = x.clone().requires_grad_(), mt(x.float()).to(bf).requires_grad_()
+    torch.nn.functional.cross_entropy(tx, t).backward()
+    F.cross_entropy(mx, mt(t)).backward()
+    close(mx.grad.float(), tx.grad.float(), atol=1e-2, rtol=1e-2)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+def test_clip_grad_norm_bf16(norm_type):
+    """bf16 gradients: the total norm came back as 8.8e-39 and the clipped gradients as 0
+    (fp64 values stored into bf16 as raw bits)."""
+    def run(lib):
+        p = lib.nn.Parameter(lib.tensor([1.0, -2.0, 3.0], dtype=lib.bfloat16))
+        ((p.float() ** 2) * lib.tensor([1.0, 10.0, 100.0])).sum().backward()
+        total = lib.nn.utils.clip_grad_norm_([p], 1.0, norm_type=norm_type)
+        return total.float(), p.grad.float()
+    for a, b in zip(run(minitorch), run(torch)):
+        close(a, b, atol=1e-2, rtol=1e-2)
+
+
+_HALF_OPTS = [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+              ("Adam", dict(lr=0.1, amsgrad=True)), ("AdamW", dict(lr=0.1)),
+              ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+              ("Adagrad", dict(lr=0.1)), ("Adadelta", dict(lr=0.5))]
+
+
+@pytest.mark.parametrize("name,kw,dtype", [
+    (n, k, d) for n, k in _HALF_OPTS for d in ("bfloat16", "float16")
+    if (n, d) != ("SGD", "float16")])  # fp16 SGD already worked (fp16 arithmetic is native)
+def test_optimizers_step_half_precision_parameters(name, kw, dtype):
+    """torch's optimizers step bf16/fp16 parameters; minitorch's kernels failed with a Triton
+    interpreter traceback (bf16 arithmetic / fp16 sqrt). The update is computed in fp32 and
+    rounded to the parameter's dtype (torch rounds after each op: a few ulps apart)."""
+    def run(lib):
+        p = lib.nn.Parameter(lib.tensor([1.0, -2.0, 3.0, 0.5]).to(getattr(lib, dtype)))
+        opt = getattr(lib.optim, name)([p], **kw)
+        for i in range(3):
+            opt.zero_grad()
+            ((p.float() ** 2) * (i + 1)).sum().backward()
+            opt.step()
+        return p.detach().float()
+    close(run(minitorch), run(torch), atol=2e-2, rtol=2e-2)

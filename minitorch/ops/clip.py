@@ -28,12 +28,16 @@ def scale_clamp_kernel(x0, n0, x1, n1, x2, n2, x3, n3, coef_ptr, clip,
             ptr, n = x3, n3
         mask = offs < n
         x = tl.load(ptr + offs, mask=mask)
+        # fp16/bf16 are computed in fp32 (the interpreter's bf16 arithmetic works on raw bits
+        # and its bf16 stores convert only from fp32); the coefficient is rounded to the
+        # gradients' precision first, as torch multiplies by it in the gradients' dtype
+        xc = x if x.dtype == tl.float64 else x.to(tl.float32)
         if CLAMP:
             # NaN stays NaN (torch's clamp propagates it)
-            y = tl.where(x > clip, clip, tl.where(x < -clip, -clip, x)).to(x.dtype)
+            y = tl.where(xc > clip, clip, tl.where(xc < -clip, -clip, xc))
         else:
-            y = (x * coef).to(x.dtype)
-        tl.store(ptr + offs, y, mask=mask)
+            y = xc * coef.to(xc.dtype)
+        tl.store(ptr + offs, y.to(x.dtype), mask=mask)
 
 
 def scale_or_clamp_(tensors, coef, clip_value):
@@ -121,7 +125,10 @@ def norm_finish_kernel(part_ptr, M, total_ptr, coef_ptr, max_norm, inv_p, KIND: 
     # every gradient becomes NaN
     total = tl.where(tl.sum(nans, axis=0) > 0, float("nan"), total)
     c = max_norm / (total + 1e-6)
-    tl.store(total_ptr, total)
+    if total_ptr.dtype.element_ty == tl.float64:
+        tl.store(total_ptr, total)
+    else:  # through fp32: the interpreter stores fp64 into bf16 as raw bits
+        tl.store(total_ptr, total.to(tl.float32))
     tl.store(coef_ptr, tl.where(c != c, c, tl.minimum(c, 1.0)))
 
 
