@@ -471,3 +471,26 @@ def test_optimizers_step_half_precision_parameters(name, kw, dtype):
             opt.step()
         return p.detach().float()
     close(run(minitorch), run(torch), atol=2e-2, rtol=2e-2)
+
+
+@pytest.mark.parametrize("fn,dtype", [
+    (f, d) for f in ("cross_entropy", "nll_loss") for d in ("int32", "int16", "int8", "bool",
+                                                             "uint8")
+    if (f, d) != ("cross_entropy", "uint8")])  # the fused cross-entropy already took uint8
+def test_class_target_dtypes(fn, dtype):
+    """torch takes Long or Byte class indices: int32/int16/int8/bool are a RuntimeError
+    (minitorch computed with them), uint8 works (minitorch raised)."""
+    x = torch.tensor([[1.0, 2.0, 0.5], [0.1, -1.0, 2.0]])
+    t = torch.tensor([0, 1]).to(getattr(torch, dtype))
+    tf, mf = getattr(torch.nn.functional, fn), getattr(F, fn)
+    m_t = minitorch.tensor([0, 1]).to(getattr(minitorch, dtype))
+    if dtype == "uint8":
+        tx, mx = x.clone().requires_grad_(), mt(x, True)
+        tl, ml = tf(tx, t), mf(mx, m_t)
+        tl.backward()
+        ml.backward()
+        close(ml, tl)
+        close(mx.grad, tx.grad)
+    else:
+        te, me = both_raise(lambda: tf(x, t), lambda: mf(mt(x), m_t))
+        assert str(me) == str(te)

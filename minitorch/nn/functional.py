@@ -144,6 +144,9 @@ def _check_class_target(input, target, batched):
     if target.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Long but found "
                            f"{str(target.dtype).replace('torch.', '').title()}")
+    if target.dtype not in (torch.int64, torch.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_pointwise.type_name(target.dtype)}")
     if batched and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0]}).")
@@ -181,6 +184,8 @@ def _nll(logp, target, weight, ignore_index, reduction, out_shape):
     """Per-row NLL of (M, C) log-probabilities at class-index targets."""
     C = logp.shape[1]
     _validate_targets(target, C, ignore_index)
+    if target.dtype != torch.int64:  # uint8 class indices
+        target = target.long()
     valid = target != ignore_index
     safe = _pointwise.where(valid, target, 0)
     picked = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)
