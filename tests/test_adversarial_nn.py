@@ -492,3 +492,38 @@ def test_class_target_dtypes(fn, dtype):
     else:
         te, me = both_raise(lambda: tf(x, t), lambda: mf(mt(x), m_t))
         assert str(me) == str(te)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("fn", ["mse_loss", "l1_loss", "huber_loss"])
+def test_elementwise_loss_weight(fn, reduction):
+    """torch 2.x's weight= of mse/l1/huber (a TypeError in minitorch): 'mean' is
+    sum(w·loss)/sum(w) for mse and l1 but mean(w·loss) for huber."""
+    x = torch.tensor([[1.0, 2.0, 3.0], [0.5, 0.25, -2.0]])
+    t = torch.tensor([[0.0, 0.0, 1.0], [2.0, -1.0, 0.0]])
+    w = torch.tensor([[1.0, 2.0, 0.5], [0.0, 3.0, 1.0]])
+    tx, mx = x.clone().requires_grad_(), mt(x, True)
+    tl = getattr(torch.nn.functional, fn)(tx, t, reduction=reduction, weight=w)
+    ml = getattr(F, fn)(mx, mt(t), reduction=reduction, weight=mt(w))
+    close(ml, tl)
+    tl.sum().backward()
+    ml.sum().backward()
+    close(mx.grad, tx.grad)
+    te, me = both_raise(lambda: getattr(torch.nn.functional, fn)(x, t, weight=torch.ones(3)),
+                        lambda: getattr(F, fn)(mt(x), mt(t), weight=minitorch.ones(3)))
+    assert str(me) == str(te)
+
+
+@pytest.mark.parametrize("case", ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div_mean"])
+def test_loss_warnings(case):
+    """torch's UserWarnings: a broadcast target (l1/smooth_l1/huber, as mse already did) and
+    kl_div's reduction='mean'."""
+    def run(F_, lib):
+        if case == "kl_div_mean":
+            return F_.kl_div(lib.tensor([[-1.0, -2.0]]), lib.tensor([[0.5, 0.5]]))
+        return getattr(F_, case)(lib.tensor([[1.0, 2.0]]), lib.tensor([1.0]))
+    with pytest.warns(UserWarning) as tw:
+        run(torch.nn.functional, torch)
+    with pytest.warns(UserWarning) as mw:
+        run(F, minitorch)
+    assert [str(w.message) for w in mw] == [str(w.message) for w in tw]
