@@ -527,3 +527,18 @@ def test_loss_warnings(case):
     with pytest.warns(UserWarning) as mw:
         run(F, minitorch)
     assert [str(w.message) for w in mw] == [str(w.message) for w in tw]
+
+
+def test_deepcopy_of_a_module_drops_parameter_grads():
+    """torch's Parameter.__deepcopy__ copies the data only: the copy's .grad is None
+    (minitorch copied the gradient along)."""
+    import copy
+
+    def run(m, lib):
+        lin = m.Linear(2, 1)
+        lin(lib.tensor([[1.0, 2.0]])).sum().backward()
+        twin = copy.deepcopy(m.Sequential(lin, lin))
+        return (twin[0].weight.grad is None, twin[0].weight is twin[1].weight,
+                twin[0].weight is not lin.weight, type(twin[0].weight).__name__,
+                twin[0].weight.requires_grad)
+    assert run(nn, minitorch) == run(torch.nn, torch)
