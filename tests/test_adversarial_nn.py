@@ -542,3 +542,32 @@ def test_deepcopy_of_a_module_drops_parameter_grads():
                 twin[0].weight is not lin.weight, type(twin[0].weight).__name__,
                 twin[0].weight.requires_grad)
     assert run(nn, minitorch) == run(torch.nn, torch)
+
+
+# ----------------------------------------------------------------------------------- init
+@pytest.mark.parametrize("kw", [dict(), dict(std=0.02), dict(std=2.0, a=-1.0, b=1.0),
+                                dict(mean=1.0, std=0.5, a=0.5, b=3.0)])
+def test_trunc_normal_distribution(kw):
+    """nn.init.trunc_normal_ (ViT/GPT tutorials) was missing: same bounds and moments as
+    torch's (RNG streams differ, so compared by statistics)."""
+    m = nn.init.trunc_normal_(nn.Parameter(minitorch.empty(20000)), **kw)
+    t = torch.nn.init.trunc_normal_(torch.nn.Parameter(torch.empty(20000)), **kw)
+    mv, tv = m.detach().numpy(), t.detach().numpy()
+    a, b = kw.get("a", -2.0), kw.get("b", 2.0)
+    assert mv.min() >= a and mv.max() <= b and m.requires_grad and m.is_leaf
+    std = kw.get("std", 1.0)
+    assert abs(mv.mean() - tv.mean()) < 0.05 * std and abs(mv.std() - tv.std()) < 0.05 * std
+
+
+@pytest.mark.parametrize("case", ["eye", "dirac", "dirac_groups", "dirac_5d"])
+def test_eye_and_dirac_init(case):
+    def run(lib):
+        init = lib.nn.init
+        if case == "eye":
+            return init.eye_(lib.empty(2, 3)).tolist()
+        if case == "dirac":
+            return init.dirac_(lib.empty(2, 3, 3)).tolist()
+        if case == "dirac_groups":
+            return init.dirac_(lib.empty(4, 2, 3, 3), groups=2).tolist()
+        return init.dirac_(lib.empty(2, 3, 1, 2, 3)).tolist()
+    assert run(minitorch) == run(torch)
