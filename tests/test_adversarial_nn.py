@@ -571,3 +571,38 @@ def test_eye_and_dirac_init(case):
             return init.dirac_(lib.empty(4, 2, 3, 3), groups=2).tolist()
         return init.dirac_(lib.empty(2, 3, 1, 2, 3)).tolist()
     assert run(minitorch) == run(torch)
+
+
+@pytest.mark.parametrize("name,args", [("relu_", ()), ("leaky_relu_", (0.2,)), ("elu_", (0.5,)),
+                                       ("hardtanh_", (-0.5, 0.5))])
+def test_functional_inplace_aliases(name, args):
+    """F.relu_/leaky_relu_/elu_/hardtanh_ (AttributeError before): in place, with the
+    activation's gradient."""
+    x = torch.randn(7)
+    tx, mx = x.clone().requires_grad_(), mt(x, True)
+    tb, mb = tx * 1, mx * 1
+    to, mo = getattr(torch.nn.functional, name)(tb, *args), getattr(F, name)(mb, *args)
+    assert mo is mb and to is tb
+    close(mo, to)
+    g = torch.arange(7.0) - 3
+    to.backward(g)
+    mo.backward(mt(g))
+    close(mx.grad, tx.grad)
+
+
+@pytest.mark.parametrize("cls,kw", [("MaxPool1d", dict(kernel_size=3, stride=2, padding=1,
+                                                       dilation=2, ceil_mode=True)),
+                                    ("MaxPool1d", dict(kernel_size=2)),
+                                    ("AvgPool1d", dict(kernel_size=3, stride=2, padding=1,
+                                                       count_include_pad=False)),
+                                    ("AvgPool1d", dict(kernel_size=2, ceil_mode=True))])
+def test_pool1d_modules(cls, kw):
+    tm, mm = getattr(torch.nn, cls)(**kw), getattr(nn, cls)(**kw)
+    assert repr(mm) == repr(tm)
+    x = torch.randn(2, 3, 9)
+    tx, mx = x.clone().requires_grad_(), mt(x, True)
+    ty, my = tm(tx), mm(mx)
+    close(my, ty)
+    ty.sum().backward()
+    my.sum().backward()
+    close(mx.grad, tx.grad)

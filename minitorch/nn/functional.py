@@ -727,6 +727,22 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
 def _apply_inplace(input, fn, inplace):
     """fn(input), written into ``input`` when ``inplace``. With autograd recording, the copy is
     recorded too, so the gradient flows through ``fn`` (a copy made untracked would leave the
@@ -799,3 +815,4 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 __all__ += ["elu", "softplus", "hardtanh", "relu6", "smooth_l1_loss", "huber_loss", "kl_div",
             "normalize", "cosine_similarity", "pairwise_distance"]
+__all__ += ["relu_", "leaky_relu_", "elu_", "hardtanh_"]
