@@ -606,3 +606,28 @@ def test_pool1d_modules(cls, kw):
     ty.sum().backward()
     my.sum().backward()
     close(mx.grad, tx.grad)
+
+
+def test_custom_function_vjp_instead_of_backward():
+    """A Function may define vjp instead of backward (torch's alias); both is an error."""
+    def run(lib, both):
+        class G(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2
+
+            @staticmethod
+            def vjp(ctx, g):
+                return g * 5
+
+            if both:
+                @staticmethod
+                def backward(ctx, g):
+                    return g
+
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        G.apply(a).sum().backward()
+        return a.grad
+    close(run(minitorch, False), run(torch, False))
+    te, me = both_raise(lambda: run(torch, True), lambda: run(minitorch, True))
+    assert str(me) == str(te)

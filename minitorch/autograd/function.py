@@ -189,7 +189,14 @@ class BackwardNode(Node):
             grad_outputs = tuple(
                 zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta is not None
                 else g for g, meta in zip(grad_outputs, self._outputs_meta))
-        result = self._function.backward(self, *grad_outputs)
+        fn = self._function
+        backward = fn.backward
+        if fn.vjp is not Function.vjp:  # torch: a Function may define vjp instead of backward
+            if backward is not Function.backward:
+                raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function "
+                                   "is not allowed. You should only implement one of them.")
+            backward = fn.vjp
+        result = backward(self, *grad_outputs)
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(self._input_edge_slots)
@@ -287,6 +294,11 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your "
+                                  "custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def vjp(ctx, *grad_outputs):
         raise NotImplementedError("You must implement either the backward or vjp method for your "
                                   "custom autograd.Function to use it with backward mode AD.")
 
