@@ -354,6 +354,10 @@ class Tensor(TensorOps, InplaceOps):
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        if self.requires_grad and not value.dtype.is_floating_point and \
+                not value.dtype.is_complex:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
         self._data = value._data
 
     # ---------------------------------------------------------------- conversion

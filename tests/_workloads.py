@@ -301,6 +301,7 @@ def ops_sweep(log=print):
     _sweep_norm(log)
     _sweep_issue11(log)
     _sweep_bucket(log)
+    _sweep_half_precision_updates(log)
     conv_sweep(log)
     log("ops_sweep: done")
 
@@ -587,6 +588,33 @@ def _sweep_issue11(log):
                     p_.grad = mt.randn(*p_.shape)
                 opt.step()
     log("ops_sweep: issue 11 kernels done")
+
+
+def _sweep_half_precision_updates(log):
+    """bf16/fp16 specializations of the optimizer and clipping kernels (math in fp32, stored
+    back in the parameter's dtype) and a bf16 fill (stored through fp32)."""
+    mt = minitorch
+    nn, optim = _opt("nn"), _opt("optim")
+    for dt in (mt.bfloat16, mt.float16):
+        mt.ones(5, dtype=dt)
+        if nn is not None and hasattr(nn, "utils"):
+            ps = [mt.randn(n).to(dt).requires_grad_() for n in (3, 7)]
+            for p_ in ps:
+                p_.grad = mt.randn(*p_.shape).to(dt)
+            for norm_type in (2.0, float("inf")):
+                nn.utils.clip_grad_norm_(ps, 0.5, norm_type)
+            nn.utils.clip_grad_value_(ps, 0.1)
+        if optim is not None and hasattr(optim, "RMSprop"):
+            for cls, kw in ((optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+                            (optim.Adam, dict(amsgrad=True, weight_decay=0.1)),
+                            (optim.RMSprop, dict(centered=True, momentum=0.5)),
+                            (optim.Adagrad, dict()), (optim.Adadelta, dict())):
+                p_ = mt.randn(5).to(dt).requires_grad_()
+                opt = cls([p_], **kw)
+                for _ in range(2):
+                    p_.grad = mt.randn(5).to(dt)
+                    opt.step()
+    log("ops_sweep: half-precision updates done")
 
 
 def _sweep_bucket(log):

@@ -189,18 +189,26 @@ class BackwardNode(Node):
             grad_outputs = tuple(
                 zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta is not None
                 else g for g, meta in zip(grad_outputs, self._outputs_meta))
-        result = self._function.backward(self, *grad_outputs)
+        fn = self._function
+        backward = fn.backward
+        if fn.vjp is not Function.vjp:  # torch: a Function may define vjp instead of backward
+            if backward is not Function.backward:
+                raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function "
+                                   "is not allowed. You should only implement one of them.")
+            backward = fn.vjp
+        result = backward(self, *grad_outputs)
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(self._input_edge_slots)
-        if len(result) < n_args:
-            # trailing non-tensor arguments may be omitted
+        user_defined = not _is_builtin(type(self)._function)
+        if len(result) < n_args and not user_defined:
+            # minitorch's own functions may omit trailing non-tensor arguments (a user's
+            # backward must return one gradient per forward argument, as in torch)
             result = result + (None,) * (n_args - len(result))
         if len(result) != n_args:
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {n_args}, got {len(result)})")
         grads = [None] * len(self.next_functions)
-        user_defined = not _is_builtin(type(self)._function)
         for i, (slot, g) in enumerate(zip(self._input_edge_slots, result)):
             if slot is not None:
                 if g is not None:
@@ -289,6 +297,24 @@ class Function(metaclass=FunctionMeta):
         raise NotImplementedError("You must implement either the backward or vjp method for your "
                                   "custom autograd.Function to use it with backward mode AD.")
 
+    @staticmethod
+    def vjp(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your "
+                                  "custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @classmethod
+    def _has_setup_context(cls):
+        for klass in cls.__mro__:
+            if klass is Function:
+                return False
+            if "setup_context" in klass.__dict__:
+                return True
+        return False
+
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = tensor_type()
@@ -297,7 +323,13 @@ class Function(metaclass=FunctionMeta):
         ctx.needs_input_grad = needs
         record = is_grad_enabled() and any(needs)
         with no_grad():
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls._has_setup_context():
+                # torch 2.x style: forward(*args) without ctx, then setup_context(ctx, inputs,
+                # output)
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         views = [o for o in outs if isinstance(o, Tensor) and o._base is not None

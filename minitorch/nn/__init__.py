@@ -5,6 +5,7 @@ from .layers import (
                      GELU,
                      AdaptiveAvgPool2d,
                      AdaptiveMaxPool2d,
+                     AvgPool1d,
                      AvgPool2d,
                      BatchNorm1d,
                      BatchNorm2d,
@@ -30,6 +31,7 @@ from .layers import (
                      LeakyReLU,
                      Linear,
                      LogSoftmax,
+                     MaxPool1d,
                      MaxPool2d,
                      ModuleDict,
                      ModuleList,
@@ -59,4 +61,4 @@ __all__ = ["functional", "init", "parallel", "Parameter", "Module", "Sequential"
            "Unflatten", "Upsample", "SiLU", "BCELoss", "utils", "Conv1d", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ELU", "Softplus",
            "Hardtanh", "ReLU6", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CosineSimilarity",
-           "PairwiseDistance"]
+           "PairwiseDistance", "MaxPool1d", "AvgPool1d"]

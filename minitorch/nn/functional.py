@@ -44,12 +44,8 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    out = _pointwise.LeakyRelu.apply(input, float(negative_slope))
-    if inplace:
-        with grad_mode.no_grad():
-            input.copy_(out)
-        return input
-    return out
+    return _apply_inplace(
+        input, lambda x: _pointwise.LeakyRelu.apply(x, float(negative_slope)), inplace)
 
 
 def sigmoid(input):
@@ -120,13 +116,32 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 
 # ------------------------------------------------------------------------------ losses
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+def _warn_target_size(input, target):
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
                       f"size ({input.shape}). This will likely lead to incorrect results due to "
-                      f"broadcasting. Please ensure they have the same size.", stacklevel=2)
+                      f"broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _weighted(loss, weight, input, reduction, mean_by_weight):
+    """torch 2.x's ``weight=`` of mse/l1/huber: elementwise weights of input's size; 'mean' is
+    sum(w·loss)/sum(w) for mse and l1, mean(w·loss) for huber."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_target_size(input, target)
+    if weight is not None:
+        return _weighted((input - target) ** 2, weight, input, reduction, True)
     return _loss.MseLoss.apply(input, target, reduction)
 
 
@@ -138,7 +153,12 @@ def _legacy_reduction(size_average, reduce, reduction):
     return ("mean" if size_average else "sum") if reduce else "none"
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_target_size(input, target)
+    if weight is not None:
+        return _weighted((input - target).abs(), weight, input, reduction, True)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -146,6 +166,9 @@ def _check_class_target(input, target, batched):
     if target.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Long but found "
                            f"{str(target.dtype).replace('torch.', '').title()}")
+    if target.dtype not in (torch.int64, torch.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_pointwise.type_name(target.dtype)}")
     if batched and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0]}).")
@@ -173,17 +196,29 @@ def _validate_targets(target, C, ignore_index):
             raise IndexError(f"Target {first} is out of bounds.")
 
 
+def _check_class_weight(weight, C, prefix=""):
+    if weight is not None and (weight.dim() != 1 or weight.numel() != C):
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {C} classes "
+                           f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+
+
 def _nll(logp, target, weight, ignore_index, reduction, out_shape):
     """Per-row NLL of (M, C) log-probabilities at class-index targets."""
     C = logp.shape[1]
     _validate_targets(target, C, ignore_index)
+    if target.dtype != torch.int64:  # uint8 class indices
+        target = target.long()
     valid = target != ignore_index
     safe = _pointwise.where(valid, target, 0)
     picked = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)
-    w = valid.to(logp.dtype)
+    # ignored rows are selected out (not multiplied by 0): as in torch they get a zero gradient
+    # even when the mean's total weight is 0 (an all-ignored batch: nan loss, zero gradient)
     if weight is not None:
-        w = w * weight.index_select(0, safe)
-    loss = picked * w
+        w = _pointwise.where(valid, weight.index_select(0, safe), 0.0)
+        loss = _pointwise.where(valid, picked * weight.index_select(0, safe), 0.0)
+    else:
+        w = valid.to(logp.dtype)
+        loss = _pointwise.where(valid, picked, 0.0)
     if reduction == "none":
         return loss.reshape(out_shape)
     if reduction == "sum":
@@ -193,19 +228,25 @@ def _nll(logp, target, weight, ignore_index, reduction, out_shape):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_class_target(input, target, input.dim() > 1)
+    _check_class_weight(weight, input.shape[0 if input.dim() == 1 else 1])
     logp, t, out_shape = _flatten_classes(input, target)
     return _nll(logp, t, weight, ignore_index, reduction, out_shape)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if label_smoothing < 0.0 or label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     if target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape):
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        _check_class_weight(weight, input.shape[class_dim], "cross_entropy: ")
         logp_full = input.log_softmax(class_dim)
         # class probabilities
         C = input.shape[class_dim]
@@ -221,6 +262,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
         return _reduce(loss, reduction)
     _check_class_target(input, target, input.dim() > 1)
+    _check_class_weight(weight, input.shape[class_dim])
     if weight is None and input.dim() == 2 and target.dim() == 1:
         # the common case: log-softmax + NLL (+ smoothing, ignore_index, reduction) fused into
         # one forward and one backward kernel
@@ -239,7 +281,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     C = logp.shape[1]
     valid = (t != ignore_index).to(logp.dtype)
     lp = logp * weight.unsqueeze(0) if weight is not None else logp
-    smooth = -lp.sum(1) * valid
+    smooth = _pointwise.where(t != ignore_index, -lp.sum(1), 0.0)
     if reduction == "none":
         smooth = smooth.reshape(out_shape)
     elif reduction == "sum":
@@ -290,12 +332,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def silu(input, inplace=False):
-    out = input * input.sigmoid()
-    if inplace:
-        with grad_mode.no_grad():
-            input.copy_(out)
-        return input
-    return out
+    return _apply_inplace(input, lambda x: x * x.sigmoid(), inplace)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -658,11 +695,15 @@ def _safe(cond, x, fill):
     return _pointwise.where(cond, x, fill)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def _elu(input, alpha):
     pos = input > 0
     # expm1 only ever sees the non-positive part (no overflow, no gradient through the other)
-    out = _pointwise.where(pos, input, _pointwise.Expm1.apply(_safe(pos, input * 0, input)) * alpha)
-    return _inplace_result(input, out, inplace)
+    return _pointwise.where(pos, input,
+                            _pointwise.Expm1.apply(_safe(pos, input * 0, input)) * alpha)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _apply_inplace(input, lambda x: _elu(x, alpha), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -675,21 +716,44 @@ def softplus(input, beta=1.0, threshold=20.0):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    inside = (input > min_val) & (input < max_val)
-    # the gradient passes strictly inside the range only, as torch's hardtanh_backward
-    out = _pointwise.where(inside, input, input.detach().clamp(min_val, max_val))
-    return _inplace_result(input, out, inplace)
+    def fn(x):
+        inside = (x > min_val) & (x < max_val)
+        # the gradient passes strictly inside the range only, as torch's hardtanh_backward
+        return _pointwise.where(inside, x, x.detach().clamp(min_val, max_val))
+    return _apply_inplace(input, fn, inplace)
 
 
 def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def _inplace_result(input, out, inplace):
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def _apply_inplace(input, fn, inplace):
+    """fn(input), written into ``input`` when ``inplace``. With autograd recording, the copy is
+    recorded too, so the gradient flows through ``fn`` (a copy made untracked would leave the
+    input's history unchanged: an identity gradient); ``fn`` sees a clone, so what it saves for
+    backward is not overwritten. A leaf that requires grad raises torch's in-place error."""
     if not inplace:
-        return out
+        return fn(input)
+    if input.requires_grad and grad_mode.is_grad_enabled():
+        return input.copy_(fn(input.clone()))
     with grad_mode.no_grad():
-        input.copy_(out)
+        input.copy_(fn(input))
     return input
 
 
@@ -697,22 +761,31 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _warn_target_size(input, target)
     d = (input - target).abs()
     if beta == 0:
         return _reduce(d, reduction)
     return _reduce(_pointwise.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _warn_target_size(input, target)
     d = (input - target).abs()
-    return _reduce(_pointwise.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)),
-                   reduction)
+    loss = _pointwise.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    if weight is not None:
+        return _weighted(loss, weight, input, reduction, False)
+    return _reduce(loss, reduction)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -742,3 +815,4 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 __all__ += ["elu", "softplus", "hardtanh", "relu6", "smooth_l1_loss", "huber_loss", "kl_div",
             "normalize", "cosine_similarity", "pairwise_distance"]
+__all__ += ["relu_", "leaky_relu_", "elu_", "hardtanh_"]

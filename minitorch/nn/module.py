@@ -223,6 +223,15 @@ class Module:
             raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
         return mod._parameters[name]
 
+    def get_buffer(self, target):
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return getattr(mod, name)
+
     def __getattr__(self, name):
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
@@ -417,6 +426,19 @@ class Module:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
     # ------------------------------------------------------------------ state dict
+    def get_extra_state(self):
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
+                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
+                           "issues/new?template=bug-report.yml to report this bug.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
+                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
+                           "issues/new?template=bug-report.yml to report this bug.")
+
+    def _has_extra_state(self, which):
+        return getattr(type(self), which) is not getattr(Module, which)
+
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, param in self._parameters.items():
             if param is not None:
@@ -424,6 +446,8 @@ class Module:
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
+        if self._has_extra_state("get_extra_state"):  # torch's "_extra_state" entry
+            destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         if args:  # legacy positional (destination, prefix, keep_vars)
@@ -450,7 +474,7 @@ class Module:
     def load_state_dict(self, state_dict, strict=True, assign=False):
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, errors, copies = [], [], [], []
+        missing, unexpected, errors, copies, extra = [], [], [], [], []
         state_dict = OrderedDict(state_dict)  # like torch: a shallow copy that hooks may fill
         # like torch: every module under every name it is reachable by (a shared submodule is
         # saved and loaded under each of its names, no de-duplication)
@@ -476,9 +500,16 @@ class Module:
                                   f"current model is {torch.Size(target.shape)}.")
                     continue
                 copies.append((target, value))
+            local = module._local_state()
+            if module._has_extra_state("set_extra_state"):
+                key = pre + "_extra_state"
+                local["_extra_state"] = None
+                if key in state_dict:
+                    extra.append((module, state_dict[key]))
+                else:
+                    missing.append(key)
             # like torch: a key under this prefix is unexpected here unless its first
             # component names a local tensor or a child module (which then judges it)
-            local = module._local_state()
             for key in state_dict:
                 if key.startswith(pre):
                     head = key[len(pre):].split(".", 1)[0]
@@ -501,6 +532,8 @@ class Module:
                 if isinstance(value, torch.Tensor):
                     value = Tensor._make(value.detach())
                 target.copy_(value)
+        for module, value in extra:
+            module.set_extra_state(value)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

@@ -17,6 +17,15 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        # torch's Parameter.__deepcopy__: a fresh parameter of a copy of the data; the .grad
+        # (and other attributes) are not copied
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.detach().clone(), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
     def __reduce_ex__(self, proto):
         raise TypeError("minitorch parameters are not picklable: save a state_dict with "
                         "minitorch.save")

@@ -28,12 +28,16 @@ def scale_clamp_kernel(x0, n0, x1, n1, x2, n2, x3, n3, coef_ptr, clip,
             ptr, n = x3, n3
         mask = offs < n
         x = tl.load(ptr + offs, mask=mask)
+        # fp16/bf16 are computed in fp32 (the interpreter's bf16 arithmetic works on raw bits
+        # and its bf16 stores convert only from fp32); the coefficient is rounded to the
+        # gradients' precision first, as torch multiplies by it in the gradients' dtype
+        xc = x if x.dtype == tl.float64 else x.to(tl.float32)
         if CLAMP:
             # NaN stays NaN (torch's clamp propagates it)
-            y = tl.where(x > clip, clip, tl.where(x < -clip, -clip, x)).to(x.dtype)
+            y = tl.where(xc > clip, clip, tl.where(xc < -clip, -clip, xc))
         else:
-            y = (x * coef).to(x.dtype)
-        tl.store(ptr + offs, y, mask=mask)
+            y = xc * coef.to(xc.dtype)
+        tl.store(ptr + offs, y.to(x.dtype), mask=mask)
 
 
 def scale_or_clamp_(tensors, coef, clip_value):
@@ -79,11 +83,16 @@ def norm_partials_kernel(x0, n0, x1, n1, x2, n2, x3, n3, part_ptr, slot0, G, p,
             part = tl.sum(a * a, axis=0)
         elif KIND == "l1":
             part = tl.sum(a, axis=0)
-        elif KIND == "inf":
-            part = tl.max(a, axis=0)
         else:
-            part = tl.sum(tl.where(a > 0, tl.exp(p * tl.log(tl.where(a > 0, a, 1.0))), 0.0),
-                          axis=0)
+            if KIND == "inf":
+                part = tl.max(a, axis=0)
+            else:
+                part = tl.sum(tl.where(a > 0, tl.exp(p * tl.log(tl.where(a > 0, a, 1.0))), 0.0),
+                              axis=0)
+            # max and the a > 0 guard drop NaN on the GPU: a NaN gradient makes the norm NaN,
+            # as in torch
+            nans = tl.sum(tl.where(a != a, 1.0, 0.0), axis=0)
+            part = tl.where(nans > 0, float("nan"), part)
         tl.store(part_ptr + (slot0 + i) * G + pid, part)
 
 
@@ -93,9 +102,11 @@ def norm_finish_kernel(part_ptr, M, total_ptr, coef_ptr, max_norm, inv_p, KIND: 
     """Fold M partials into the total norm and coef = min(max_norm / (total + 1e-6), 1)."""
     offs0 = tl.arange(0, BLOCK).to(tl.int64)
     acc = tl.zeros((BLOCK,), tl.float64)
+    nans = tl.zeros((BLOCK,), tl.float64)
     for start in range(0, M, BLOCK):
         offs = start + offs0
         v = tl.load(part_ptr + offs, mask=offs < M, other=0)
+        nans += tl.where(v != v, 1.0, 0.0)
         if KIND == "inf":
             acc = tl.maximum(acc, v)
         else:
@@ -110,8 +121,15 @@ def norm_finish_kernel(part_ptr, M, total_ptr, coef_ptr, max_norm, inv_p, KIND: 
             total = s
         else:
             total = tl.where(s > 0, tl.exp(inv_p * tl.log(tl.where(s > 0, s, 1.0))), 0.0)
-    tl.store(total_ptr, total)
-    tl.store(coef_ptr, tl.minimum(max_norm / (total + 1e-6), 1.0))
+    # NaN survives (tl.maximum / tl.minimum drop it): torch's clamp keeps a NaN coefficient, so
+    # every gradient becomes NaN
+    total = tl.where(tl.sum(nans, axis=0) > 0, float("nan"), total)
+    c = max_norm / (total + 1e-6)
+    if total_ptr.dtype.element_ty == tl.float64:
+        tl.store(total_ptr, total)
+    else:  # through fp32: the interpreter stores fp64 into bf16 as raw bits
+        tl.store(total_ptr, total.to(tl.float32))
+    tl.store(coef_ptr, tl.where(c != c, c, tl.minimum(c, 1.0)))
 
 
 def total_norm_(tensors, p, total, coef, max_norm=float("inf")):

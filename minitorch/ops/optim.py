@@ -14,6 +14,20 @@ MAX_TENSORS = launcher.MAX_TENSORS  # parameters updated by one SGD launch
 
 
 @triton.jit
+def _up(x):
+    """fp16/bf16 optimizer math runs in fp32 (the interpreter has no bf16 arithmetic and rejects
+    fp16 sqrt); the result is rounded back to the storage's dtype by ``_down``."""
+    if x.dtype != tl.float64:
+        x = x.to(tl.float32)
+    return x
+
+
+@triton.jit
+def _down(x, ptr):
+    return x.to(ptr.dtype.element_ty)
+
+
+@triton.jit
 def _sgd_update(p_ptr, g_ptr, buf_ptr, n, offs, lr, weight_decay, momentum, dampening,
                 HAS_WD: tl.constexpr, HAS_MOMENTUM: tl.constexpr, FIRST: tl.constexpr,
                 NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr, EVEN: tl.constexpr,
@@ -25,8 +39,8 @@ def _sgd_update(p_ptr, g_ptr, buf_ptr, n, offs, lr, weight_decay, momentum, damp
     else:
         mask = offs < n
     p_ptrs = p_ptr + offs
-    p = tl.load(p_ptrs, mask=mask)
-    d = tl.load(g_ptr + offs, mask=mask)
+    p = _up(tl.load(p_ptrs, mask=mask))
+    d = _up(tl.load(g_ptr + offs, mask=mask))
     if MAXIMIZE:
         d = -d
     if HAS_WD:
@@ -36,16 +50,16 @@ def _sgd_update(p_ptr, g_ptr, buf_ptr, n, offs, lr, weight_decay, momentum, damp
         if FIRST:
             buf = d
         elif DAMPENING:
-            buf = tl.load(buf_ptrs, mask=mask)
+            buf = _up(tl.load(buf_ptrs, mask=mask))
             buf = buf * momentum + (1.0 - dampening) * d
         else:
-            buf = tl.load(buf_ptrs, mask=mask) * momentum + d
-        tl.store(buf_ptrs, buf, mask=mask)
+            buf = _up(tl.load(buf_ptrs, mask=mask)) * momentum + d
+        tl.store(buf_ptrs, _down(buf, buf_ptrs), mask=mask)
         if NESTEROV:
             d = d + momentum * buf
         else:
             d = buf
-    tl.store(p_ptrs, p - lr * d, mask=mask)
+    tl.store(p_ptrs, _down(p - lr * d, p_ptrs), mask=mask)
 
 
 @triton.jit
@@ -100,8 +114,8 @@ def adam_kernel(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, n, lr, beta1, beta2, eps, 
                 MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = offs < n
-    p = tl.load(p_ptr + offs, mask=mask)
-    g = tl.load(g_ptr + offs, mask=mask)
+    p = _up(tl.load(p_ptr + offs, mask=mask))
+    g = _up(tl.load(g_ptr + offs, mask=mask))
     if MAXIMIZE:
         g = -g
     if HAS_WD:
@@ -109,19 +123,19 @@ def adam_kernel(p_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, n, lr, beta1, beta2, eps, 
             p = p * (1.0 - lr * weight_decay)
         else:
             g = g + weight_decay * p
-    m = tl.load(m_ptr + offs, mask=mask)
-    v = tl.load(v_ptr + offs, mask=mask)
+    m = _up(tl.load(m_ptr + offs, mask=mask))
+    v = _up(tl.load(v_ptr + offs, mask=mask))
     m = m + (g - m) * (1.0 - beta1)
     v = v * beta2 + (1.0 - beta2) * g * g
-    tl.store(m_ptr + offs, m, mask=mask)
-    tl.store(v_ptr + offs, v, mask=mask)
+    tl.store(m_ptr + offs, _down(m, m_ptr), mask=mask)
+    tl.store(v_ptr + offs, _down(v, v_ptr), mask=mask)
     if AMSGRAD:
-        vmax = tl.maximum(tl.load(vmax_ptr + offs, mask=mask), v)
-        tl.store(vmax_ptr + offs, vmax, mask=mask)
+        vmax = tl.maximum(_up(tl.load(vmax_ptr + offs, mask=mask)), v)
+        tl.store(vmax_ptr + offs, _down(vmax, vmax_ptr), mask=mask)
         denom = tl.sqrt(vmax) / bias_correction2_sqrt + eps
     else:
         denom = tl.sqrt(v) / bias_correction2_sqrt + eps
-    tl.store(p_ptr + offs, p - step_size * (m / denom), mask=mask)
+    tl.store(p_ptr + offs, _down(p - step_size * (m / denom), p_ptr), mask=mask)
 
 
 def _check(*ts):

@@ -5,6 +5,7 @@ import triton
 import triton.language as tl
 
 from . import launcher
+from .optim import _down, _up
 
 MAX_TENSORS = launcher.MAX_TENSORS  # tensors a launch handles (the kernel's four slots)
 
@@ -30,44 +31,44 @@ def adaptive_kernel(p0, g0, a0, b0, c0, n0, p1, g1, a1, b1, c1, n1,
         else:
             p_ptr, g_ptr, s0, s1, s2, n = p3, g3, a3, b3, c3, n3
         mask = offs < n
-        p = tl.load(p_ptr + offs, mask=mask)
-        g = tl.load(g_ptr + offs, mask=mask)
+        p = _up(tl.load(p_ptr + offs, mask=mask))
+        g = _up(tl.load(g_ptr + offs, mask=mask))
         if MAXIMIZE:
             g = -g
         if HAS_WD:
             g = g + weight_decay * p
-        sq = tl.load(s0 + offs, mask=mask)
+        sq = _up(tl.load(s0 + offs, mask=mask))
         if KIND == "rmsprop":
             sq = sq * rho + (1.0 - rho) * g * g
-            tl.store(s0 + offs, sq, mask=mask)
+            tl.store(s0 + offs, _down(sq, s0), mask=mask)
             if CENTERED:
-                ga = tl.load(s2 + offs, mask=mask)
+                ga = _up(tl.load(s2 + offs, mask=mask))
                 ga = ga + (g - ga) * (1.0 - rho)
-                tl.store(s2 + offs, ga, mask=mask)
+                tl.store(s2 + offs, _down(ga, s2), mask=mask)
                 avg = tl.sqrt(sq - ga * ga) + eps
             else:
                 avg = tl.sqrt(sq) + eps
             if HAS_MOMENTUM:
-                buf = tl.load(s1 + offs, mask=mask)
+                buf = _up(tl.load(s1 + offs, mask=mask))
                 buf = buf * momentum + g / avg
-                tl.store(s1 + offs, buf, mask=mask)
+                tl.store(s1 + offs, _down(buf, s1), mask=mask)
                 p = p - lr * buf
             else:
                 p = p - lr * (g / avg)
         elif KIND == "adagrad":
             sq = sq + g * g
-            tl.store(s0 + offs, sq, mask=mask)
+            tl.store(s0 + offs, _down(sq, s0), mask=mask)
             p = p - lr * (g / (tl.sqrt(sq) + eps))
         else:
             sq = sq * rho + (1.0 - rho) * g * g
-            tl.store(s0 + offs, sq, mask=mask)
-            acc = tl.load(s1 + offs, mask=mask)
+            tl.store(s0 + offs, _down(sq, s0), mask=mask)
+            acc = _up(tl.load(s1 + offs, mask=mask))
             std = tl.sqrt(sq + eps)
             delta = tl.sqrt(acc + eps) / std * g
             acc = acc * rho + (1.0 - rho) * delta * delta
-            tl.store(s1 + offs, acc, mask=mask)
+            tl.store(s1 + offs, _down(acc, s1), mask=mask)
             p = p - lr * delta
-        tl.store(p_ptr + offs, p, mask=mask)
+        tl.store(p_ptr + offs, _down(p, p_ptr), mask=mask)
 
 
 def adaptive_step(kind, params, grads, states, lr, rho=0.0, eps=0.0, weight_decay=0.0,

@@ -3,18 +3,17 @@ following torch.optim.Adam's single-tensor update exactly."""
 import math
 
 from ..autograd import grad_mode
-from ..creation import zeros_like
+from ..creation import tensor, zeros_like
 from ..ops import optim as optim_kernels
 from ..tensor import Tensor
+from .adaptive import _step_value
 from .optimizer import Optimizer, _params_with_grad
 
 
 class Adam(Optimizer):
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False, fused=None):
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         if isinstance(lr, Tensor):
             lr = lr.item()
         if not 0.0 <= lr:
@@ -29,7 +28,8 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
-                        capturable=capturable, differentiable=differentiable, fused=fused)
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -41,13 +41,13 @@ class Adam(Optimizer):
                 for p in _params_with_grad(group):
                     state = self.state[p]
                     if len(state) == 0:
-                        state["step"] = 0
+                        state["step"] = tensor(0.0)  # a 0-d float32 tensor, as torch keeps it
                         state["exp_avg"] = zeros_like(p).contiguous()
                         state["exp_avg_sq"] = zeros_like(p).contiguous()
                         if amsgrad:
                             state["max_exp_avg_sq"] = zeros_like(p).contiguous()
-                    state["step"] = int(state["step"]) + 1
-                    step = state["step"]
+                    step = int(_step_value(state)) + 1
+                    state["step"] = tensor(float(step))
                     g = p.grad if p.grad.is_contiguous() else p.grad.contiguous()
                     bias_correction1 = 1 - beta1 ** step
                     bias_correction2 = 1 - beta2 ** step
@@ -61,7 +61,8 @@ class Adam(Optimizer):
                                             None if vmax is None else vmax._data,
                                             lr, beta1, beta2, group["eps"], group["weight_decay"],
                                             step_size, math.sqrt(bias_correction2),
-                                            self._decoupled, amsgrad, group["maximize"])
+                                            group.get("decoupled_weight_decay", False), amsgrad,
+                                            group["maximize"])
                     if target is not p:
                         p.copy_(target)
                     else:
@@ -73,11 +74,13 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    _decoupled = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, **kw):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kw)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
 
 
 __all__ = ["Adam", "AdamW"]

@@ -60,6 +60,16 @@ class Optimizer:
                             "use a list instead.")
         else:
             param_group["params"] = list(params)
+        # torch 2.x: params may be (name, tensor) pairs (model.named_parameters()); the names go
+        # into the group's "param_names"
+        names = [p[0] for p in param_group["params"] if isinstance(p, tuple)]
+        param_group["params"] = [p[1] if isinstance(p, tuple) else p
+                                 for p in param_group["params"]]
+        if names:
+            if len(names) != len(param_group["params"]):
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+            param_group["param_names"] = names
         for p in param_group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
@@ -71,6 +81,12 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             param_group.setdefault(name, default)
+        if self.param_groups and \
+                ("param_names" in param_group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"all optimizer param groups should be with/without names. cannot "
+                             f"add param group "
+                             f"{'with' if 'param_names' in param_group else 'without'} names to "
+                             f"the optimizer")
         params = param_group["params"]
         if len(params) != len(set(map(id, params))):
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
@@ -164,6 +180,8 @@ class Optimizer:
         new_groups = []
         for g, s in zip(groups, saved_groups):
             ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            for k, v in self.defaults.items():  # options newer than the saved dict (as torch's
+                ng.setdefault(k, v)              # __setstate__ fills them)
             ng["params"] = g["params"]
             new_groups.append(ng)
         self.state = state
