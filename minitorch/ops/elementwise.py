@@ -240,16 +240,6 @@ def _strided_offset(i0, i1, i2, i3, t0, t1, t2, t3, NDIM: tl.constexpr):
 
 
 @triton.jit
-def _bf16_safe(r, out_ptr):
-    """A bf16 store takes float32: Triton's interpreter converts only fp32 <-> bf16 and
-    reinterprets the bits of anything else (an int scalar fill of 1 stored 1e-40; float64
-    add_scaled results (arange) stored their low bits). The compiler is unaffected."""
-    if out_ptr.dtype.element_ty == tl.bfloat16:
-        r = r.to(tl.float32)
-    return r
-
-
-@triton.jit
 def flat_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
                 OP: tl.constexpr, A_KIND: tl.constexpr, B_KIND: tl.constexpr,
                 C_KIND: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
@@ -278,7 +268,11 @@ def flat_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
         c = c_val
     else:
         c = _load(c_ptr, offs, mask, C_KIND, COMPUTE, BLOCK)
-    r = _bf16_safe(_apply(a, b, c, OP, COMPUTE), out_ptr)
+    r = _apply(a, b, c, OP, COMPUTE)
+    if out_ptr.dtype.element_ty == tl.bfloat16:
+        # a bf16 store takes fp32: the interpreter converts only fp32 <-> bf16 and reinterprets
+        # the bits of anything else (inline: a @triton.jit helper call costs the interpreter)
+        r = r.to(tl.float32)
     if BLOCK == 1:
         tl.store(out_ptr, r)
     else:
@@ -362,7 +356,11 @@ def pointwise_kernel(out_ptr, a_ptr, b_ptr, c_ptr, a_val, b_val, c_val, n,
                   C_KIND, COMPUTE, BLOCK)
     else:
         c = _load(c_ptr, offs, mask, C_KIND, COMPUTE, BLOCK)
-    r = _bf16_safe(_apply(a, b, c, OP, COMPUTE), out_ptr)
+    r = _apply(a, b, c, OP, COMPUTE)
+    if out_ptr.dtype.element_ty == tl.bfloat16:
+        # a bf16 store takes fp32: the interpreter converts only fp32 <-> bf16 and reinterprets
+        # the bits of anything else (inline: a @triton.jit helper call costs the interpreter)
+        r = r.to(tl.float32)
     if OUT_KIND == FLAT:
         tl.store(out_ptr + offs, r, mask=mask)
     else:
