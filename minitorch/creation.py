@@ -251,7 +251,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad=False, **_):
-    if size is None:  # randint(high, size)
+    if size is None and isinstance(high, (tuple, list, torch.Size)):  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high is None:
         low, high = 0, low

@@ -257,12 +257,9 @@ def zeros_bool(x):
 
 def clamp(input, min=None, max=None):
     if _t(min) or _t(max):
-        r = input
-        if min is not None:
-            r = maximum(r, min if _t(min) else _scalar_like(min, r))
-        if max is not None:
-            r = minimum(r, max if _t(max) else _scalar_like(max, r))
-        return r
+        lo = None if min is None else min if _t(min) else _scalar_like(min, input)
+        hi = None if max is None else max if _t(max) else _scalar_like(max, input)
+        return pointwise.ClampTensor.apply(input, lo, hi)
     return pointwise.Clamp.apply(input, min, max)
 
 
@@ -503,8 +500,11 @@ def _truth(x):
 def _bool_reduce(out, input, dims, keepdim, empty_value):
     shape = reduction._result_shape(tuple(input.shape), dims, keepdim)
     if out is None:
-        return full(shape, empty_value, dtype=torch.bool, device=input.device)
-    return _tensor_ref.wrap(out.reshape(shape))
+        r = full(shape, empty_value, dtype=torch.bool, device=input.device)
+    else:
+        r = _tensor_ref.wrap(out.reshape(shape))
+    # torch keeps uint8 for uint8 input (its legacy byte-mask semantics), bool otherwise
+    return r.to(torch.uint8) if input.dtype == torch.uint8 else r
 
 
 @numpy_aliases
@@ -885,7 +885,12 @@ def vstack(tensors):
     return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
 
 
-def flip(input, dims):
+def flip(input, *dims, **kwargs):
+    if "dims" in kwargs:
+        dims = (kwargs.pop("dims"),)
+    if kwargs or not dims:
+        raise TypeError(f"flip() missing required argument 'dims' (got {sorted(kwargs)})")
+    dims = dims[0] if len(dims) == 1 else dims  # flip((0, 1)), flip([0, 1]) or x.flip(0, 1)
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     return shape_fns.Flip.apply(input, normalize_dims(dims, input.dim()))
 
@@ -990,7 +995,17 @@ def index_fill(input, dim, index, value):
 
 
 def take(input, index):
-    return indexing.gather(input.reshape(-1), 0, index.reshape(-1)).view(index.shape)
+    flat = index.reshape(-1)
+    n = input.numel()
+    if not index.dtype.is_floating_point and index.dtype != torch.bool and flat.numel():
+        lo = int(flat.min())
+        if lo < -n or int(flat.max()) >= n:
+            bad = lo if lo < -n else int(flat.max())
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                             "elements.")
+        if lo < 0:  # negative indices count from the end, as torch.take
+            flat = where(flat < 0, flat + n, flat)
+    return indexing.gather(input.reshape(-1), 0, flat).view(index.shape)
 
 
 def take_along_dim(input, indices, dim=None):

@@ -438,7 +438,7 @@ def normalize_key(key, device):
 
 
 def _as_index_tensor(k, device):
-    if k.dtype.is_floating_point:
+    if k.dtype not in (torch.int64, torch.int32, torch.uint8, torch.bool):  # as torch: no int8/16
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return k
 
@@ -536,7 +536,7 @@ def _flat_index(view, pos, tensors):
             dims.append((d, t.dim()))
             d += t.dim()
         else:
-            if t.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+            if t.dtype not in (torch.int64, torch.int32, torch.uint8):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             _check_bounds(t._data, view.shape[d], d)
             size = view.shape[d]

@@ -355,7 +355,9 @@ Div = _make("Div", "DivBackward0", "div", _floating, save_inputs=True,
                                   -g * a[0] / (a[1] * a[1])
                                   if _is_tensor(a[1]) and a[0] is not None else None))
 Div.keep_inputs = staticmethod(lambda needs: (needs[1], True))
-FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide", grad=_nograd)
+# zero gradients (torch's floor/ceil/trunc/div(rounding_mode) backward: zeros, not None)
+FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide",
+                    grad=lambda g, a, o: (g * 0, g * 0 if _is_tensor(a[1]) else None))
 Remainder = _make("Remainder", "RemainderBackward0", "remainder", save_inputs=True,
                   grad=lambda g, a, o: (g, -g * (a[0] / a[1]).floor() if _is_tensor(a[1])
                                         else None))
@@ -556,3 +558,38 @@ __all__ = ["broadcast_shapes", "check_same_device", "run_op", "unbroadcast", "Ne
            "FloorDivide", "Remainder", "Maximum", "Minimum", "Rsub", "Eq", "Ne", "Lt", "Le", "Gt",
            "Ge", "LogicalAnd", "LogicalOr", "LogicalXor", "PowTensor", "PowScalarBase",
            "PowScalar", "Where", "where", "Clamp", "ToCopy", "Clone"]
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds: forward max(min(x, lo), hi) (NaN propagates); backward as torch's
+    clamp_backward / clamp_backward_min_max: x gets the gradient where lo <= x <= hi (a tie with
+    a bound included), lo where x < lo (and lo < hi), hi where x > hi (or hi < lo)."""
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        r = x
+        if lo is not None:
+            r = Maximum.apply(r, lo)
+        if hi is not None:
+            r = Minimum.apply(r, hi)
+        ctx.metas = [None if t is None else (tuple(t.shape), t.dtype) for t in (x, lo, hi)]
+        ctx.save_for_backward(x, lo, hi)
+        return r
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        if lo is not None and hi is not None:
+            gx = where((x >= lo) & (x <= hi), g, 0.0) if need[0] else None
+            glo = where((x < lo) & (lo < hi), g, 0.0) if need[1] else None
+            ghi = where((x > hi) | (hi < lo), g, 0.0) if need[2] else None
+        elif lo is not None:
+            gx = where(x >= lo, g, 0.0) if need[0] else None
+            glo, ghi = (where(x < lo, g, 0.0) if need[1] else None), None
+        else:
+            gx = where(x <= hi, g, 0.0) if need[0] else None
+            glo, ghi = None, (where(x > hi, g, 0.0) if need[2] else None)
+        return tuple(None if gr is None else unbroadcast(gr, *m)
+                     for gr, m in zip((gx, glo, ghi), ctx.metas))

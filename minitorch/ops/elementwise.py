@@ -95,8 +95,7 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
     elif OP == "logical_not":
         r = a == 0
     elif OP == "sign":
-        r = tl.where(a > 0, 1, tl.where(a < 0, -1, 0)).to(COMPUTE)
-        r = tl.where(a != a, a, r)
+        r = tl.where(a > 0, 1, tl.where(a < 0, -1, 0)).to(COMPUTE)  # NaN -> 0, as torch
     elif OP == "reciprocal":
         r = 1.0 / a
     elif OP == "isnan":
@@ -185,9 +184,9 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
         r = a * (1.0 - b * b)
     elif OP == "where":  # (cond, x, y)
         r = tl.where(a != 0, b, c)
-    elif OP == "clamp":  # (x, lo, hi); NaN stays NaN
-        r = tl.where(a < b, b, a)
-        r = tl.where(r > c, c, r)
+    elif OP == "clamp":  # (x, lo, hi); NaN stays NaN, a NaN bound makes NaN (as torch)
+        r = tl.where(a != a, a, tl.where(a >= b, a, b))
+        r = tl.where(r != r, r, tl.where(r <= c, r, c))
     elif OP == "add_scaled":  # a + b * c   (add with alpha, axpy)
         r = a + b * c
     elif OP == "leaky_relu":  # (x, slope)

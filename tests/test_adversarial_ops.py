@@ -1,0 +1,187 @@
+"""Adversarial tensor-op cases: each snippet runs through minitorch and real torch side by side and
+must give the same values, dtype and shape (and gradients), or raise the same exception type.
+Every case here once differed (a silently different number, dtype or gradient, or code that one
+library refused and the other accepted)."""
+import math
+import warnings
+
+import pytest
+import torch
+
+import minitorch as mt
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _plain(x):
+    if isinstance(x, (mt.Tensor, torch.Tensor)):
+        return ("T", tuple(x.shape), str(x.dtype), repr(x.detach().tolist()))  # nan == nan
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, torch.Size):
+        return tuple(x)
+    return x
+
+
+def _run(fn, lib):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "ok", _plain(fn(lib))
+        except Exception as e:  # noqa: BLE001 — the exception type is the result being compared
+            return "raised", type(e).__name__
+
+
+def _same(fn):
+    m, t = _run(fn, mt), _run(fn, torch)
+    assert m == t, f"\n  minitorch: {m}\n  torch:     {t}"
+
+
+def _grads(setup, expr):
+    """Gradients of sum(expr) with respect to the tensors ``setup`` makes."""
+    def f(L):
+        ts = setup(L)
+        y = expr(L, *ts)
+        y.sum().backward()
+        return [t.grad for t in ts]
+    return f
+
+
+# ------------------------------------------------------------------ clamp
+CLAMP_CASES = {
+    "nan_min_scalar": lambda L: L.tensor([1., 2., 3.]).clamp(NAN, 2),
+    "nan_max_scalar": lambda L: L.tensor([1., 2., 3.]).clamp(max=NAN),
+    "nan_min_only": lambda L: L.tensor([1., 2.]).clamp(min=NAN),
+    "nan_input_kept": lambda L: L.tensor([NAN, 2.]).clamp(0, 1),
+    "min_above_max": lambda L: L.tensor([1., 5.]).clamp(3, 2),
+    "int_nan_bound": lambda L: L.tensor([1, 5]).clamp(NAN),
+    "nan_tensor_bound": lambda L: L.tensor([1., NAN]).clamp(L.tensor([1.5, 1.5]),
+                                                             L.tensor(NAN)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLAMP_CASES))
+def test_clamp_forward(case):
+    _same(CLAMP_CASES[case])
+
+
+def _clamp_setup(L):
+    return (L.tensor([[1., 3., 3.], [2., 2., 1.]], requires_grad=True),
+            L.tensor([2., 3., 4.], requires_grad=True),
+            L.tensor([[3.], [1.]], requires_grad=True))
+
+
+CLAMP_GRADS = {
+    # x equal to a tensor bound takes the whole gradient (torch's clamp_backward), not a half
+    "tensor_min_max_ties": lambda L, x, lo, hi: x.clamp(lo, hi),
+    "tensor_min_ties": lambda L, x, lo, hi: x.clamp(lo) + hi.sum() * 0,
+    "tensor_max_ties": lambda L, x, lo, hi: x.clamp(max=hi) + lo.sum() * 0,
+    "tensor_bounds_times_x": lambda L, x, lo, hi: x.clamp(min=lo, max=hi) * x,
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLAMP_GRADS))
+def test_clamp_tensor_bound_gradients(case):
+    _same(_grads(_clamp_setup, CLAMP_GRADS[case]))
+
+
+def test_clamp_min_0d_tensor_gradient_at_tie():
+    _same(_grads(lambda L: (L.tensor([1., 2., 3.], requires_grad=True),),
+                 lambda L, x: x.clamp(min=L.tensor(2.))))
+
+
+# ------------------------------------------------------------------ sign, floor/ceil gradients
+def test_sign_of_nan_is_zero():
+    _same(lambda L: L.tensor([-INF, INF, NAN, -0., 2.]).sign())
+    _same(lambda L: L.tensor([NAN], dtype=L.float64).sign())
+
+
+@pytest.mark.parametrize("expr", ["floor", "ceil", "div_floor", "div_trunc"])
+def test_rounding_gradients_are_zeros_not_none(expr):
+    f = {"floor": lambda L, x: x.floor(), "ceil": lambda L, x: x.ceil(),
+         "div_floor": lambda L, x: x.div(2, rounding_mode="floor"),
+         "div_trunc": lambda L, x: x.div(2, rounding_mode="trunc")}[expr]
+    _same(_grads(lambda L: (L.tensor([1.5, -1.5, 2.], requires_grad=True),), f))
+
+
+# ------------------------------------------------------------------ median() gradient
+@pytest.mark.parametrize("values", [[[1., 2.], [2., 4.]], [[1., 3., 3.], [2., 2., 1.]],
+                                    [[1., NAN], [NAN, 4.]], [[5., 1.], [0., 7.]]])
+def test_median_all_gradient_shared_by_ties(values):
+    """median() with no dim spreads the gradient over every element equal to the median."""
+    _same(_grads(lambda L: (L.tensor(values, requires_grad=True),), lambda L, x: x.median()))
+
+
+def test_median_dim_gradient_still_one_index():
+    _same(_grads(lambda L: (L.tensor([[1., 3., 3.], [2., 2., 1.]], requires_grad=True),),
+                 lambda L, x: x.median(1).values))
+
+
+# ------------------------------------------------------------------ all/any of uint8
+@pytest.mark.parametrize("expr", ["all1", "any", "all", "empty_any0", "all_keepdim", "int8"])
+def test_all_any_of_uint8_keep_uint8(expr):
+    f = {"all1": lambda L: L.tensor([[1, 0], [2, 3]], dtype=L.uint8).all(1),
+         "any": lambda L: L.tensor([[1, 0], [2, 3]], dtype=L.uint8).any(),
+         "all": lambda L: L.tensor([[1, 0], [2, 3]], dtype=L.uint8).all(),
+         "empty_any0": lambda L: L.zeros(0, 2, dtype=L.uint8).any(0),
+         "all_keepdim": lambda L: L.all(L.tensor([[1, 0], [2, 3]], dtype=L.uint8), dim=0,
+                                        keepdim=True),
+         "int8": lambda L: L.tensor([[1, 0], [2, 3]], dtype=L.int8).all(1)}[expr]
+    _same(f)
+
+
+# ------------------------------------------------------------------ indexing
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("how", ["get", "set", "index_put", "second_dim", "with_int"])
+def test_index_tensor_of_int8_int16_is_refused(dtype, how):
+    f = {"get": lambda x, i: x[i], "set": lambda x, i: x.__setitem__(i, 1.),
+         "index_put": lambda x, i: x.index_put_((i,), x.new_tensor(1.)),
+         "second_dim": lambda x, i: x[:, i], "with_int": lambda x, i: x[i, 0]}[how]
+    _same(lambda L: f(L.arange(12.).reshape(3, 4), L.tensor([0], dtype=getattr(L, dtype))))
+
+
+TAKE_CASES = {
+    "negative": lambda L: L.arange(12.).reshape(3, 4).take(L.tensor([0, 11, -1, -12])),
+    "negative_2d_index": lambda L: L.arange(12.).reshape(3, 4).take(L.tensor([[-3], [2]])),
+    "negative_transposed": lambda L: L.arange(12.).reshape(3, 4).T.take(L.tensor([-1, 1])),
+    "negative_0d": lambda L: L.take(L.arange(12.).reshape(3, 4), L.tensor(-2)),
+    "too_big": lambda L: L.arange(12.).take(L.tensor([12])),
+    "too_small": lambda L: L.arange(12.).take(L.tensor([-13])),
+    "empty": lambda L: L.arange(12.).take(L.tensor([], dtype=L.long)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAKE_CASES))
+def test_take(case):
+    _same(TAKE_CASES[case])
+
+
+# ------------------------------------------------------------------ signatures torch accepts
+FLIP_CASES = {
+    "varargs": lambda L: L.arange(6).reshape(2, 3).flip(0, 1),
+    "tuple": lambda L: L.arange(6).reshape(2, 3).flip((0, 1)),
+    "keyword": lambda L: L.arange(6).reshape(2, 3).flip(dims=(0,)),
+    "function_keyword": lambda L: L.flip(L.arange(6).reshape(2, 3), dims=[1]),
+    "negative": lambda L: L.arange(6).reshape(2, 3).flip(-1),
+    "missing": lambda L: L.arange(6).reshape(2, 3).flip(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FLIP_CASES))
+def test_flip_signatures(case):
+    _same(FLIP_CASES[case])
+
+
+@pytest.mark.parametrize("args", [(5, (3,)), (5, [2, 2]), (5, torch.Size([4])), (3, 5, (4,))])
+def test_randint_high_size_form(args):
+    """randint(high, size) — the two-argument form torch accepts."""
+    size = args[-1]
+    r = mt.randint(*[mt.Size(a) if isinstance(a, torch.Size) else a for a in args])
+    t = torch.randint(*args)
+    assert tuple(r.shape) == tuple(t.shape) and r.dtype == t.dtype
+    low, high = (0, args[0]) if len(args) == 2 else args[:2]
+    vals = r.reshape(-1).tolist()
+    assert all(low <= v < high for v in vals), vals
+    assert math.prod(size) == len(vals)
+    r = mt.randint(5, size=(3, 2))
+    assert tuple(r.shape) == (3, 2)
