@@ -185,3 +185,59 @@ def test_randint_high_size_form(args):
     assert math.prod(size) == len(vals)
     r = mt.randint(5, size=(3, 2))
     assert tuple(r.shape) == (3, 2)
+
+
+# ------------------------------------------------------------------ in-place ops that downcast
+INPLACE_CASES = {
+    "int_div_": lambda L: L.tensor([1, 2]).div_(2),
+    "int_true_divide_": lambda L: L.tensor([1, 2]).true_divide_(L.tensor(2)),
+    "int_pow_half": lambda L: L.tensor([1, 2]).pow_(0.5),
+    "int_pow_float_tensor": lambda L: L.tensor([1, 2]).pow_(L.tensor(2.)),
+    "int_exp_": lambda L: L.tensor([1, 2]).exp_(),
+    "int_sqrt_": lambda L: L.tensor([1, 4]).sqrt_(),
+    "int_sigmoid_": lambda L: L.tensor([1, 4]).sigmoid_(),
+    "bool_reciprocal_": lambda L: L.tensor([True]).reciprocal_(),
+    "int_sub_bool": lambda L: L.tensor([1, 2]).sub_(True),
+    "int_sub_bool_tensor": lambda L: L.tensor([1, 2]).sub_(L.tensor([True, False])),
+    "bool_neg_": lambda L: L.tensor([True]).neg_(),
+    "int_div_floor_float": lambda L: L.tensor([1, 2]).div_(2.5, rounding_mode="floor"),
+    # what stays legal
+    "int_div_floor": lambda L: L.tensor([1, 5]).div_(2, rounding_mode="floor"),
+    "int_pow_int": lambda L: L.tensor([1, 3]).pow_(2),
+    "int_neg_": lambda L: L.tensor([1, -3]).neg_(),
+    "half_exp_": lambda L: L.tensor([1., 2.], dtype=L.float16).exp_(),
+    "float_div_double": lambda L: L.tensor([1., 2.]).div_(L.tensor([4.], dtype=L.float64)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INPLACE_CASES))
+def test_inplace_result_dtype_must_cast(case):
+    _same(INPLACE_CASES[case])
+
+
+# ------------------------------------------------------------------ dim=None / dim=() with keepdim
+KEEPDIM_CASES = {
+    "sum_none_keepdim": lambda L: L.tensor([[1., 2.], [3., 5.]]).sum(dim=None, keepdim=True),
+    "sum_none_keepdim_pos": lambda L: L.sum(L.tensor([[1., 2.], [3., 5.]]), None, True),
+    "mean_none_keepdim": lambda L: L.tensor([[1., 2.], [3., 5.]]).mean(None, True),
+    "mean_none_keepdim_3d": lambda L: L.ones(2, 1, 3).mean(dim=None, keepdim=True),
+    "sum_int_none_keepdim": lambda L: L.tensor([[1, 2], [3, 5]]).sum(None, True),
+    "all_empty_tuple": lambda L: L.tensor([[1., 0.], [3., 5.]]).all(dim=()),
+    "any_empty_list": lambda L: L.tensor([[1., 0.], [0., 0.]]).any(dim=[]),
+    "all_empty_tuple_keepdim": lambda L: L.all(L.tensor([[1., 0.], [3., 5.]]), dim=(),
+                                               keepdim=True),
+    "all_empty_tuple_uint8": lambda L: L.tensor([[1, 0], [3, 5]], dtype=L.uint8).all(()),
+    "any_empty_tuple_bool": lambda L: L.tensor([True, False]).any(()),
+    "all_empty_tuple_0d": lambda L: L.tensor(2.).all(dim=()),
+    "sum_empty_tuple_reduces_all": lambda L: L.tensor([[1., 2.], [3., 5.]]).sum(()),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KEEPDIM_CASES))
+def test_reduction_dim_none_or_empty(case):
+    _same(KEEPDIM_CASES[case])
+
+
+def test_mean_none_keepdim_gradient():
+    _same(_grads(lambda L: (L.tensor([[1., 2.], [3., 5.]], requires_grad=True),),
+                 lambda L, x: x.mean(dim=None, keepdim=True)[0] * x))

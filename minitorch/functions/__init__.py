@@ -383,14 +383,14 @@ def addcdiv(input, tensor1, tensor2, value=1):
 # ---------------------------------------------------------------------------------------------
 @numpy_aliases
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is None:
+    if dim is None and not keepdim:  # sum(dim=None, keepdim=True) keeps every dim as 1
         return reduction.SumAll.apply(input, tuple(range(input.dim())), False, dtype)
     return reduction.Sum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
 @numpy_aliases
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is None:
+    if dim is None and not keepdim:
         return reduction.MeanAll.apply(input, tuple(range(input.dim())), False, dtype)
     return reduction.Mean.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
@@ -476,6 +476,8 @@ def argmin(input, dim=None, keepdim=False):
 
 @numpy_aliases
 def all(input, dim=None, keepdim=False):
+    if _no_dims(dim):  # all(dim=()) reduces nothing in torch (unlike sum(dim=()))
+        return _bool_reduce(None, input, None, keepdim, None)
     dims = normalize_dims(dim, input.dim())
     out = reduce_kernels.reduce("min", _truth(input)._data, dims, out_dtype=torch.bool,
                                 compute=torch.bool) \
@@ -485,6 +487,8 @@ def all(input, dim=None, keepdim=False):
 
 @numpy_aliases
 def any(input, dim=None, keepdim=False):
+    if _no_dims(dim):
+        return _bool_reduce(None, input, None, keepdim, None)
     dims = normalize_dims(dim, input.dim())
     out = reduce_kernels.reduce("max", _truth(input)._data, dims, out_dtype=torch.bool,
                                 compute=torch.bool) \
@@ -497,7 +501,14 @@ def _truth(x):
     return x if x.dtype == torch.bool else ne(x.detach(), 0)
 
 
+def _no_dims(dim):
+    return dim is not None and not isinstance(dim, numbers.Integral) and len(tuple(dim)) == 0
+
+
 def _bool_reduce(out, input, dims, keepdim, empty_value):
+    if dims is None:  # no reduction: the elementwise truth of the input
+        r = _truth(input)
+        return r.to(torch.uint8) if input.dtype == torch.uint8 else r.clone() if r is input else r
     shape = reduction._result_shape(tuple(input.shape), dims, keepdim)
     if out is None:
         r = full(shape, empty_value, dtype=torch.bool, device=input.device)
