@@ -176,6 +176,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
 def scalar_operand(value, dtype, device):
     """A Python number as a kernel operand for a ``dtype`` result: a float reaches a kernel as a
     float32 scalar, so for float64 results it travels as a 0-d float64 storage tensor instead."""
+    _dtype.check_scalar_fits(value, dtype)
     if dtype == torch.float64 and isinstance(value, _py_float):
         return torch.tensor(value, dtype=torch.float64, device=device)
     return value

@@ -241,3 +241,43 @@ def test_reduction_dim_none_or_empty(case):
 def test_mean_none_keepdim_gradient():
     _same(_grads(lambda L: (L.tensor([[1., 2.], [3., 5.]], requires_grad=True),),
                  lambda L, x: x.mean(dim=None, keepdim=True)[0] * x))
+
+
+# ------------------------------------------------------------------ a number out of dtype range
+def _set(L, dt, key, v):
+    t = L.zeros(2, dtype=dt)
+    t[key(L)] = v
+    return t
+
+
+FILL_WAYS = {
+    "setitem_int": lambda L, dt, v: _set(L, dt, lambda L: 0, v),
+    "setitem_slice": lambda L, dt, v: _set(L, dt, lambda L: slice(None), v),
+    "setitem_mask": lambda L, dt, v: _set(L, dt, lambda L: L.tensor([True, False]), v),
+    "setitem_index": lambda L, dt, v: _set(L, dt, lambda L: L.tensor([0]), v),
+    "full": lambda L, dt, v: L.full((2,), v, dtype=dt),
+    "fill_": lambda L, dt, v: L.zeros(2, dtype=dt).fill_(v),
+    "masked_fill": lambda L, dt, v: L.zeros(2, dtype=dt).masked_fill(L.tensor([True, False]), v),
+    "where": lambda L, dt, v: L.where(L.tensor([True, False]), L.zeros(2, dtype=dt), v),
+    "clamp_max": lambda L, dt, v: L.zeros(2, dtype=dt).clamp(max=v),
+    "new_full": lambda L, dt, v: L.zeros(2, dtype=dt).new_full((2,), v),
+    "index_fill": lambda L, dt, v: L.zeros(2, dtype=dt).index_fill(0, L.tensor([0]), v),
+}
+OVERFLOW_VALUES = [("int8", 300), ("int8", 300.0), ("int8", -129), ("int8", 2.5), ("int8", NAN),
+                   ("uint8", -1), ("uint8", -256), ("uint8", 256), ("uint8", -1.0),
+                   ("int32", 2 ** 31), ("int64", 2 ** 63), ("float16", 1e6), ("float16", -1e6),
+                   ("float16", INF), ("float32", 1e300), ("bool", 2), ("float16", 2 ** 70)]
+
+
+@pytest.mark.parametrize("way", sorted(FILL_WAYS))
+@pytest.mark.parametrize("dtype,value", OVERFLOW_VALUES, ids=str)
+def test_number_out_of_dtype_range(way, dtype, value):
+    """fill_/full/masked_fill/setitem/where/clamp check the number against the dtype (torch
+    raises "value cannot be converted ... without overflow" where minitorch wrapped silently;
+    setitem into a half and where(..., half, 1e6) make inf)."""
+    _same(lambda L: FILL_WAYS[way](L, getattr(L, dtype), value))
+
+
+def test_masked_fill_0d_tensor_value_overflow():
+    _same(lambda L: L.tensor([1, 2], dtype=L.int8).masked_fill(L.tensor([False, True]),
+                                                                L.tensor(300)))

@@ -1002,6 +1002,7 @@ def index_fill(input, dim, index, value):
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
     if isinstance(value, _tensor_ref.tensor_type()):
         value = value.item()
+    _dtype.check_scalar_fits(value, input.dtype)
     return indexing.scatter(input, d, _index_along(index, d, input.shape, "index_fill"), value)
 
 

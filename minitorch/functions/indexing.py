@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import torch
 
+from .. import _dtype
 from .._tensor_ref import full, scalar_operand, tensor, tensor_type, zeros
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -341,7 +342,10 @@ def masked_fill(input, mask, value):
         if value.dim() != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.dim()} dimension(s).")
+        _dtype.check_scalar_fits(value.item(), input.dtype)
         value = value.to(input.dtype)
+    else:
+        _dtype.check_scalar_fits(value, input.dtype)
     out = where(mask, value, input)
     # the value takes the input's dtype (masked_fill(int_tensor, mask, 2.7) stays int64)
     return out if out.dtype == input.dtype else out.to(input.dtype)
@@ -723,6 +727,14 @@ def setitem(self, key, value):
         value = tensor(value, dtype=self.dtype, device=self.device)
     if isinstance(value, T):
         _check_setitem_overlap(self, key, value)
+    elif isinstance(value, numbers.Integral) and not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
+    elif self.dtype in (torch.float16, torch.bfloat16) and not isinstance(value, builtins.bool):
+        # torch checks a number against float32 here, then casts: 1e6 becomes inf in a half
+        _dtype.check_scalar_fits(value, torch.float32)
+        limit = 65504.0 if self.dtype == torch.float16 else 3.3895313892515355e38
+        if builtins.abs(value) > limit and builtins.abs(value) != float("inf"):
+            value = float("inf") if value > 0 else float("-inf")
     if _recording(self, value):
         if self.is_leaf and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "

@@ -468,7 +468,16 @@ def where(cond, a, b):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                                f"with dtype {type_name(cond.dtype)}")
         raise TypeError("where(): argument 'condition' must be Tensor")
+    dt = _dtype.result_type(a, b)
+    # a half result checks the number against float32 (1e6 becomes inf), as torch's where
+    _check_scalars_fit(torch.float32 if dt in (torch.float16, torch.bfloat16) else dt, a, b)
     return Where.apply(cond, a, b)
+
+
+def _check_scalars_fit(dt, *values):
+    for v in values:
+        if v is not None and not _is_tensor(v):
+            _dtype.check_scalar_fits(v, dt)
 
 
 def _clamp_grad(g, a, o):
@@ -490,6 +499,10 @@ class Clamp(Function):
         if lo is None and hi is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         out_dtype = _dtype.result_type(x, *(v for v in (lo, hi) if v is not None))
+        _check_scalars_fit(out_dtype, lo, hi)
+        if out_dtype == torch.uint8:  # the bound is a uint8 first: clamp(max=-1) is max=255
+            lo, hi = (v & 0xFF if isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                      else v for v in (lo, hi))
         inf = float("inf")
         lo_v = -inf if lo is None else lo
         hi_v = inf if hi is None else hi
