@@ -281,3 +281,143 @@ def test_number_out_of_dtype_range(way, dtype, value):
 def test_masked_fill_0d_tensor_value_overflow():
     _same(lambda L: L.tensor([1, 2], dtype=L.int8).masked_fill(L.tensor([False, True]),
                                                                 L.tensor(300)))
+
+
+# ------------------------------------------------------------------ float special values
+_SPECIAL = [0., -0., 1., -1., 2.5, -2.5, 7., -7., 0.1, -0.1, INF, -INF, NAN, 1e30, 3., 6., 0.3]
+_A = [a for a in _SPECIAL for _ in _SPECIAL]
+_B = [b for _ in _SPECIAL for b in _SPECIAL]
+
+
+def _pairwise(f, dtype):
+    def run(L):
+        a, b = (L.tensor(v, dtype=getattr(L, dtype)) for v in (_A, _B))
+        return f(L, a, b)
+    return run
+
+
+PAIRWISE = {
+    # torch's div_floor_floating (from fmod): 1 // 0.1 == 9, -5 // inf == -1, inf // 2 is NaN
+    "floor_divide": lambda L, a, b: a // b,
+    "div_floor": lambda L, a, b: a.div(b, rounding_mode="floor"),
+    "remainder": lambda L, a, b: a % b,
+    "floor": lambda L, a, b: a.floor(),   # inf stays inf
+    "ceil": lambda L, a, b: a.ceil(),
+    "round": lambda L, a, b: a.round(),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", sorted(PAIRWISE))
+def test_special_values_pairwise(op, dtype):
+    _same(_pairwise(PAIRWISE[op], dtype))
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float32", 2e-7), ("float64", 5e-14), ("float16", 0),
+                                        ("bfloat16", 0)])
+def test_pow_special_values_and_precision(dtype, rtol):
+    """C's pow: 1 ** nan == 1, (-1) ** inf == 1, (-0) ** 3 == -0, (-inf) ** 2.5 == inf; integral
+    exponents exact (2.5 ** 3 == 15.625, 2.5 ** -1 == 0.4, x ** 1 == x); others within an ulp
+    or two of torch's libm pow."""
+    vals = _SPECIAL + [1.7, -3.3, 0.9, 64., -64., 65.]
+    a = [x for x in vals for _ in vals]
+    b = [y for _ in vals for y in vals]
+    m = mt.tensor(a, dtype=getattr(mt, dtype)).pow(mt.tensor(b, dtype=getattr(mt, dtype)))
+    t = torch.tensor(a, dtype=getattr(torch, dtype)).pow(torch.tensor(b, dtype=getattr(torch,
+                                                                                     dtype)))
+    bad = []
+    for x, y, u, v in zip(a, b, m.float().tolist() if dtype == "bfloat16" else m.tolist(),
+                          t.float().tolist() if dtype == "bfloat16" else t.tolist()):
+        exact_power = float(y).is_integer() and abs(y) <= 8 and float(x * 4).is_integer() and \
+            abs(x) <= 64
+        if math.isnan(v) or math.isinf(v) or v == 0 or exact_power:
+            ok = repr(u) == repr(v)  # special values, signed zeros, exact powers: identical
+        else:
+            ok = abs(u - v) <= rtol * abs(v)
+        if not ok:
+            bad.append((x, y, u, v))
+    assert not bad, bad[:10]
+
+
+SCALAR_CASES = {
+    "floordiv_point_one": lambda L: L.tensor([6., 1., 0.3, -1.]) // 0.1,
+    "div_floor_point_one": lambda L: L.tensor([0.7]).div(0.1, rounding_mode="floor"),
+    "floordiv_inf": lambda L: L.tensor([-5., 5., -0.]) // INF,
+    "inf_floordiv": lambda L: L.tensor([INF, -INF]) // 2,
+    "one_pow_nan": lambda L: L.tensor([1.]).pow(NAN),
+    "minus_one_pow_inf": lambda L: L.tensor([-1.]).pow(INF),
+    "minus_inf_pow_half": lambda L: L.tensor([-INF, -0., 4.]).pow(0.5),  # sqrt, as torch
+    "minus_inf_pow_minus_half": lambda L: L.tensor([-INF, -0., 4.]).pow(-0.5),
+    "minus_inf_pow_1_5": lambda L: L.tensor([-INF]).pow(1.5),
+    "int_pow_half": lambda L: L.tensor([4, 9]).pow(0.5),
+    "one_rpow": lambda L: 1 ** L.tensor([NAN, INF, -INF]),
+    "minus_one_rpow": lambda L: (-1) ** L.tensor([INF, -INF, NAN]),
+    "floor_inf_double": lambda L: L.tensor([INF, -INF, NAN], dtype=L.float64).floor(),
+    "floor_half": lambda L: L.tensor([INF, -2.5, 2.5], dtype=L.float16).floor(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCALAR_CASES))
+def test_special_values_scalars(case):
+    _same(SCALAR_CASES[case])
+
+
+def test_remainder_gradient_uses_floor_division():
+    _same(_grads(lambda L: (L.tensor([6., 1., -1.], requires_grad=True),
+                            L.tensor([0.1, 0.1, 0.3], requires_grad=True)),
+                 lambda L, a, b: a % b))
+
+
+# ------------------------------------------------------------------ bfloat16 rounds to nearest
+BF16_CASES = {
+    "exp": lambda L: L.tensor([3., 1.7, -2.2], dtype=L.bfloat16).exp(),
+    "add_tensor": lambda L: L.tensor([0.1, 1.3], dtype=L.bfloat16) + L.tensor([0.2, 2.9],
+                                                                               dtype=L.bfloat16),
+    "div": lambda L: L.tensor([1., 2., 10.], dtype=L.bfloat16) / 3,
+    "cast_from_float": lambda L: L.tensor([20.0855, 1.00390625, 1.01171875, 3e38, -3.3e38, 1e-40,
+                                           NAN, INF]).to(L.bfloat16),
+    "cast_to_float": lambda L: L.tensor([1e-40, -1e-40, 3e38], dtype=L.bfloat16).float(),
+    "sum": lambda L: L.tensor([[0.1, 0.2, 0.3], [1.1, 2.2, 3.3]], dtype=L.bfloat16).sum(1),
+    "sigmoid": lambda L: L.tensor([0.3, -1.7, 2.9], dtype=L.bfloat16).sigmoid(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BF16_CASES))
+def test_bfloat16_rounds_to_nearest_even(case):
+    _same(BF16_CASES[case])
+
+
+# ------------------------------------------------------------------ half-precision activations
+HALF_ACTIVATIONS = {
+    "gelu": lambda F, x: F.gelu(x),
+    "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+    "silu": lambda F, x: F.silu(x),
+    "softplus": lambda F, x: F.softplus(x),  # exp(15) overflowed a float16: inf
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("act", sorted(HALF_ACTIVATIONS))
+def test_half_activation_computed_in_float32(act, dtype):
+    """torch computes these in float32 and rounds once; composed in half they lost most digits
+    (gelu(-3.38) in float16 was -0.00082, not -0.00124)."""
+    vals = [-3.3775, -3.457, -0.7517, -1.3016, 0.3, 2.2, 15., 18., -15.]
+    _close(lambda L: HALF_ACTIVATIONS[act](L.nn.functional, L.tensor(vals,
+                                                                      dtype=getattr(L, dtype))),
+           rtol=1e-2 if dtype == "bfloat16" else 2e-3)  # an ulp (erf is an approximation)
+
+
+@pytest.mark.parametrize("act", sorted(HALF_ACTIVATIONS))
+def test_half_activation_gradient(act):
+    def f(L):
+        x = L.tensor([-3.3775, -0.7517, 0.3, 2.2], dtype=L.float16, requires_grad=True)
+        HALF_ACTIVATIONS[act](L.nn.functional, x).sum().backward()
+        return x.grad
+    _close(f, rtol=2e-3)
+
+
+def _close(fn, rtol, atol=1e-5):
+    m, t = _run(fn, mt), _run(fn, torch)
+    assert m[0] == t[0] == "ok" and m[1][:3] == t[1][:3], (m, t)
+    torch.testing.assert_close(torch.tensor(eval(m[1][3])), torch.tensor(eval(t[1][3])),
+                               rtol=rtol, atol=atol)

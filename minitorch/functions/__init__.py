@@ -219,13 +219,13 @@ def expm1(x):
 def floor(x):
     if not x.dtype.is_floating_point:
         return x.clone()
-    return floor_divide(x, 1)
+    return pointwise.Floor.apply(x)
 
 
 def ceil(x):
     if not x.dtype.is_floating_point:
         return x.clone()
-    return -floor_divide(-x, 1)
+    return -pointwise.Floor.apply(-x)
 
 
 def round(x, *, decimals=0):

@@ -254,6 +254,7 @@ Cos = _make("Cos", "CosBackward0", "cos", _floating, save_inputs=True,
             grad=lambda g, a, o: (-g * a[0].sin(),))
 Reciprocal = _make("Reciprocal", "ReciprocalBackward0", "reciprocal", _floating,
                    save_output=True, grad=lambda g, a, o: (-g * o * o,))
+Floor = _make("Floor", "FloorBackward0", "floor", grad=lambda g, a, o: (g * 0,))
 Sign = _make("Sign", "SignBackward0", "sign", grad=lambda g, a, o: (g * 0,))
 IsNan = _make("IsNan", "IsnanBackward0", "isnan", _boolean, grad=_nograd, compute=_same)
 LogicalNot = _make("LogicalNot", "LogicalNotBackward0", "logical_not", _boolean, grad=_nograd)
@@ -359,8 +360,8 @@ Div.keep_inputs = staticmethod(lambda needs: (needs[1], True))
 FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide",
                     grad=lambda g, a, o: (g * 0, g * 0 if _is_tensor(a[1]) else None))
 Remainder = _make("Remainder", "RemainderBackward0", "remainder", save_inputs=True,
-                  grad=lambda g, a, o: (g, -g * (a[0] / a[1]).floor() if _is_tensor(a[1])
-                                        else None))
+                  grad=lambda g, a, o: (g, -g * a[0].div(a[1], rounding_mode="floor")
+                                        if _is_tensor(a[1]) else None))
 Maximum = _make("Maximum", "MaximumBackward0", "maximum", save_inputs=True,
                 grad=lambda g, a, o: _minmax_grad(g, a[0], a[1], a[0] > a[1]))
 Minimum = _make("Minimum", "MinimumBackward0", "minimum", save_inputs=True,
@@ -436,6 +437,8 @@ class PowScalar(Function):
             return run_op("powi", (x, int(e)), out_dtype)
         if e == -1:
             return run_op("reciprocal", (x,), out_dtype)
+        if e in (0.5, -0.5):  # as torch: sqrt / rsqrt (exact; (-inf) ** 0.5 is NaN, not inf)
+            return run_op("sqrt" if e > 0 else "rsqrt", (x,), out_dtype)
         return run_op("pow", (x, float(e)), out_dtype)
 
     @staticmethod
@@ -563,7 +566,8 @@ class Clone(Function):
 
 
 __all__ = ["broadcast_shapes", "check_same_device", "run_op", "unbroadcast", "Neg", "Abs", "Exp",
-           "Log", "Sqrt", "Rsqrt", "Sin", "Cos", "Reciprocal", "Sign", "IsNan", "LogicalNot",
+           "Log", "Sqrt", "Rsqrt", "Sin", "Cos", "Reciprocal", "Sign", "Floor", "IsNan",
+           "LogicalNot",
            "Log1p", "Expm1",
            "ThresholdBackward", "SigmoidBackward", "TanhBackward", "LeakyReluBackward",
            "threshold_backward", "sigmoid_backward", "tanh_backward", "leaky_relu_backward",
