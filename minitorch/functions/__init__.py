@@ -534,7 +534,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return sum(abs(input), dim, keepdim)
     if p == 0:
         return sum((input != 0).to(input.dtype), dim, keepdim)
-    return pow(sum(pow(abs(input), p), dim, keepdim), 1.0 / p)
+    return reduction.NormP.apply(input, p, normalize_dims(dim, input.dim()), keepdim)
 
 
 def _correction(unbiased, correction):
@@ -553,7 +553,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _op="
 
 @numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, _op="std"))
+    return reduction.StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction,
+                                          _op="std"))
 
 
 @numpy_aliases
@@ -768,12 +769,26 @@ def permute(input, *dims):
 
 
 def movedim(input, source, destination):
+    """Move dims ``source`` (an int or a sequence, in the given order) to ``destination``; the
+    other dims keep their relative order."""
     n = input.dim()
-    src = normalize_dims(source, n)[0]
-    dst = normalize_dims(destination, n)[0]
-    order = [d for d in range(n) if d != src]
-    order.insert(dst, src)
-    return permute(input, order)
+    one = (lambda d: [d]) if isinstance(source, numbers.Integral) else list
+    src = [normalize_dims(d, n)[0] if n else 0 for d in one(source)]
+    one = (lambda d: [d]) if isinstance(destination, numbers.Integral) else list
+    dst = [normalize_dims(d, n)[0] if n else 0 for d in one(destination)]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    if n == 0:
+        return permute(input, [])
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(n) if d not in src)
+    return permute(input, [o if o is not None else next(rest) for o in order])
 
 
 @numpy_aliases
@@ -1234,6 +1249,13 @@ class TensorOps:
 
     @property
     def mT(self):
+        if self.dim() == 0:  # torch: deprecated identity
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity "
+                          "in these cases.", UserWarning, stacklevel=2)
+            return self
+        if self.dim() < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.dim()}-D tensor.")
         return transpose(self, -2, -1)
 
     # ---------------------------------------------------------------- operators

@@ -394,7 +394,9 @@ LogicalXor = _cmp("LogicalXor", "LogicalXorBackward0", "logical_xor")
 
 def _pow_tensor_grad(g, a, o):
     base, exp = a
-    ga = g * exp * base.pow(exp - 1)
+    # torch's pow_backward_self: 0 where the exponent is 0 (0 ** -1 * 0 made NaN at base 0)
+    ga = where(exp == 0, 0.0, g * exp * base.pow(exp - 1)) if _is_tensor(exp) else \
+        g * exp * base.pow(exp - 1)
     gb = None
     if _is_tensor(exp):
         # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (torch's convention)
