@@ -481,3 +481,35 @@ MOVEDIM_CASES = {
 @pytest.mark.parametrize("case", sorted(MOVEDIM_CASES))
 def test_movedim_and_mT(case):
     _same(lambda L: MOVEDIM_CASES[case](L.arange(24.).reshape(2, 3, 4)))
+
+
+# ------------------------------------------------------------------ addmm / baddbmm with beta=0
+ADDMM_CASES = {
+    "addmm_nan_input": lambda L: L.addmm(L.full((2, 2), NAN), L.ones(2, 3), L.ones(3, 2), beta=0),
+    "addmm_inf_broadcast": lambda L: L.addmm(L.full((2,), INF), L.ones(2, 3), L.ones(3, 2),
+                                             beta=0),
+    "addmm_bad_shape": lambda L: L.addmm(L.ones(3), L.ones(2, 3), L.ones(3, 2), beta=0),
+    "addmm_beta_alpha": lambda L: L.addmm(L.ones(2, 2), L.ones(2, 3), L.ones(3, 2), beta=2,
+                                          alpha=3),
+    "baddbmm_nan_input": lambda L: L.baddbmm(L.full((1, 2, 2), NAN), L.ones(3, 2, 3),
+                                             L.ones(3, 3, 2), beta=0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ADDMM_CASES))
+def test_addmm_beta_zero_ignores_input(case):
+    _same(ADDMM_CASES[case])
+
+
+@pytest.mark.parametrize("fn", ["addmm", "baddbmm"])
+def test_addmm_beta_zero_input_gradient_is_zeros(fn):
+    def f(L):
+        if fn == "addmm":
+            i, a, b = L.full((2,), NAN), L.ones(2, 3), L.ones(3, 2)
+        else:
+            i, a, b = L.full((1, 2, 2), NAN), L.ones(3, 2, 3), L.ones(3, 3, 2)
+        i.requires_grad_()
+        a.requires_grad_()
+        getattr(L, fn)(i, a, b, beta=0).sum().backward()
+        return i.grad, a.grad
+    _same(f)

@@ -673,7 +673,19 @@ def outer(input, vec2):
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
-    return beta * input + alpha * mm(mat1, mat2)
+    prod = mm(mat1, mat2)
+    prod = prod if alpha == 1 else alpha * prod
+    if beta == 0:
+        return _ignore_input(input, prod)
+    return (input if beta == 1 else beta * input) + prod
+
+
+def _ignore_input(input, prod):
+    """beta == 0, as torch: the input is ignored (NaN and inf in it do not propagate) but still
+    broadcast-checked, and its gradient is zeros."""
+    never = zeros(pointwise.broadcast_shapes(tuple(input.shape), tuple(prod.shape)),
+                  dtype=torch.bool, device=prod.device)
+    return where(never, input, prod)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1094,7 +1106,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     prod = bmm(batch1, batch2)
     prod = prod if alpha == 1 else prod * alpha
     if beta == 0:  # like torch: input is ignored (nan and inf in it do not propagate)
-        return prod + zeros(tuple(prod.shape), dtype=prod.dtype, device=prod.device)
+        return _ignore_input(input, prod)
     return (input if beta == 1 else input * beta) + prod
 
 
