@@ -379,6 +379,13 @@ BF16_CASES = {
     "cast_to_float": lambda L: L.tensor([1e-40, -1e-40, 3e38], dtype=L.bfloat16).float(),
     "sum": lambda L: L.tensor([[0.1, 0.2, 0.3], [1.1, 2.2, 3.3]], dtype=L.bfloat16).sum(1),
     "sigmoid": lambda L: L.tensor([0.3, -1.7, 2.9], dtype=L.bfloat16).sigmoid(),
+    # float64 -> bfloat16 was the value read as a bit pattern (1.0039 -> 9.2e-41)
+    "cast_from_double": lambda L: L.tensor([1.00390625, 1.0039062500000002, 3., -2.5, 1e-40,
+                                            3.3e38, 1e39, -INF, NAN, -0.11987304402124649],
+                                           dtype=L.float64).to(L.bfloat16),
+    "double_plus_bf16": lambda L: L.tensor([0.1, 1.3], dtype=L.float64) + L.tensor(
+        [0.2, 2.9], dtype=L.bfloat16),
+    "cast_to_double": lambda L: L.tensor([1e-40, 1.5, -3e38], dtype=L.bfloat16).double(),
 }
 
 
@@ -513,3 +520,28 @@ def test_addmm_beta_zero_input_gradient_is_zeros(fn):
         getattr(L, fn)(i, a, b, beta=0).sum().backward()
         return i.grad, a.grad
     _same(f)
+
+
+@pytest.mark.parametrize("method", ["bfloat16", "short", "char", "byte"])
+def test_dtype_shortcut_methods(method):
+    vals = [1.7, 2.2, 100.5] if method == "byte" else [1.7, -2.2, 100.5]  # no out-of-range UB
+    _same(lambda L: getattr(L.tensor(vals), method)())
+
+
+# ----------------------------------------------------------------- negative indices, in-place shape
+NEG_INDEX_CASES = {
+    "take_along_dim_negative": lambda x: x.take_along_dim(x.new_tensor([[-1], [-3]]).long(), 1),
+    "take_along_dim_dim0": lambda x: x.take_along_dim(x.new_tensor([[-1, 0, -2]]).long(), 0),
+    "index_fill_negative": lambda x: x.index_fill(1, x.new_tensor([-1, -3]).long(), 9.),
+    "index_fill_0d_index": lambda x: x.index_fill(1, x.new_tensor(-1).long(), 9.),
+    "index_fill_too_small": lambda x: x.index_fill(1, x.new_tensor([-4]).long(), 9.),
+    "index_fill_too_big": lambda x: x.index_fill(1, x.new_tensor([3]).long(), 9.),
+    "index_fill_0d_input": lambda x: x[0, 0].index_fill(0, x.new_tensor([-1]).long(), 1.),
+    "masked_fill__bigger_mask": lambda x: x.masked_fill_(x.new_ones(2, 2, 3).bool(), 1.),
+    "masked_fill__broadcast_mask": lambda x: x.masked_fill_(x.new_tensor([1, 0, 1]).bool(), 1.),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEG_INDEX_CASES))
+def test_negative_index_and_inplace_shape(case):
+    _same(lambda L: NEG_INDEX_CASES[case](L.arange(6.).reshape(2, 3)))

@@ -1030,7 +1030,25 @@ def index_fill(input, dim, index, value):
     if isinstance(value, _tensor_ref.tensor_type()):
         value = value.item()
     _dtype.check_scalar_fits(value, input.dtype)
+    if input.dim() == 0:
+        return index_fill(input.reshape(1), 0, index, value).reshape(())
+    index = _wrap_negative(index, input.shape[d], d, upper=True)
     return indexing.scatter(input, d, _index_along(index, d, input.shape, "index_fill"), value)
+
+
+def _wrap_negative(index, size, dim, upper=False):
+    """index_fill / take_along_dim take an index in [-size, size) (torch wraps a negative one;
+    gather and scatter do not)."""
+    if index.numel() == 0 or index.dtype.is_floating_point or index.dtype == torch.bool:
+        return index
+    lo = int(index.min())
+    hi = int(index.max()) if upper else 0
+    if lo < -size or hi >= size:
+        bad = lo if lo < -size else hi
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if lo >= 0:
+        return index
+    return where(index < 0, index + size, index)
 
 
 def take(input, index):
@@ -1054,6 +1072,7 @@ def take_along_dim(input, indices, dim=None):
     shape = [builtins.max(a, b) for a, b in zip(input.shape, indices.shape)]
     shape_in, shape_idx = list(shape), list(shape)
     shape_in[d], shape_idx[d] = input.shape[d], indices.shape[d]
+    indices = _wrap_negative(indices, input.shape[d], d)
     return indexing.gather(input.expand(*shape_in), d, indices.expand(*shape_idx))
 
 

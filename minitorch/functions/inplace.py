@@ -258,6 +258,9 @@ def _assign_(self, value):
     """Generic fallback: compute out of place, write back."""
     _check_leaf(self)
     _check_cast(value.dtype, self.dtype)  # x.pow_(0.5) of an int x raises, as torch
+    if tuple(value.shape) != tuple(self.shape):  # x.masked_fill_(a bigger mask, v)
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(value.shape)}")
     if _recording(self, value):
         return rebase_history(self, value)
     elementwise.pointwise("copy", self._data, value._data)

@@ -8,7 +8,9 @@ came out one unit in the last place low about half the time (``exp(3)`` gave 20.
 20.125); and widening a subnormal bfloat16 to float32 gave 0. ``install`` wraps the
 interpreter's ``_convert_float`` so that narrowing rounds to nearest even (NaN stays a quiet NaN,
 overflow rounds to inf) and widening is exact (the 16 bits shifted up); round-toward-zero, when
-a kernel asks for it, and every other conversion are left to Triton.
+a kernel asks for it, and every other conversion are left to Triton. float64 -> bfloat16, which
+the interpreter's ``cast_impl`` turned into an integer conversion of the value, rounds once to
+nearest even as well.
 """
 import numpy as np
 import triton.language as tl
@@ -33,6 +35,15 @@ def _bf16_to_f32(values):
     return (h.astype(np.uint32) << 16).reshape(np.shape(values))
 
 
+def _f64_to_bf16_rtne(values):
+    """float64 -> bfloat16 through float32, each step to nearest even — as torch converts
+    (c10::BFloat16 is built from a float). Triton's interpreter turned the float64 *value* into
+    the 16-bit pattern (1.0039 became 9.2e-41)."""
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, as the cast should
+        f = np.ascontiguousarray(values, dtype=np.float64).astype(np.float32)
+    return _f32_to_bf16_rtne(f)
+
+
 def install():
     """Idempotent; only meaningful (and only called) when kernels run under the interpreter."""
     global _installed
@@ -55,4 +66,15 @@ def install():
 
     _convert_float.__wrapped__ = original
     interpreter._convert_float = _convert_float
+
+    builder_cls = type(getattr(interpreter, "interpreter_builder", None))
+    cast_impl = getattr(builder_cls, "cast_impl", None)
+    if cast_impl is not None:
+        def cast(self, src, dst_type):
+            if src.dtype.scalar == tl.float64 and dst_type.scalar == tl.bfloat16:
+                data = _f64_to_bf16_rtne(src.data).view(interpreter._get_np_dtype(dst_type))
+                return interpreter.TensorHandle(data, dst_type.scalar)
+            return cast_impl(self, src, dst_type)
+        cast.__wrapped__ = cast_impl
+        builder_cls.cast_impl = cast
     _installed = True
