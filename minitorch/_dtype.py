@@ -86,3 +86,43 @@ def result_type(*operands):
             # a float scalar joining integer tensors gives the default float dtype
             result = dt if g is not groups[2] or _category(dt) != 2 else get_default_dtype()
     return result
+
+
+_CHECKED_NAMES = {torch.int8: "int8_t", torch.uint8: "uint8_t", torch.int16: "int16_t",
+                  torch.int32: "int", torch.int64: "int64_t", torch.float16: "c10::Half",
+                  torch.bfloat16: "c10::BFloat16", torch.float32: "float", torch.float64: "double"}
+_FLOAT_MAX = {torch.float16: 65504.0, torch.bfloat16: 3.3895313892515355e38,
+              torch.float32: 3.4028234663852886e38}
+
+
+def check_scalar_fits(value, dt):
+    """torch's checked conversion of a Python number into a ``dt`` tensor (fill_, full,
+    masked_fill, setitem, where/clamp scalars): a value out of the type's range raises
+    "value cannot be converted to type ... without overflow" instead of wrapping. Arithmetic
+    (``x + 300``) wraps and does not come here."""
+    if isinstance(value, builtins.bool) or dt == torch.bool or \
+            not isinstance(value, (numbers.Integral, numbers.Real)):
+        return
+    if isinstance(value, numbers.Integral):
+        value = builtins.int(value)
+        if value >= 2 ** 64:
+            raise OverflowError("int too big to convert")
+        if value < -(2 ** 63):
+            raise OverflowError("can't convert negative int to unsigned")
+    else:
+        value = builtins.float(value)
+    if dt.is_floating_point:
+        limit = _FLOAT_MAX.get(dt)
+        bad = limit is not None and value == value and abs(value) != builtins.float("inf") \
+            and abs(value) > limit
+    else:
+        info = torch.iinfo(dt)
+        if isinstance(value, builtins.float):
+            lo = 0 if dt == torch.uint8 else info.min
+            bad = not (lo <= value <= info.max)  # NaN and inf fail too
+        else:  # an unsigned target takes negative ints down to -max (C++'s wrap-around)
+            lo = -info.max if dt == torch.uint8 else info.min
+            bad = not (lo <= value <= info.max)
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {_CHECKED_NAMES.get(dt, dt)} "
+                           "without overflow")

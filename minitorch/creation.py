@@ -176,6 +176,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
 def scalar_operand(value, dtype, device):
     """A Python number as a kernel operand for a ``dtype`` result: a float reaches a kernel as a
     float32 scalar, so for float64 results it travels as a 0-d float64 storage tensor instead."""
+    _dtype.check_scalar_fits(value, dtype)
     if dtype == torch.float64 and isinstance(value, _py_float):
         return torch.tensor(value, dtype=torch.float64, device=device)
     return value
@@ -251,7 +252,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad=False, **_):
-    if size is None:  # randint(high, size)
+    if size is None and isinstance(high, (tuple, list, torch.Size)):  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high is None:
         low, high = 0, low

@@ -442,6 +442,18 @@ class Tensor(TensorOps, InplaceOps):
     def bool(self):
         return self.to(torch.bool)
 
+    def bfloat16(self):
+        return self.to(torch.bfloat16)
+
+    def short(self):
+        return self.to(torch.int16)
+
+    def char(self):
+        return self.to(torch.int8)
+
+    def byte(self):
+        return self.to(torch.uint8)
+
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
             return _type_string(self.dtype, self.device)

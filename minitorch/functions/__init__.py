@@ -219,13 +219,13 @@ def expm1(x):
 def floor(x):
     if not x.dtype.is_floating_point:
         return x.clone()
-    return floor_divide(x, 1)
+    return pointwise.Floor.apply(x)
 
 
 def ceil(x):
     if not x.dtype.is_floating_point:
         return x.clone()
-    return -floor_divide(-x, 1)
+    return -pointwise.Floor.apply(-x)
 
 
 def round(x, *, decimals=0):
@@ -257,12 +257,9 @@ def zeros_bool(x):
 
 def clamp(input, min=None, max=None):
     if _t(min) or _t(max):
-        r = input
-        if min is not None:
-            r = maximum(r, min if _t(min) else _scalar_like(min, r))
-        if max is not None:
-            r = minimum(r, max if _t(max) else _scalar_like(max, r))
-        return r
+        lo = None if min is None else min if _t(min) else _scalar_like(min, input)
+        hi = None if max is None else max if _t(max) else _scalar_like(max, input)
+        return pointwise.ClampTensor.apply(input, lo, hi)
     return pointwise.Clamp.apply(input, min, max)
 
 
@@ -386,14 +383,14 @@ def addcdiv(input, tensor1, tensor2, value=1):
 # ---------------------------------------------------------------------------------------------
 @numpy_aliases
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is None:
+    if dim is None and not keepdim:  # sum(dim=None, keepdim=True) keeps every dim as 1
         return reduction.SumAll.apply(input, tuple(range(input.dim())), False, dtype)
     return reduction.Sum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
 @numpy_aliases
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    if dim is None:
+    if dim is None and not keepdim:
         return reduction.MeanAll.apply(input, tuple(range(input.dim())), False, dtype)
     return reduction.Mean.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
@@ -479,6 +476,8 @@ def argmin(input, dim=None, keepdim=False):
 
 @numpy_aliases
 def all(input, dim=None, keepdim=False):
+    if _no_dims(dim):  # all(dim=()) reduces nothing in torch (unlike sum(dim=()))
+        return _bool_reduce(None, input, None, keepdim, None)
     dims = normalize_dims(dim, input.dim())
     out = reduce_kernels.reduce("min", _truth(input)._data, dims, out_dtype=torch.bool,
                                 compute=torch.bool) \
@@ -488,6 +487,8 @@ def all(input, dim=None, keepdim=False):
 
 @numpy_aliases
 def any(input, dim=None, keepdim=False):
+    if _no_dims(dim):
+        return _bool_reduce(None, input, None, keepdim, None)
     dims = normalize_dims(dim, input.dim())
     out = reduce_kernels.reduce("max", _truth(input)._data, dims, out_dtype=torch.bool,
                                 compute=torch.bool) \
@@ -500,11 +501,21 @@ def _truth(x):
     return x if x.dtype == torch.bool else ne(x.detach(), 0)
 
 
+def _no_dims(dim):
+    return dim is not None and not isinstance(dim, numbers.Integral) and len(tuple(dim)) == 0
+
+
 def _bool_reduce(out, input, dims, keepdim, empty_value):
+    if dims is None:  # no reduction: the elementwise truth of the input
+        r = _truth(input)
+        return r.to(torch.uint8) if input.dtype == torch.uint8 else r.clone() if r is input else r
     shape = reduction._result_shape(tuple(input.shape), dims, keepdim)
     if out is None:
-        return full(shape, empty_value, dtype=torch.bool, device=input.device)
-    return _tensor_ref.wrap(out.reshape(shape))
+        r = full(shape, empty_value, dtype=torch.bool, device=input.device)
+    else:
+        r = _tensor_ref.wrap(out.reshape(shape))
+    # torch keeps uint8 for uint8 input (its legacy byte-mask semantics), bool otherwise
+    return r.to(torch.uint8) if input.dtype == torch.uint8 else r
 
 
 @numpy_aliases
@@ -523,7 +534,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return sum(abs(input), dim, keepdim)
     if p == 0:
         return sum((input != 0).to(input.dtype), dim, keepdim)
-    return pow(sum(pow(abs(input), p), dim, keepdim), 1.0 / p)
+    return reduction.NormP.apply(input, p, normalize_dims(dim, input.dim()), keepdim)
 
 
 def _correction(unbiased, correction):
@@ -542,7 +553,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _op="
 
 @numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, _op="std"))
+    return reduction.StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction,
+                                          _op="std"))
 
 
 @numpy_aliases
@@ -661,7 +673,19 @@ def outer(input, vec2):
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
-    return beta * input + alpha * mm(mat1, mat2)
+    prod = mm(mat1, mat2)
+    prod = prod if alpha == 1 else alpha * prod
+    if beta == 0:
+        return _ignore_input(input, prod)
+    return (input if beta == 1 else beta * input) + prod
+
+
+def _ignore_input(input, prod):
+    """beta == 0, as torch: the input is ignored (NaN and inf in it do not propagate) but still
+    broadcast-checked, and its gradient is zeros."""
+    never = zeros(pointwise.broadcast_shapes(tuple(input.shape), tuple(prod.shape)),
+                  dtype=torch.bool, device=prod.device)
+    return where(never, input, prod)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,12 +781,26 @@ def permute(input, *dims):
 
 
 def movedim(input, source, destination):
+    """Move dims ``source`` (an int or a sequence, in the given order) to ``destination``; the
+    other dims keep their relative order."""
     n = input.dim()
-    src = normalize_dims(source, n)[0]
-    dst = normalize_dims(destination, n)[0]
-    order = [d for d in range(n) if d != src]
-    order.insert(dst, src)
-    return permute(input, order)
+    one = (lambda d: [d]) if isinstance(source, numbers.Integral) else list
+    src = [normalize_dims(d, n)[0] if n else 0 for d in one(source)]
+    one = (lambda d: [d]) if isinstance(destination, numbers.Integral) else list
+    dst = [normalize_dims(d, n)[0] if n else 0 for d in one(destination)]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    if n == 0:
+        return permute(input, [])
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(n) if d not in src)
+    return permute(input, [o if o is not None else next(rest) for o in order])
 
 
 @numpy_aliases
@@ -885,7 +923,12 @@ def vstack(tensors):
     return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
 
 
-def flip(input, dims):
+def flip(input, *dims, **kwargs):
+    if "dims" in kwargs:
+        dims = (kwargs.pop("dims"),)
+    if kwargs or not dims:
+        raise TypeError(f"flip() missing required argument 'dims' (got {sorted(kwargs)})")
+    dims = dims[0] if len(dims) == 1 else dims  # flip((0, 1)), flip([0, 1]) or x.flip(0, 1)
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     return shape_fns.Flip.apply(input, normalize_dims(dims, input.dim()))
 
@@ -986,11 +1029,40 @@ def index_fill(input, dim, index, value):
     d = normalize_dims(dim, input.dim())[0] if input.dim() else 0
     if isinstance(value, _tensor_ref.tensor_type()):
         value = value.item()
+    _dtype.check_scalar_fits(value, input.dtype)
+    if input.dim() == 0:
+        return index_fill(input.reshape(1), 0, index, value).reshape(())
+    index = _wrap_negative(index, input.shape[d], d, upper=True)
     return indexing.scatter(input, d, _index_along(index, d, input.shape, "index_fill"), value)
 
 
+def _wrap_negative(index, size, dim, upper=False):
+    """index_fill / take_along_dim take an index in [-size, size) (torch wraps a negative one;
+    gather and scatter do not)."""
+    if index.numel() == 0 or index.dtype.is_floating_point or index.dtype == torch.bool:
+        return index
+    lo = int(index.min())
+    hi = int(index.max()) if upper else 0
+    if lo < -size or hi >= size:
+        bad = lo if lo < -size else hi
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if lo >= 0:
+        return index
+    return where(index < 0, index + size, index)
+
+
 def take(input, index):
-    return indexing.gather(input.reshape(-1), 0, index.reshape(-1)).view(index.shape)
+    flat = index.reshape(-1)
+    n = input.numel()
+    if not index.dtype.is_floating_point and index.dtype != torch.bool and flat.numel():
+        lo = int(flat.min())
+        if lo < -n or int(flat.max()) >= n:
+            bad = lo if lo < -n else int(flat.max())
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                             "elements.")
+        if lo < 0:  # negative indices count from the end, as torch.take
+            flat = where(flat < 0, flat + n, flat)
+    return indexing.gather(input.reshape(-1), 0, flat).view(index.shape)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -1000,6 +1072,7 @@ def take_along_dim(input, indices, dim=None):
     shape = [builtins.max(a, b) for a, b in zip(input.shape, indices.shape)]
     shape_in, shape_idx = list(shape), list(shape)
     shape_in[d], shape_idx[d] = input.shape[d], indices.shape[d]
+    indices = _wrap_negative(indices, input.shape[d], d)
     return indexing.gather(input.expand(*shape_in), d, indices.expand(*shape_idx))
 
 
@@ -1052,7 +1125,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     prod = bmm(batch1, batch2)
     prod = prod if alpha == 1 else prod * alpha
     if beta == 0:  # like torch: input is ignored (nan and inf in it do not propagate)
-        return prod + zeros(tuple(prod.shape), dtype=prod.dtype, device=prod.device)
+        return _ignore_input(input, prod)
     return (input if beta == 1 else input * beta) + prod
 
 
@@ -1207,6 +1280,13 @@ class TensorOps:
 
     @property
     def mT(self):
+        if self.dim() == 0:  # torch: deprecated identity
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity "
+                          "in these cases.", UserWarning, stacklevel=2)
+            return self
+        if self.dim() < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.dim()}-D tensor.")
         return transpose(self, -2, -1)
 
     # ---------------------------------------------------------------- operators

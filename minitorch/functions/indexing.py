@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import torch
 
+from .. import _dtype
 from .._tensor_ref import full, scalar_operand, tensor, tensor_type, zeros
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -341,7 +342,10 @@ def masked_fill(input, mask, value):
         if value.dim() != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.dim()} dimension(s).")
+        _dtype.check_scalar_fits(value.item(), input.dtype)
         value = value.to(input.dtype)
+    else:
+        _dtype.check_scalar_fits(value, input.dtype)
     out = where(mask, value, input)
     # the value takes the input's dtype (masked_fill(int_tensor, mask, 2.7) stays int64)
     return out if out.dtype == input.dtype else out.to(input.dtype)
@@ -438,7 +442,7 @@ def normalize_key(key, device):
 
 
 def _as_index_tensor(k, device):
-    if k.dtype.is_floating_point:
+    if k.dtype not in (torch.int64, torch.int32, torch.uint8, torch.bool):  # as torch: no int8/16
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return k
 
@@ -536,7 +540,7 @@ def _flat_index(view, pos, tensors):
             dims.append((d, t.dim()))
             d += t.dim()
         else:
-            if t.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+            if t.dtype not in (torch.int64, torch.int32, torch.uint8):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             _check_bounds(t._data, view.shape[d], d)
             size = view.shape[d]
@@ -723,6 +727,14 @@ def setitem(self, key, value):
         value = tensor(value, dtype=self.dtype, device=self.device)
     if isinstance(value, T):
         _check_setitem_overlap(self, key, value)
+    elif isinstance(value, numbers.Integral) and not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
+    elif self.dtype in (torch.float16, torch.bfloat16) and not isinstance(value, builtins.bool):
+        # torch checks a number against float32 here, then casts: 1e6 becomes inf in a half
+        _dtype.check_scalar_fits(value, torch.float32)
+        limit = 65504.0 if self.dtype == torch.float16 else 3.3895313892515355e38
+        if builtins.abs(value) > limit and builtins.abs(value) != float("inf"):
+            value = float("inf") if value > 0 else float("-inf")
     if _recording(self, value):
         if self.is_leaf and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "

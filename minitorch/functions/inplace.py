@@ -192,14 +192,14 @@ def _recording(self, *others):
         self._base.requires_grad
 
 
-def _pointwise_(self, op, out_of_place, *args, saves_self=False, function=None):
+def _pointwise_(self, op, out_of_place, *args, saves_self=False, function=None, result=None):
     """Generic in-place pointwise: ``op`` is the kernel op for the fast path, ``out_of_place``
     the differentiable function for the recorded path. ``function``, a pointwise Function that
     saves no input, records the op in place (one launch) when ``self`` is not a view."""
     _check_leaf(self)
     assert_no_overlap(self, *args)
-    result_dtype = _dtype.result_type(self, *[a for a in args if a is not None])
-    _check_cast(result_dtype, self.dtype)
+    result_dtype = (result or _dtype.result_type)(self, *[a for a in args if a is not None])
+    _check_cast(result_dtype, self.dtype)  # x.div_(2), x.exp_() of an int x raise, as torch
     if _recording(self, *args):
         if function is not None and self._base is None:
             return pointwise.inplace_variant(function).apply(self, *args)
@@ -219,6 +219,11 @@ def add_(self, other, alpha=1):
 
 
 def sub_(self, other, alpha=1):
+    if self.dtype == torch.bool or isinstance(other, builtins.bool) or (
+            is_tensor(other) and other.dtype == torch.bool):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if alpha != 1:
         return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, -alpha,
                            function=pointwise.AddScaled)
@@ -233,13 +238,18 @@ def div_(self, other, rounding_mode=None):
     if rounding_mode is not None:
         assert_no_overlap(self, other)
         return _assign_(self, self.div(other, rounding_mode=rounding_mode))
-    return _pointwise_(self, "div", lambda s, o: s / o, other, saves_self=True)
+    return _pointwise_(self, "div", lambda s, o: s / o, other, saves_self=True,
+                       result=pointwise._floating)
 
 
-def _unary_(op, method, function=None):
+def _unary_(op, method, function=None, floating=False):
     def f(self):
+        if op == "neg" and self.dtype == torch.bool:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                               "you are trying to invert a mask, use the `~` or `logical_not()` "
+                               "operator instead.")
         return _pointwise_(self, op, lambda s: getattr(s, method)(), saves_self=True,
-                           function=function)
+                           function=function, result=pointwise._floating if floating else None)
     f.__name__ = method + "_"
     return f
 
@@ -247,6 +257,10 @@ def _unary_(op, method, function=None):
 def _assign_(self, value):
     """Generic fallback: compute out of place, write back."""
     _check_leaf(self)
+    _check_cast(value.dtype, self.dtype)  # x.pow_(0.5) of an int x raises, as torch
+    if tuple(value.shape) != tuple(self.shape):  # x.masked_fill_(a bigger mask, v)
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(value.shape)}")
     if _recording(self, value):
         return rebase_history(self, value)
     elementwise.pointwise("copy", self._data, value._data)
@@ -388,13 +402,13 @@ true_divide_ = div_
 clip_ = clamp_
 neg_ = _unary_("neg", "neg", pointwise.Neg)
 abs_ = _unary_("abs", "abs")
-exp_ = _unary_("exp", "exp", pointwise.Exp)
-log_ = _unary_("log", "log")
-sqrt_ = _unary_("sqrt", "sqrt", pointwise.Sqrt)
-sin_ = _unary_("sin", "sin")
-cos_ = _unary_("cos", "cos")
-tanh_ = _unary_("tanh", "tanh", pointwise.Tanh)
-sigmoid_ = _unary_("sigmoid", "sigmoid", pointwise.Sigmoid)
+exp_ = _unary_("exp", "exp", pointwise.Exp, floating=True)
+log_ = _unary_("log", "log", floating=True)
+sqrt_ = _unary_("sqrt", "sqrt", pointwise.Sqrt, floating=True)
+sin_ = _unary_("sin", "sin", floating=True)
+cos_ = _unary_("cos", "cos", floating=True)
+tanh_ = _unary_("tanh", "tanh", pointwise.Tanh, floating=True)
+sigmoid_ = _unary_("sigmoid", "sigmoid", pointwise.Sigmoid, floating=True)
 _relu_ = _unary_("relu", "relu", pointwise.Relu)
 
 
@@ -405,8 +419,8 @@ def relu_(self):
         if fused is not None:
             return fused
     return _relu_(self)
-reciprocal_ = _unary_("reciprocal", "reciprocal", pointwise.Reciprocal)
-rsqrt_ = _unary_("rsqrt", "rsqrt", pointwise.Rsqrt)
+reciprocal_ = _unary_("reciprocal", "reciprocal", pointwise.Reciprocal, floating=True)
+rsqrt_ = _unary_("rsqrt", "rsqrt", pointwise.Rsqrt, floating=True)
 
 
 

@@ -254,6 +254,7 @@ Cos = _make("Cos", "CosBackward0", "cos", _floating, save_inputs=True,
             grad=lambda g, a, o: (-g * a[0].sin(),))
 Reciprocal = _make("Reciprocal", "ReciprocalBackward0", "reciprocal", _floating,
                    save_output=True, grad=lambda g, a, o: (-g * o * o,))
+Floor = _make("Floor", "FloorBackward0", "floor", grad=lambda g, a, o: (g * 0,))
 Sign = _make("Sign", "SignBackward0", "sign", grad=lambda g, a, o: (g * 0,))
 IsNan = _make("IsNan", "IsnanBackward0", "isnan", _boolean, grad=_nograd, compute=_same)
 LogicalNot = _make("LogicalNot", "LogicalNotBackward0", "logical_not", _boolean, grad=_nograd)
@@ -355,10 +356,12 @@ Div = _make("Div", "DivBackward0", "div", _floating, save_inputs=True,
                                   -g * a[0] / (a[1] * a[1])
                                   if _is_tensor(a[1]) and a[0] is not None else None))
 Div.keep_inputs = staticmethod(lambda needs: (needs[1], True))
-FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide", grad=_nograd)
+# zero gradients (torch's floor/ceil/trunc/div(rounding_mode) backward: zeros, not None)
+FloorDivide = _make("FloorDivide", "FloorDivideBackward0", "floor_divide",
+                    grad=lambda g, a, o: (g * 0, g * 0 if _is_tensor(a[1]) else None))
 Remainder = _make("Remainder", "RemainderBackward0", "remainder", save_inputs=True,
-                  grad=lambda g, a, o: (g, -g * (a[0] / a[1]).floor() if _is_tensor(a[1])
-                                        else None))
+                  grad=lambda g, a, o: (g, -g * a[0].div(a[1], rounding_mode="floor")
+                                        if _is_tensor(a[1]) else None))
 Maximum = _make("Maximum", "MaximumBackward0", "maximum", save_inputs=True,
                 grad=lambda g, a, o: _minmax_grad(g, a[0], a[1], a[0] > a[1]))
 Minimum = _make("Minimum", "MinimumBackward0", "minimum", save_inputs=True,
@@ -391,7 +394,9 @@ LogicalXor = _cmp("LogicalXor", "LogicalXorBackward0", "logical_xor")
 
 def _pow_tensor_grad(g, a, o):
     base, exp = a
-    ga = g * exp * base.pow(exp - 1)
+    # torch's pow_backward_self: 0 where the exponent is 0 (0 ** -1 * 0 made NaN at base 0)
+    ga = where(exp == 0, 0.0, g * exp * base.pow(exp - 1)) if _is_tensor(exp) else \
+        g * exp * base.pow(exp - 1)
     gb = None
     if _is_tensor(exp):
         # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (torch's convention)
@@ -434,6 +439,8 @@ class PowScalar(Function):
             return run_op("powi", (x, int(e)), out_dtype)
         if e == -1:
             return run_op("reciprocal", (x,), out_dtype)
+        if e in (0.5, -0.5):  # as torch: sqrt / rsqrt (exact; (-inf) ** 0.5 is NaN, not inf)
+            return run_op("sqrt" if e > 0 else "rsqrt", (x,), out_dtype)
         return run_op("pow", (x, float(e)), out_dtype)
 
     @staticmethod
@@ -466,7 +473,16 @@ def where(cond, a, b):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                                f"with dtype {type_name(cond.dtype)}")
         raise TypeError("where(): argument 'condition' must be Tensor")
+    dt = _dtype.result_type(a, b)
+    # a half result checks the number against float32 (1e6 becomes inf), as torch's where
+    _check_scalars_fit(torch.float32 if dt in (torch.float16, torch.bfloat16) else dt, a, b)
     return Where.apply(cond, a, b)
+
+
+def _check_scalars_fit(dt, *values):
+    for v in values:
+        if v is not None and not _is_tensor(v):
+            _dtype.check_scalar_fits(v, dt)
 
 
 def _clamp_grad(g, a, o):
@@ -488,6 +504,10 @@ class Clamp(Function):
         if lo is None and hi is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         out_dtype = _dtype.result_type(x, *(v for v in (lo, hi) if v is not None))
+        _check_scalars_fit(out_dtype, lo, hi)
+        if out_dtype == torch.uint8:  # the bound is a uint8 first: clamp(max=-1) is max=255
+            lo, hi = (v & 0xFF if isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                      else v for v in (lo, hi))
         inf = float("inf")
         lo_v = -inf if lo is None else lo
         hi_v = inf if hi is None else hi
@@ -548,7 +568,8 @@ class Clone(Function):
 
 
 __all__ = ["broadcast_shapes", "check_same_device", "run_op", "unbroadcast", "Neg", "Abs", "Exp",
-           "Log", "Sqrt", "Rsqrt", "Sin", "Cos", "Reciprocal", "Sign", "IsNan", "LogicalNot",
+           "Log", "Sqrt", "Rsqrt", "Sin", "Cos", "Reciprocal", "Sign", "Floor", "IsNan",
+           "LogicalNot",
            "Log1p", "Expm1",
            "ThresholdBackward", "SigmoidBackward", "TanhBackward", "LeakyReluBackward",
            "threshold_backward", "sigmoid_backward", "tanh_backward", "leaky_relu_backward",
@@ -556,3 +577,38 @@ __all__ = ["broadcast_shapes", "check_same_device", "run_op", "unbroadcast", "Ne
            "FloorDivide", "Remainder", "Maximum", "Minimum", "Rsub", "Eq", "Ne", "Lt", "Le", "Gt",
            "Ge", "LogicalAnd", "LogicalOr", "LogicalXor", "PowTensor", "PowScalarBase",
            "PowScalar", "Where", "where", "Clamp", "ToCopy", "Clone"]
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds: forward max(min(x, lo), hi) (NaN propagates); backward as torch's
+    clamp_backward / clamp_backward_min_max: x gets the gradient where lo <= x <= hi (a tie with
+    a bound included), lo where x < lo (and lo < hi), hi where x > hi (or hi < lo)."""
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        r = x
+        if lo is not None:
+            r = Maximum.apply(r, lo)
+        if hi is not None:
+            r = Minimum.apply(r, hi)
+        ctx.metas = [None if t is None else (tuple(t.shape), t.dtype) for t in (x, lo, hi)]
+        ctx.save_for_backward(x, lo, hi)
+        return r
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        if lo is not None and hi is not None:
+            gx = where((x >= lo) & (x <= hi), g, 0.0) if need[0] else None
+            glo = where((x < lo) & (lo < hi), g, 0.0) if need[1] else None
+            ghi = where((x > hi) | (hi < lo), g, 0.0) if need[2] else None
+        elif lo is not None:
+            gx = where(x >= lo, g, 0.0) if need[0] else None
+            glo, ghi = (where(x < lo, g, 0.0) if need[1] else None), None
+        else:
+            gx = where(x <= hi, g, 0.0) if need[0] else None
+            glo, ghi = None, (where(x > hi, g, 0.0) if need[2] else None)
+        return tuple(None if gr is None else unbroadcast(gr, *m)
+                     for gr, m in zip((gx, glo, ghi), ctx.metas))

@@ -253,5 +253,48 @@ class Var(Function):
         return g * 2 * (x - mean) / (ctx.n - ctx.correction), None, None, None, None
 
 
-__all__ = ["Sum", "SumAll", "Mean", "MeanAll", "Prod", "ProdAll", "MaxAll", "MinAll", "MaxDim",
-           "MinDim", "Norm2", "Var", "normalize_dims"]
+class StdFromVar(Function):
+    """std = sqrt(var) whose backward is torch's: grad / (2 std), and 0 where std == 0 (a
+    constant slice), where sqrt's own derivative made 0 * inf = NaN."""
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, v):
+        out = v.sqrt()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return where(out == 0, 0.0, g / (2 * out))
+
+
+class NormP(Function):
+    """The p-norm for p other than 0, 1, 2, +-inf, with torch's norm_backward: a zero norm (or,
+    for p < 1, a zero element) gives a zero gradient rather than NaN."""
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        out = x.abs().pow(p).sum(dims, keepdim=keepdim).pow(1.0 / p)
+        ctx.p, ctx.dims, ctx.keepdim, ctx.shape = p, dims, keepdim, tuple(x.shape)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        g = _keep(g, ctx.shape, ctx.dims, ctx.keepdim)
+        norm = _keep(out, ctx.shape, ctx.dims, ctx.keepdim)
+        if p < 1.0:
+            scaled = where(x == 0, 0.0, x.sign() * x.abs().pow(p - 1))
+            return scaled * g * norm.pow(1 - p), None, None, None
+        scaled = x.sign() * x.abs().pow(p - 1) if p < 2.0 else x * x.abs().pow(p - 2)
+        scale = where(norm == 0, 0.0, g / norm.pow(p - 1))
+        return scaled * scale, None, None, None
+
+
+__all__ = ["StdFromVar", "NormP", "Sum", "SumAll", "Mean", "MeanAll", "Prod", "ProdAll", "MaxAll",
+           "MinAll", "MaxDim", "MinDim", "Norm2", "Var", "normalize_dims"]

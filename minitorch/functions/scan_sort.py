@@ -21,6 +21,7 @@ from ..ops import sort as sort_kernels
 from ..ops import triangular as triangular_kernels
 from .indexing import scatter_into_zeros
 from .pointwise import where
+from .reduction import MaxMinAll
 from .results import ValuesIndices
 from .shape import cat
 
@@ -291,7 +292,7 @@ def median(input, dim=None, keepdim=False):
     if dim is None:
         if input.numel() == 0:
             return tensor(float("nan"), dtype=input.dtype, device=input.device)
-        return median(input.reshape(-1), 0).values.reshape(())
+        return MedianAll.apply(input)
     d = _dim(dim, input.dim())
     if input.dim() == 0:
         return ValuesIndices(input.clone(), zeros((), dtype=torch.int64, device=input.device),
@@ -308,6 +309,23 @@ def median(input, dim=None, keepdim=False):
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
     return ValuesIndices(values, idx, "median")
+
+
+class MedianAll(MaxMinAll):
+    """median() of all elements: like torch (evenly_distribute_backward) the gradient is shared
+    by every element equal to the median (the NaNs when it is NaN), not routed to one of them as
+    median(dim) does."""
+    node_name = "MedianBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = median(x.reshape(-1), 0).values.reshape(())
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return MaxMinAll.backward(ctx, g)[:1]
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

@@ -35,7 +35,7 @@ OPS = {name: (name, arity) for name, arity in [
     ("logical_and", 2), ("logical_or", 2), ("logical_xor", 2),
     ("relu_backward", 2), ("sigmoid_backward", 2), ("tanh_backward", 2),
     ("where", 3), ("clamp", 3), ("add_scaled", 3), ("leaky_relu", 2), ("leaky_relu_backward", 3),
-    ("powi_backward", 3),
+    ("powi_backward", 3), ("floor", 1),
 ]}
 
 COMPUTE_TYPES = {
@@ -95,10 +95,11 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
     elif OP == "logical_not":
         r = a == 0
     elif OP == "sign":
-        r = tl.where(a > 0, 1, tl.where(a < 0, -1, 0)).to(COMPUTE)
-        r = tl.where(a != a, a, r)
+        r = tl.where(a > 0, 1, tl.where(a < 0, -1, 0)).to(COMPUTE)  # NaN -> 0, as torch
     elif OP == "reciprocal":
         r = 1.0 / a
+    elif OP == "floor":  # floor/ceil/round (inf stays inf, unlike floor_divide(inf, 1) = NaN)
+        r = tl.floor(a)
     elif OP == "isnan":
         r = a != a
     elif OP == "log1p":  # Kahan: log(u) * x / (u - 1), u = 1 + x (no libdevice log1p)
@@ -119,8 +120,14 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
         if COMPUTE == tl.int64:
             q = a // b
             r = tl.where(((a % b) != 0) & ((a < 0) != (b < 0)), q - 1, q)
-        else:
-            r = tl.floor(a / b)
+        else:  # torch's div_floor_floating: from fmod (``%`` on floats), so 1 // 0.1 == 9
+            m = a % b
+            q = (a - m) / b
+            q = tl.where((m != 0) & ((b < 0) != (m < 0)), q - 1.0, q)
+            f = tl.floor(q)
+            f = tl.where(q - f > 0.5, f + 1.0, f)
+            r = tl.where(q != 0, f, (a / b) * 0.0)  # a zero quotient keeps the sign of a / b
+            r = tl.where(b == 0, a / b, r)
     elif OP == "remainder":  # with the sign of the divisor
         m = a % b
         r = tl.where((m != 0) & ((m < 0) != (b < 0)), m + b, m)
@@ -138,13 +145,33 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
             neg = tl.where(a == 1, 1, tl.where(a == -1, tl.where((b & 1) != 0, -1, 1), 0))
             r = tl.where(b < 0, neg, r)
         else:
-            aa = tl.where(a < 0, -a, a)
-            p = tl.exp(b * tl.log(aa))
+            aa = tl.abs(a)  # +0.0 for -0.0 (its sign is put back below)
             b_int = tl.floor(b) == b
+            # |a| ** b in float64 (a float32 result then rounds once, as powf); integral
+            # exponents up to 64 by repeated squaring, exact where the power is representable
+            # (2.5 ** 3 == 15.625, 2.5 ** -1 == 0.4), others as exp(b log |a|)
+            aw = aa.to(tl.float64)
+            bw = b.to(tl.float64)
+            small = b_int & (bw <= 64.0) & (bw >= -64.0)
+            e = tl.where(small, tl.where(bw < 0, -bw, bw), 0.0).to(tl.int32)
+            q = tl.zeros_like(aw) + 1.0
+            sq = aw
+            for _ in range(7):
+                q = tl.where((e & 1) != 0, q * sq, q)
+                sq = sq * sq
+                e = e >> 1
+            q = tl.where(bw < 0, 1.0 / q, q)
+            p = tl.where(small, q, tl.exp(bw * tl.log(aw))).to(COMPUTE)
             half = b * 0.5
             odd = b_int & (tl.floor(half) != half)
-            p = tl.where(a < 0, tl.where(b_int, tl.where(odd, -p, p), float("nan")), p)
-            r = tl.where(b == 0, 1.0, p)
+            # a negative base (-0.0 too: its odd powers keep the sign) takes the sign of an odd
+            # power; a non-integral power of a finite negative base is NaN, of -inf |a| ** b
+            sneg = (a < 0) | ((a == 0) & (1.0 / a < 0))
+            p = tl.where(sneg, tl.where(b_int, tl.where(odd, -p, p),
+                                        tl.where((a == 0) | (a == float("-inf")), p,
+                                                 float("nan"))), p)
+            # C's pow: x ** 0 == 1 ** y == 1 (NaN too), (-1) ** +-inf == 1
+            r = tl.where((b == 0) | (a == 1) | ((a == -1) & (b * 0 != b * 0) & (b == b)), 1.0, p)
     elif OP == "powi":  # a small integer exponent b >= 1 (a scalar), by repeated products: exact
         r = a
         for _ in range(1, b):
@@ -185,9 +212,9 @@ def _apply(a, b, c, OP: tl.constexpr, COMPUTE: tl.constexpr):
         r = a * (1.0 - b * b)
     elif OP == "where":  # (cond, x, y)
         r = tl.where(a != 0, b, c)
-    elif OP == "clamp":  # (x, lo, hi); NaN stays NaN
-        r = tl.where(a < b, b, a)
-        r = tl.where(r > c, c, r)
+    elif OP == "clamp":  # (x, lo, hi); NaN stays NaN, a NaN bound makes NaN (as torch)
+        r = tl.where(a != a, a, tl.where(a >= b, a, b))
+        r = tl.where(r != r, r, tl.where(r <= c, r, c))
     elif OP == "add_scaled":  # a + b * c   (add with alpha, axpy)
         r = a + b * c
     elif OP == "leaky_relu":  # (x, slope)

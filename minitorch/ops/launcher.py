@@ -35,9 +35,11 @@ import triton.language as tl
 from threadpoolctl import ThreadpoolController
 
 from .. import _backend
-from . import interpreter_shortcuts, lazy
+from . import interpreter_rounding, interpreter_shortcuts, lazy
 
 POLICY = _backend.LAUNCH_POLICY
+if _backend.INTERPRETER:
+    interpreter_rounding.install()  # float32 -> bfloat16 rounds to nearest even, as compiled
 
 # Largest block the interpreter policy uses for one program. The interpreter's cost per op is
 # almost flat up to ~64K elements, so bigger blocks mean fewer programs; beyond that numpy
