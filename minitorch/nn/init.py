@@ -6,6 +6,8 @@ import threading
 import warnings
 
 from ..autograd import no_grad
+from ..creation import eye
+from ..functions.pointwise import where
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -142,7 +144,6 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                       "distribution of values may be incorrect.", stacklevel=2)
     if _skipped():
         return tensor
-    from ..functions.pointwise import where
     with no_grad():
         tensor.normal_(mean, std, generator=generator)
         for _ in range(1000):
@@ -158,7 +159,6 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..creation import eye
     with no_grad():
         tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
     return tensor

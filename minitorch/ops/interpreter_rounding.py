@@ -78,3 +78,6 @@ def install():
         cast.__wrapped__ = cast_impl
         builder_cls.cast_impl = cast
     _installed = True
+
+
+__all__ = []
