@@ -33,12 +33,12 @@ def _both(fn):
     return _plain(fn(tud, torch)), _plain(fn(mud, minitorch))
 
 
-def _raises_same(fn):
+def _raises_same(fn, message=True):
     errors = []
     for d, lib in ((tud, torch), (mud, minitorch)):
         with pytest.raises(Exception) as e:
             fn(d, lib)
-        errors.append((type(e.value), str(e.value)))
+        errors.append((type(e.value), str(e.value) if message else ""))
     assert errors[0] == errors[1]
 
 
@@ -187,3 +187,102 @@ def test_samplers_and_numpy_collate_do_no_torch_math():
                             generator=g))
     assert rec.seen
     assert not rec.violations, dict(rec.violations)
+
+
+# ---------------------------------------------------------------------------------------------
+# multi-tensor and shape functions
+# ---------------------------------------------------------------------------------------------
+def _same(fn, *inputs, grad=True):
+    """fn(lib, *tensors) in torch and minitorch: values, shapes, dtypes and (float64 inputs) the
+    gradients of sum(k * out_k ** 2) agree."""
+    res = []
+    for lib in (torch, minitorch):
+        xs = [lib.tensor(x, dtype=lib.float64, requires_grad=grad) for x in inputs]
+        out = fn(lib, *xs)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        grads = None
+        if grad:
+            loss = sum(((k + 1) * o * o).sum() for k, o in enumerate(outs))
+            loss.backward()
+            grads = [x.grad.tolist() if x.grad is not None else None for x in xs]
+        res.append(([_plain(o) for o in outs], grads))
+    assert res[0] == res[1]
+
+
+A2 = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.flip(x, ()),
+    lambda lib, x: lib.flip(x, []),
+    lambda lib, x: x.flip(dims=()),
+    lambda lib, x: x.unsqueeze(0).squeeze(()),
+    lambda lib, x: x.unsqueeze(0).squeeze([]),
+])
+def test_empty_dims_are_no_ops(fn):
+    # flip(x, ()) flipped every dim; squeeze(()) squeezed every size-1 dim
+    _same(fn, A2)
+
+
+def test_unflatten_size_errors():
+    _raises_same(lambda d, lib: lib.arange(12).unflatten(0, (-1, -1)), message=False)
+    with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
+        minitorch.arange(12).unflatten(0, (-1, -1))  # was a (12, 1) tensor
+    for lib in (torch, minitorch):
+        with pytest.raises(RuntimeError, match="sizes must be non-empty"):
+            lib.zeros(6).unflatten(0, ())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "int32"])
+def test_masked_select_refuses_non_bool_masks(dtype):
+    # an int64 mask [1, 0] indexed by value: [2., 1.]
+    _raises_same(lambda d, lib: lib.masked_select(
+        lib.tensor([1.0, 2.0]), lib.tensor([1, 0], dtype=getattr(lib, dtype))))
+
+
+@pytest.mark.parametrize("fn, inputs", [
+    (lambda lib, a, b: lib.hstack([a, b]), (1.0, 2.0)),
+    (lambda lib, a, b: lib.hstack((a, b)), ([1.0], 2.0)),
+    (lambda lib, a, b: lib.vstack([a, b]), (1.0, 2.0)),
+    (lambda lib, a, b: lib.dstack([a, b]), ([1.0, 2.0], [[[3.0], [4.0]]])),
+    (lambda lib, a, b: lib.dstack([a, b]), (1.0, 2.0)),
+    (lambda lib, a, b: lib.column_stack([a, b]), ([1.0, 2.0], [[3.0, 4.0], [5.0, 6.0]])),
+    (lambda lib, a, b: lib.column_stack([a, b]), (1.0, 2.0)),
+    (lambda lib, a, b: lib.atleast_1d(a, b), (1.0, [2.0])),
+    (lambda lib, a, b: lib.atleast_1d([a, b]), (1.0, [2.0])),
+    (lambda lib, a, b: lib.atleast_2d(a, b), (1.0, [2.0, 3.0])),
+    (lambda lib, a, b: lib.atleast_3d(a, b), ([2.0, 3.0], [[1.0, 2.0]])),
+    (lambda lib, a, b: (lib.atleast_3d(a), lib.atleast_2d(b)), (1.0, A2)),
+    (lambda lib, a, b: lib.broadcast_tensors(a, b), ([[1.0], [2.0]], [3.0, 4.0, 5.0])),
+    (lambda lib, a, b: (lib.fliplr(a), lib.flipud(b)), (A2, [1.0, 2.0])),
+    (lambda lib, a, b: a.fliplr() * b, (A2, 2.0)),
+])
+def test_stacking_helpers(fn, inputs):
+    _same(fn, *inputs)
+
+
+@pytest.mark.parametrize("spec", [3, 1, 7, 9, [1, 5, 9], (5, 2), [-2], [], [0, 0], [-10, 3]])
+def test_tensor_split(spec):
+    _same(lambda lib, x: lib.tensor_split(x, spec), list(range(7)))
+    _same(lambda lib, x: x.reshape(1, 7).tensor_split(spec, dim=-1), list(range(7)))
+
+
+def test_tensor_split_tensor_args_and_errors():
+    _same(lambda lib, x: lib.tensor_split(x, lib.tensor(3)), list(range(7)))
+    _same(lambda lib, x: lib.tensor_split(x, lib.tensor([2, 4])), list(range(7)))
+    _raises_same(lambda d, lib: lib.tensor_split(lib.arange(7), 0))
+    _raises_same(lambda d, lib: lib.tensor_split(lib.tensor(1.0), 1))
+    _raises_same(lambda d, lib: lib.fliplr(lib.zeros(3)))
+    _raises_same(lambda d, lib: lib.hstack([]))
+
+
+def test_broadcast_shapes():
+    for shapes in [((2, 1), (3,), (1, 1, 1)), (2, (3, 1)), (), ((0,), (1,))]:
+        t, m = torch.broadcast_shapes(*shapes), minitorch.broadcast_shapes(*shapes)
+        assert t == m and type(m) is torch.Size
+    for shapes in [((2, -1),), ((2,), (3,))]:
+        with pytest.raises(Exception) as et:
+            torch.broadcast_shapes(*shapes)
+        with pytest.raises(Exception) as em:
+            minitorch.broadcast_shapes(*shapes)
+        assert type(et.value) is type(em.value)
