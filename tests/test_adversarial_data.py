@@ -286,3 +286,38 @@ def test_broadcast_shapes():
         with pytest.raises(Exception) as em:
             minitorch.broadcast_shapes(*shapes)
         assert type(et.value) is type(em.value)
+
+
+def _stream(d, n=5, with_len=False):
+    class Stream(d.IterableDataset):
+        def __iter__(self):
+            return iter(range(n))
+    if with_len:
+        Stream.__len__ = lambda self: n
+    return Stream()
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=2), dict(batch_size=2, drop_last=True),
+                                    dict(batch_size=None), dict(batch_size=3, shuffle=False),
+                                    dict(batch_size=2, collate_fn=sum)])
+def test_iterable_dataset_loader(kwargs):
+    t, m = _both(lambda d, lib: [list(d.DataLoader(_stream(d), **kwargs)) for _ in range(2)])
+    assert t == m
+    t, m = _both(lambda d, lib: len(d.DataLoader(_stream(d, with_len=True), **kwargs)))
+    assert t == m
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: d.DataLoader(_stream(d), shuffle=True),
+    lambda d: d.DataLoader(_stream(d), sampler=[0]),
+    lambda d: d.DataLoader(_stream(d), batch_sampler=[[0]]),
+    lambda d: len(d.DataLoader(_stream(d), batch_size=2)),
+    lambda d: d.ConcatDataset([[1], _stream(d)]),
+])
+def test_iterable_dataset_errors(make):
+    errors = []
+    for d in (tud, mud):
+        with pytest.raises(Exception) as e:
+            make(d)
+        errors.append(type(e.value))
+    assert errors[0] == errors[1]
