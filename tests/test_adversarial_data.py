@@ -321,3 +321,39 @@ def test_iterable_dataset_errors(make):
             make(d)
         errors.append(type(e.value))
     assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("fn, inputs", [
+    (lambda lib, a, b: lib.meshgrid(a, b, indexing="ij"), ([1.0, 2.0], [3.0, 4.0, 5.0])),
+    (lambda lib, a, b: lib.meshgrid(a, b, indexing="xy"), ([1.0, 2.0], [3.0, 4.0, 5.0])),
+    (lambda lib, a, b: lib.meshgrid([a, b, a], indexing="xy"), ([1.0, 2.0], 3.0)),
+    (lambda lib, a, b: lib.meshgrid(a, b, b, indexing="ij"), ([1.0, 2.0], [3.0, 4.0, 5.0])),
+])
+def test_meshgrid(fn, inputs):
+    _same(fn, *inputs)
+
+
+def test_meshgrid_default_warns_and_errors():
+    for lib in (torch, minitorch):
+        with pytest.warns(UserWarning, match="indexing argument"):
+            out = lib.meshgrid(lib.arange(2), lib.arange(3))
+        assert [tuple(o.shape) for o in out] == [(2, 3), (2, 3)]
+    _raises_same(lambda d, lib: lib.meshgrid(lib.arange(2), indexing="foo"))
+    _raises_same(lambda d, lib: lib.meshgrid(lib.arange(2), lib.arange(2.0), indexing="ij"))
+    _raises_same(lambda d, lib: lib.meshgrid(indexing="ij"))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.argwhere(x),
+    lambda lib, x: x.argwhere(),
+    lambda lib, x: lib.argwhere(x[0, 1]),
+    lambda lib, x: lib.count_nonzero(x),
+    lambda lib, x: lib.count_nonzero(x, 0),
+    lambda lib, x: lib.count_nonzero(x, dim=(0, 1)),
+    lambda lib, x: x.count_nonzero(-1),
+    lambda lib, x: lib.count_nonzero(x > 0, 1),
+])
+def test_argwhere_count_nonzero(fn):
+    x = [[0.0, 1.0, float("nan")], [-0.0, 2.0, 0.0]]
+    t, m = _plain(fn(torch, torch.tensor(x))), _plain(fn(minitorch, minitorch.tensor(x)))
+    assert t == m

@@ -1014,6 +1014,48 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
+def meshgrid(*tensors, indexing=None):
+    """Expanded views: output ``i`` varies along input ``i``'s axis (``'ij'``) or, with ``'xy'``,
+    the first two axes swapped. Without ``indexing`` torch warns and uses ``'ij'``."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f'{indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got a tensor of shape {tuple(t.shape)}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        order[0], order[1] = 1, 0
+    shape = [tensors[i].numel() for i in order]
+    out = []
+    for i, t in enumerate(tensors):
+        view = [1] * len(tensors)
+        view[order.index(i)] = -1
+        out.append(t.reshape(view).expand(shape))
+    return tuple(out)
+
+
+def argwhere(input):
+    """The indices of the nonzero elements, one row each (``nonzero(input)``)."""
+    return nonzero(input)
+
+
+def count_nonzero(input, dim=None):
+    """How many elements are nonzero (over ``dim``: an int, a tuple, or all), as int64."""
+    return ne(input, 0).sum(dim=dim if dim is not None else ())
+
+
 def tensor_split(input, indices_or_sections, dim=0):
     """Views of ``input`` cut along ``dim``: into ``n`` near-equal parts (the first ``size % n``
     one longer), or at the given indices (slice semantics: clamped, empty when reversed)."""
@@ -1362,6 +1404,7 @@ class TensorOps:
     broadcast_to, narrow, select, split = broadcast_to, narrow, select, split
     chunk, unbind, flip, contiguous, clone = chunk, unbind, flip, contiguous, clone
     tensor_split, fliplr, flipud = tensor_split, fliplr, flipud
+    argwhere, count_nonzero = argwhere, count_nonzero
     # indexing
     gather, index_select, nonzero = gather, index_select, nonzero
     masked_select, masked_fill = masked_select, masked_fill
@@ -1539,4 +1582,4 @@ __all__ = ["abs", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax
            "topk", "transpose", "tril", "triu", "true_divide", "unbind", "unflatten", "unsqueeze",
            "var", "var_mean", "vstack", "where", "atleast_1d", "atleast_2d", "atleast_3d",
            "dstack", "column_stack", "fliplr", "flipud", "broadcast_shapes",
-           "broadcast_tensors", "tensor_split"]
+           "broadcast_tensors", "tensor_split", "meshgrid", "argwhere", "count_nonzero"]
