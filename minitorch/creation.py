@@ -381,4 +381,7 @@ def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, dev
         result = _cast(result, dtype)
     _check_requires_grad(result.dtype, requires_grad)
     result._requires_grad = requires_grad
+    if out is not None:
+        from .functions.scan_sort import write_out  # functions imports creation: import here
+        return write_out("randperm", out, result)
     return result

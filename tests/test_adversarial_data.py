@@ -185,6 +185,9 @@ def test_samplers_and_numpy_collate_do_no_torch_math():
         list(mud.DataLoader([np.float32(1), np.float32(2)], batch_size=2))
         list(mud.DataLoader([np.arange(3), np.arange(3)], batch_size=2, shuffle=True,
                             generator=g))
+        minitorch.cumsum(minitorch.arange(3.0), 0, out=minitorch.zeros(2))
+        minitorch.sort(minitorch.arange(3.0), out=(minitorch.empty(0),
+                                                   minitorch.empty(0, dtype=torch.int64)))
     assert rec.seen
     assert not rec.violations, dict(rec.violations)
 
@@ -357,3 +360,51 @@ def test_argwhere_count_nonzero(fn):
     x = [[0.0, 1.0, float("nan")], [-0.0, 2.0, 0.0]]
     t, m = _plain(fn(torch, torch.tensor(x))), _plain(fn(minitorch, minitorch.tensor(x)))
     assert t == m
+
+
+# ---------------------------------------------------------------------------------------------
+# out=: was accepted and silently ignored (the out tensor kept its old values)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, call, out_shape, out_dtype", [
+    ("cumsum", lambda L, o: L.cumsum(L.arange(3.0), 0, out=o), (3,), "float32"),
+    ("cumsum-int", lambda L, o: L.cumsum(L.arange(3), 0, out=o), (0,), "float32"),
+    ("cumprod", lambda L, o: L.cumprod(L.arange(1.0, 4.0), 0, out=o), (3,), "float32"),
+    ("tril", lambda L, o: L.tril(L.ones(2, 3), out=o), (2, 3), "float32"),
+    ("triu", lambda L, o: L.triu(L.ones(2, 3), 1, out=o), (2, 3), "float32"),
+    ("randperm", lambda L, o: sorted(L.randperm(4, out=o).tolist()), (4,), "int64"),
+    ("multinomial", lambda L, o: sorted(L.multinomial(L.ones(3), 3, out=o).tolist()), (3,),
+     "int64"),
+])
+def test_out_argument_is_written(name, call, out_shape, out_dtype):
+    res = []
+    for L in (torch, minitorch):
+        o = L.zeros(out_shape, dtype=getattr(L, out_dtype))
+        r = call(L, o)
+        if isinstance(r, list):  # a random draw: the written values as a set, and the result
+            res.append((tuple(o.shape), str(o.dtype), sorted(o.tolist()), r))
+        else:
+            res.append((_plain(o), r is o))
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("fn, k", [("sort", ()), ("topk", (2,))])
+def test_out_pair_is_written(fn, k):
+    res = []
+    n = k[0] if k else 3
+    for L in (torch, minitorch):
+        v, i = L.zeros(n), L.zeros(n, dtype=L.int64)
+        r = getattr(L, fn)(L.tensor([3.0, 1.0, 2.0]), *k, out=(v, i))
+        res.append((_plain(v), _plain(i), r.values is v, r.indices is i))
+    assert res[0] == res[1]
+
+
+def test_out_argument_resize_and_errors():
+    for L in (torch, minitorch):
+        o = L.zeros(5)
+        with pytest.warns(UserWarning, match="was resized"):
+            L.cumsum(L.arange(3.0), 0, out=o)
+        assert o.tolist() == [0.0, 1.0, 3.0]
+    _raises_same(lambda d, L: L.cumsum(L.arange(3.0, requires_grad=True), 0, out=L.zeros(3)))
+    _raises_same(lambda d, L: L.sort(L.tensor([1.0]), out=(L.zeros(1, dtype=L.float64),
+                                                           L.zeros(1, dtype=L.int64))),
+                 message=False)
