@@ -408,3 +408,34 @@ def test_out_argument_resize_and_errors():
     _raises_same(lambda d, L: L.sort(L.tensor([1.0]), out=(L.zeros(1, dtype=L.float64),
                                                            L.zeros(1, dtype=L.int64))),
                  message=False)
+
+
+@pytest.mark.parametrize("call, shape, dtype", [
+    (lambda L, o: L.arange(3.0, out=o), (3,), "float32"),
+    (lambda L, o: L.arange(3, out=o), (3,), "float64"),  # the out's dtype
+    (lambda L, o: L.arange(5, out=o), (0,), "int64"),  # resized
+    (lambda L, o: L.ones(3, out=o), (3,), "float32"),
+    (lambda L, o: L.zeros(2, 2, out=o), (3,), "int32"),
+    (lambda L, o: L.full((3,), 2, out=o), (3,), "int16"),
+    (lambda L, o: L.linspace(0, 1, 3, out=o), (3,), "float64"),
+    (lambda L, o: L.eye(3, out=o), (3, 3), "float32"),
+    (lambda L, o: L.empty(4, out=o).shape, (2,), "float32"),
+    (lambda L, o: (L.randint(5, 10, (3,), out=o), bool((o >= 5).all()))[1], (3,), "int64"),
+    (lambda L, o: (L.rand(3, out=o), bool(((o >= 0) & (o < 1)).all()))[1], (3,), "float64"),
+])
+def test_factory_out_argument_is_written(call, shape, dtype):
+    res = []
+    for L in (torch, minitorch):
+        o = L.full(shape, -1, dtype=getattr(L, dtype))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = call(L, o)
+        random = isinstance(r, (bool, torch.Size))
+        res.append((tuple(o.shape), str(o.dtype), None if random else o.tolist(),
+                    r if random else r is o))
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("name", ["ones_like", "zeros_like", "empty_like", "rand_like"])
+def test_like_factories_refuse_out(name):
+    _raises_same(lambda d, L: getattr(L, name)(L.zeros(2), out=L.zeros(2)), message=False)
