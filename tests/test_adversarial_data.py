@@ -439,3 +439,25 @@ def test_factory_out_argument_is_written(call, shape, dtype):
 @pytest.mark.parametrize("name", ["ones_like", "zeros_like", "empty_like", "rand_like"])
 def test_like_factories_refuse_out(name):
     _raises_same(lambda d, L: getattr(L, name)(L.zeros(2), out=L.zeros(2)), message=False)
+
+
+def test_cat_skipped_empty_tensor_still_promotes():
+    # the legacy skipped 1-D empty tensor was dropped before type promotion (float32 / int32)
+    _same(lambda lib, a, b: lib.cat([a.to(lib.float64), b.float()]), [], A2, grad=False)
+    t, m = _both(lambda d, L: L.cat([L.tensor([], dtype=L.int64), L.tensor([2], dtype=L.int32)]))
+    assert t == m
+    res = []
+    for L in (torch, minitorch):
+        e = L.zeros(0, dtype=L.float64)
+        x = L.ones(2, 2, requires_grad=True)
+        y = L.cat([e, x])
+        y.sum().backward()
+        res.append((str(y.dtype), _plain(x.grad)))
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("fn", ["cat", "stack"])
+def test_cat_stack_refuse_a_tensor_or_generator(fn):
+    # cat(t) iterated the tensor's rows; cat(generator) was accepted
+    _raises_same(lambda d, L: getattr(L, fn)(L.ones(2, 3)))
+    _raises_same(lambda d, L: getattr(L, fn)(t for t in [L.ones(1), L.ones(1)]))
