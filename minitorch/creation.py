@@ -267,16 +267,18 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
                    generator)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return rand(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
+def rand_like(x, dtype=None, device=None, requires_grad=False, *, generator=None, **_):
+    return rand(tuple(x.shape), requires_grad=requires_grad, generator=generator,
+                **_like(x, dtype, device))
 
 
-def randn_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return randn(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
+def randn_like(x, dtype=None, device=None, requires_grad=False, *, generator=None, **_):
+    return randn(tuple(x.shape), requires_grad=requires_grad, generator=generator,
+                 **_like(x, dtype, device))
 
 
-def randint_like(x, low, high=None, dtype=None, device=None, **_):
-    return randint(low, high, tuple(x.shape), **_like(x, dtype, device))
+def randint_like(x, low, high=None, dtype=None, device=None, *, generator=None, **_):
+    return randint(low, high, tuple(x.shape), generator=generator, **_like(x, dtype, device))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, **_):

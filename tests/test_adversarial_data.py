@@ -461,3 +461,18 @@ def test_cat_stack_refuse_a_tensor_or_generator(fn):
     # cat(t) iterated the tensor's rows; cat(generator) was accepted
     _raises_same(lambda d, L: getattr(L, fn)(L.ones(2, 3)))
     _raises_same(lambda d, L: getattr(L, fn)(t for t in [L.ones(1), L.ones(1)]))
+
+
+@pytest.mark.parametrize("name, args", [("rand_like", ()), ("randn_like", ()),
+                                        ("randint_like", (5,))])
+def test_like_random_factories_use_the_generator(name, args):
+    # generator= was swallowed by **kwargs: the draw came from the global generator
+    res = []
+    for L in (torch, minitorch):
+        fn, x = getattr(L, name), L.zeros(6)
+        draw = lambda seed: fn(x, *args, generator=L.Generator().manual_seed(seed)).tolist()  # noqa: E731
+        L.manual_seed(0)
+        a = draw(3)
+        L.manual_seed(1)
+        res.append((a == draw(3), a != draw(4)))
+    assert res[0] == res[1] == (True, True)
