@@ -4,6 +4,7 @@
 Each allocates storage with ``torch.empty`` and fills it with a Triton kernel (``ops/creation.py``
 for random numbers and ranges, the elementwise ``copy`` op for constants)."""
 import builtins
+import functools
 import math
 import numbers
 import warnings
@@ -266,16 +267,18 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
                    generator)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return rand(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
+def rand_like(x, dtype=None, device=None, requires_grad=False, *, generator=None, **_):
+    return rand(tuple(x.shape), requires_grad=requires_grad, generator=generator,
+                **_like(x, dtype, device))
 
 
-def randn_like(x, dtype=None, device=None, requires_grad=False, **_):
-    return randn(tuple(x.shape), requires_grad=requires_grad, **_like(x, dtype, device))
+def randn_like(x, dtype=None, device=None, requires_grad=False, *, generator=None, **_):
+    return randn(tuple(x.shape), requires_grad=requires_grad, generator=generator,
+                 **_like(x, dtype, device))
 
 
-def randint_like(x, low, high=None, dtype=None, device=None, **_):
-    return randint(low, high, tuple(x.shape), **_like(x, dtype, device))
+def randint_like(x, low, high=None, dtype=None, device=None, *, generator=None, **_):
+    return randint(low, high, tuple(x.shape), generator=generator, **_like(x, dtype, device))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, **_):
@@ -381,4 +384,42 @@ def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, dev
         result = _cast(result, dtype)
     _check_requires_grad(result.dtype, requires_grad)
     result._requires_grad = requires_grad
+    if out is not None:
+        from .functions.scan_sort import write_out  # functions imports creation: import here
+        return write_out("randperm", out, result)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# out=: a factory writes into the given tensor (its dtype and device by default) instead of
+# swallowing the keyword; the *_like functions refuse it, as torch does
+# ---------------------------------------------------------------------------------------------
+def _factory_with_out(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        from .functions.scan_sort import write_out  # functions imports creation: import here
+        if kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        if kwargs.get("device") is None:
+            kwargs["device"] = out.device
+        return write_out(fn.__name__, out, fn(*args, **kwargs))
+    return wrapper
+
+
+def _like_without_out(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "out" in kwargs:
+            raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'out'")
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+empty, full, zeros, ones = map(_factory_with_out, (empty, full, zeros, ones))
+rand, randn, randint = map(_factory_with_out, (rand, randn, randint))
+arange, linspace, eye = map(_factory_with_out, (arange, linspace, eye))
+empty_like, zeros_like, ones_like, full_like = map(
+    _like_without_out, (empty_like, zeros_like, ones_like, full_like))
+rand_like, randn_like, randint_like = map(_like_without_out, (rand_like, randn_like, randint_like))

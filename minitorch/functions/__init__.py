@@ -736,6 +736,10 @@ def unflatten(input, dim, sizes):
     d = normalize_dims(dim, input.dim())[0]
     shape = list(input.shape)
     sizes = list(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if builtins.sum(1 for s in sizes if s == -1) > 1:
+        raise RuntimeError("unflatten: only one dimension can be inferred")
     if -1 in sizes:
         known = 1
         for s in sizes:
@@ -745,7 +749,7 @@ def unflatten(input, dim, sizes):
             raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                                f"size of dim {d} ({shape[d]}) in the input tensor")
         sizes[sizes.index(-1)] = shape[d] // known
-    elif builtins.sum(1 for s in sizes if s == -1) > 1 or math.prod(sizes) != shape[d]:
+    elif math.prod(sizes) != shape[d]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {d} ({shape[d]}) in the input tensor")
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
@@ -806,6 +810,8 @@ def movedim(input, source, destination):
 @numpy_aliases
 def squeeze(input, dim=None):
     if dim is not None:
+        if not isinstance(dim, numbers.Integral) and len(dim) == 0:
+            return shape_fns.Squeeze.apply(input, ())  # squeeze(()) squeezes nothing, as torch
         dims = normalize_dims(dim, input.dim())
         if input.dim() == 0:
             return shape_fns.Squeeze.apply(input, None)
@@ -915,12 +921,173 @@ concat = concatenate = cat
 stack = numpy_aliases(shape_fns.stack)
 
 
+def _atleast(tensors, n):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+        if not tensors:
+            return ()
+    out = []
+    for t in tensors:
+        shape = list(t.shape)
+        if len(shape) < n:
+            if n == 3 and len(shape) == 2:
+                shape = shape + [1]
+            elif n == 3 and len(shape) == 1:
+                shape = [1] + shape + [1]
+            else:
+                shape = [1] * (n - len(shape)) + shape
+            t = t.reshape(shape)
+        out.append(t)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Views with at least one dimension (a 0-d tensor becomes shape (1,))."""
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    """Views with at least two dimensions: (n,) -> (1, n), () -> (1, 1)."""
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    """Views with at least three dimensions: (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    return _atleast(tensors, 3)
+
+
+def _stack_check(tensors, name):
+    if _tensor_ref.is_tensor(tensors):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
+
+
 def hstack(tensors):
+    tensors = [atleast_1d(t) for t in _stack_check(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
 def vstack(tensors):
-    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
+    return cat([atleast_2d(t) for t in _stack_check(tensors, "vstack")], 0)
+
+
+def dstack(tensors):
+    return cat([atleast_3d(t) for t in _stack_check(tensors, "dstack")], 2)
+
+
+def column_stack(tensors):
+    tensors = _stack_check(tensors, "column_stack")
+    return cat([t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors], 1)
+
+
+def fliplr(input):
+    if input.dim() < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    if input.dim() < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+def broadcast_shapes(*shapes):
+    """The shape the given shapes broadcast to (ints count as 1-d shapes), as a ``torch.Size``."""
+    shapes = [(s,) if isinstance(s, numbers.Integral) else tuple(s) for s in shapes]
+    for s in shapes:
+        for d in s:
+            if d < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+    return torch.Size(pointwise.broadcast_shapes(*shapes))
+
+
+def broadcast_tensors(*tensors):
+    """Expanded views of the tensors to their common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = pointwise.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Expanded views: output ``i`` varies along input ``i``'s axis (``'ij'``) or, with ``'xy'``,
+    the first two axes swapped. Without ``indexing`` torch warns and uses ``'ij'``."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f'{indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got a tensor of shape {tuple(t.shape)}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        order[0], order[1] = 1, 0
+    shape = [tensors[i].numel() for i in order]
+    out = []
+    for i, t in enumerate(tensors):
+        view = [1] * len(tensors)
+        view[order.index(i)] = -1
+        out.append(t.reshape(view).expand(shape))
+    return tuple(out)
+
+
+def argwhere(input):
+    """The indices of the nonzero elements, one row each (``nonzero(input)``)."""
+    return nonzero(input)
+
+
+def count_nonzero(input, dim=None):
+    """How many elements are nonzero (over ``dim``: an int, a tuple, or all), as int64."""
+    return ne(input, 0).sum(dim=dim if dim is not None else ())
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of ``input`` cut along ``dim``: into ``n`` near-equal parts (the first ``size % n``
+    one longer), or at the given indices (slice semantics: clamped, empty when reversed)."""
+    if input.dim() == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    d = normalize_dims(dim, input.dim())[0]
+    size = input.shape[d]
+    arg = indices_or_sections
+    if _tensor_ref.is_tensor(arg):
+        if arg.dim() > 1 or arg.is_floating_point() or arg.dtype == torch.bool:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {arg.dim()} dims")
+        arg = arg.tolist()
+    if isinstance(arg, numbers.Integral):
+        if arg <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {arg}")
+        q, r = divmod(size, arg)
+        bounds, start = [], 0
+        for i in range(arg):
+            step = q + (1 if i < r else 0)
+            bounds.append((start, step))
+            start += step
+    else:
+        cuts = list(arg) + [size]
+        bounds, prev = [], 0
+        for c in cuts:
+            a, b, _ = slice(prev, c).indices(size)
+            bounds.append((a, builtins.max(0, b - a)))
+            prev = c
+    return tuple(narrow(input, d, a, n) for a, n in bounds)
 
 
 def flip(input, *dims, **kwargs):
@@ -930,6 +1097,8 @@ def flip(input, *dims, **kwargs):
         raise TypeError(f"flip() missing required argument 'dims' (got {sorted(kwargs)})")
     dims = dims[0] if len(dims) == 1 else dims  # flip((0, 1)), flip([0, 1]) or x.flip(0, 1)
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if not dims:
+        return shape_fns.Flip.apply(input, ())  # flip(x, ()) is a copy, not a flip of all dims
     return shape_fns.Flip.apply(input, normalize_dims(dims, input.dim()))
 
 
@@ -1234,6 +1403,8 @@ class TensorOps:
     squeeze, unsqueeze, expand, expand_as = squeeze, unsqueeze, expand, expand_as
     broadcast_to, narrow, select, split = broadcast_to, narrow, select, split
     chunk, unbind, flip, contiguous, clone = chunk, unbind, flip, contiguous, clone
+    tensor_split, fliplr, flipud = tensor_split, fliplr, flipud
+    argwhere, count_nonzero = argwhere, count_nonzero
     # indexing
     gather, index_select, nonzero = gather, index_select, nonzero
     masked_select, masked_fill = masked_select, masked_fill
@@ -1409,4 +1580,6 @@ __all__ = ["abs", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax
            "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze",
            "stack", "std", "std_mean", "sub", "sum", "swapaxes", "swapdims", "t", "tanh", "tile",
            "topk", "transpose", "tril", "triu", "true_divide", "unbind", "unflatten", "unsqueeze",
-           "var", "var_mean", "vstack", "where"]
+           "var", "var_mean", "vstack", "where", "atleast_1d", "atleast_2d", "atleast_3d",
+           "dstack", "column_stack", "fliplr", "flipud", "broadcast_shapes",
+           "broadcast_tensors", "tensor_split", "meshgrid", "argwhere", "count_nonzero"]

@@ -330,6 +330,9 @@ def nonzero(input, as_tuple=False):
 
 
 def masked_select(input, mask):
+    if mask.dtype != torch.bool:
+        # an integer mask would index by value (x[int_tensor]): refuse it as torch does
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     return input.expand(shape).reshape(-1)[mask.expand(shape).reshape(-1)]
 

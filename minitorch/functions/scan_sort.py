@@ -8,7 +8,9 @@ Each differentiable op is one ``autograd.Function`` over the kernels in ``ops/sc
 scatters the gradient to the sorted positions).
 """
 import collections
+import functools
 import numbers
+import warnings
 
 import torch
 
@@ -450,3 +452,56 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return input.index_select(dim, _repeats_index(repeats, output_size))
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# out=: the result is written into the given tensor(s) (resized as torch does), never dropped
+# ---------------------------------------------------------------------------------------------
+def write_out(name, out, result, strict_dtype=False):
+    """Copy ``result`` into ``out`` (one Triton copy kernel; ``out`` resized when its shape
+    differs, with torch's warning when it held elements) and return ``out``."""
+    if not is_tensor(out):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if grad_mode.is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad.")
+    if strict_dtype and out.dtype != result.dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {result.dtype}, but got "
+                           f"{out.dtype} instead")
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel() != 0:
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape "
+                          f"{list(result.shape)}. This behavior is deprecated, and in a future "
+                          f"PyTorch release outputs will not be resized unless they have zero "
+                          f"elements. You can explicitly reuse an out tensor t by resizing it, "
+                          f"inplace, to zero elements with t.resize_(0).", UserWarning,
+                          stacklevel=3)
+        out._data.resize_(tuple(result.shape))
+    with grad_mode.no_grad():
+        out.copy_(result)
+    return out
+
+
+def _with_out(fn, name, pair=False):
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        if pair:
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors")
+            return type(result)(write_out(name, out[0], result[0], strict_dtype=True),
+                                write_out(name, out[1], result[1], strict_dtype=True))
+        return write_out(name, out, result)
+    return wrapper
+
+
+cumsum = _with_out(cumsum, "cumsum")
+cumprod = _with_out(cumprod, "cumprod")
+tril = _with_out(tril, "tril")
+triu = _with_out(triu, "triu")
+sort = _with_out(sort, "sort", pair=True)
+topk = _with_out(topk, "topk", pair=True)
+multinomial = _with_out(multinomial, "multinomial")

@@ -293,9 +293,17 @@ def _compute_for(src, dst):
     return dst
 
 
+def _tensor_list(tensors, name):
+    """torch's TensorList argument: a list or tuple (a Tensor or a generator is refused)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
+    return list(tensors)
+
+
 def cat(tensors, dim=0):
     Tensor = tensor_type()
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for num, t in enumerate(tensors):
@@ -304,6 +312,10 @@ def cat(tensors, dim=0):
                             f"got {type(t).__name__}")
     # legacy: 1-D empty tensors are skipped
     nonempty = [t for t in tensors if not (t.dim() == 1 and t.numel() == 0)] or tensors[:1]
+    dtype = _dtype.result_type(*tensors)
+    if _dtype.result_type(*nonempty) != dtype:
+        # the skipped empty tensors still take part in the type promotion, as in torch
+        nonempty[0] = nonempty[0].to(dtype)
     ndim = nonempty[0].dim()
     if ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -312,7 +324,7 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors[1:], 1):

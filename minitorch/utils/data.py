@@ -3,14 +3,17 @@ keys + a rank-argsort kernel); batches of tensor datasets are gathered with one 
 kernel per field, others collated by stacking."""
 import math
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 
 from .. import distributed as dist
-from ..creation import randperm, tensor
+from ..creation import as_tensor, randint, randperm, tensor
 from ..functions import stack
 from ..functions.indexing import IndexSelect
+from ..functions.scan_sort import multinomial
 from ..ops.creation import Generator
 from ..tensor import Tensor
 
@@ -23,13 +26,24 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """A dataset read as a stream (``__iter__``); the DataLoader batches what it yields."""
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+
+class _InfiniteConstantSampler:
+    def __iter__(self):
+        while True:
+            yield None
+
+
 class TensorDataset(Dataset):
     def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        n = tensors[0].size(0)
-        if any(n != t.size(0) for t in tensors):
-            raise ValueError("Size mismatch between tensors")
+        if tensors:
+            n = tensors[0].size(0)
+            assert all(n == t.size(0) for t in tensors), "Size mismatch between tensors"
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -42,6 +56,10 @@ class TensorDataset(Dataset):
 class ConcatDataset(Dataset):
     def __init__(self, datasets):
         self.datasets = list(datasets)
+        assert len(self.datasets) > 0, "datasets should not be an empty iterable"
+        for d in self.datasets:
+            assert not isinstance(d, IterableDataset), \
+                "ConcatDataset does not support IterableDataset"
         self.cumulative_sizes = []
         total = 0
         for d in self.datasets:
@@ -80,10 +98,18 @@ class Subset(Dataset):
 def random_split(dataset, lengths, generator=None):
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
-        sizes = [int(math.floor(n * frac)) for frac in lengths]
+        sizes = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            sizes.append(int(math.floor(n * frac)))
         remainder = n - sum(sizes)
         for i in range(remainder):
             sizes[i % len(sizes)] += 1
+        for i, length in enumerate(sizes):
+            if length == 0:
+                warnings.warn(f"Length of split at index {i} is 0. "
+                              f"This might result in an empty dataset.", stacklevel=2)
         lengths = sizes
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
@@ -95,20 +121,54 @@ def random_split(dataset, lengths, generator=None):
     return out
 
 
+_COLLATE_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                "lists; found {}")
+
+
+def _numpy_ok(a):
+    # torch refuses string and object arrays (dtype kinds S, a, U, O)
+    return a.dtype.kind not in "SaUO"
+
+
+def default_convert(data):
+    """What the DataLoader applies to each sample when automatic batching is off: numpy arrays
+    and scalars become tensors, containers are converted element by element."""
+    if isinstance(data, (Tensor, torch.Tensor)):
+        return data
+    if isinstance(data, (np.ndarray, np.generic)) and not isinstance(data, (np.str_, np.bytes_)):
+        return as_tensor(data) if _numpy_ok(np.asarray(data)) else data
+    if isinstance(data, Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        return [default_convert(d) for d in data]
+    return data
+
+
 def default_collate(batch):
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)
     if isinstance(elem, torch.Tensor):
         return stack([Tensor._make(b) for b in batch], 0)
-    if isinstance(elem, bool):
-        return tensor(list(batch), dtype=torch.bool)
+    if isinstance(elem, np.ndarray) and not isinstance(elem, np.str_):
+        if not _numpy_ok(elem):
+            raise TypeError(_COLLATE_ERR.format(elem.dtype))
+        return default_collate([as_tensor(b) for b in batch])
+    if isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
+        # numpy scalars keep their dtype (np.float32 -> float32, np.int32 -> int32)
+        return as_tensor(np.array(list(batch)))
     if isinstance(elem, numbers.Integral):
-        return tensor(list(batch), dtype=torch.int64)
+        # torch.tensor(batch): the dtype is inferred from the whole batch, so [1, 2.5] is
+        # float32 and [True, False] bool (never truncated to the first element's type)
+        return tensor(list(batch))
     if isinstance(elem, numbers.Real):
         return tensor(list(batch), dtype=torch.float64)
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch  # as torch: a list from the loader, the transposed tuple inside a sample
     if isinstance(elem, Mapping):
         return {k: default_collate([d[k] for d in batch]) for k in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
@@ -120,46 +180,119 @@ def default_collate(batch):
         if isinstance(elem, tuple):
             return [default_collate(s) for s in transposed]
         return [default_collate(s) for s in transposed]
-    raise TypeError(f"default_collate: batch must contain tensors, numbers, dicts or lists; "
-                    f"found {type(elem)}")
+    raise TypeError(_COLLATE_ERR.format(type(elem)))
 
 
-class _Sampler:
-    def __init__(self, n, shuffle, generator):
-        self.n, self.shuffle, self.generator = n, shuffle, generator
+class Sampler:
+    def __init__(self, data_source=None):
+        pass
 
     def __iter__(self):
-        if self.shuffle:
-            return iter(randperm(self.n, generator=self.generator).tolist())
-        return iter(range(self.n))
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
 
     def __len__(self):
-        return self.n
+        return len(self.data_source)
 
 
-class DataLoader:
-    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False,
-                 timeout=0, worker_init_fn=None, generator=None, **kwargs):
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+class RandomSampler(Sampler):
+    """A permutation (Philox keys + rank argsort), or with ``replacement`` uniform draws from the
+    randint kernel; ``num_samples`` beyond the dataset's length repeats fresh permutations."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(self.replacement, bool):
+            raise TypeError("replacement should be a boolean value, but got "
+                            f"replacement={self.replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n = len(self.data_source)
+        if self.replacement:
+            yield from randint(0, n, (self.num_samples,), generator=self.generator).tolist()
+            return
+        for _ in range(self.num_samples // n):
+            yield from randperm(n, generator=self.generator).tolist()
+        rest = self.num_samples % n
+        if rest:
+            yield from randperm(n, generator=self.generator).tolist()[:rest]
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self):
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
+            yield self.indices[i]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn by the multinomial kernel with probabilities proportional to
+    ``weights``."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
+                or num_samples <= 0):
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError("replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        weights = as_tensor(weights, dtype=torch.float64)
+        if weights.dim() != 1:
+            raise ValueError("weights should be a 1d sequence but given "
+                             f"weights have shape {tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self):
+        return iter(multinomial(self.weights, self.num_samples, self.replacement,
+                                generator=self.generator).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    def __init__(self, sampler, batch_size, drop_last):
+        if (not isinstance(batch_size, int) or isinstance(batch_size, bool)
+                or batch_size <= 0):
             raise ValueError("batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
-        self.dataset = dataset
+        if not isinstance(drop_last, bool):
+            raise ValueError("drop_last should be a boolean value, but got "
+                             f"drop_last={drop_last}")
+        self.sampler = sampler
         self.batch_size = batch_size
-        self.shuffle = shuffle
         self.drop_last = drop_last
-        self.generator = generator
-        self.sampler = sampler if sampler is not None else \
-            _Sampler(len(dataset), shuffle, generator)
-        self.batch_sampler = batch_sampler
-        self._default_collate = collate_fn is None
-        self.collate_fn = collate_fn or default_collate
-        self.num_workers = num_workers
 
-    def _batches(self):
-        if self.batch_sampler is not None:
-            yield from self.batch_sampler
-            return
+    def __iter__(self):
         batch = []
         for idx in self.sampler:
             batch.append(idx)
@@ -169,12 +302,60 @@ class DataLoader:
         if batch and not self.drop_last:
             yield batch
 
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DataLoader:
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False,
+                 timeout=0, worker_init_fn=None, generator=None, **kwargs):
+        if isinstance(dataset, IterableDataset):
+            for name, value in (("shuffle", shuffle), ("sampler", sampler),
+                                ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                     f"{name} option, but got {name}={value}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if isinstance(dataset, IterableDataset):
+            sampler = _InfiniteConstantSampler()
+        elif sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle \
+                else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = generator
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self._default_collate = collate_fn is None
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+        self.collate_fn = collate_fn
+        self.num_workers = num_workers
+
     def __iter__(self):
-        if self.batch_size is None and self.batch_sampler is None:
-            for idx in self.sampler:
-                yield self.dataset[idx]
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iter_stream()
             return
-        for indices in self._batches():
+        if self.batch_sampler is None:
+            for idx in self.sampler:
+                yield self.collate_fn(self.dataset[idx])
+            return
+        for indices in self.batch_sampler:
             if self._default_collate and isinstance(self.dataset, TensorDataset):
                 # one gather kernel per field instead of per-sample indexing + stack
                 # the indices are host ints: check them here, so the gathers need no
@@ -189,14 +370,29 @@ class DataLoader:
             else:
                 yield self.collate_fn([self.dataset[i] for i in indices])
 
+    def _iter_stream(self):
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
     def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError when the stream has no length, as torch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
-        n = len(self.sampler)
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
+        return len(self.sampler)
 
 
 class DistributedSampler:
@@ -254,5 +450,7 @@ class DistributedSampler:
         self.epoch = epoch
 
 
-__all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "DataLoader",
-           "DistributedSampler", "random_split", "default_collate"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "DataLoader",
+           "DistributedSampler", "random_split", "default_collate", "default_convert",
+           "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler"]
