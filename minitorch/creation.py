@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from . import _device, _dtype
-from .functions.pointwise import type_name
+from .autograd import grad_mode
+from .functions.pointwise import broadcast_shapes, type_name
 from .ops import creation, elementwise
 from .ops import sort as sort_kernels
 from .ops.creation import NORMAL, RANDINT, UNIFORM
@@ -20,6 +21,7 @@ from .tensor import Tensor, _cast
 
 __all__ = ["arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
            "linspace", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like", "randn",
+           "normal", "bernoulli",
            "randn_like", "randperm", "tensor", "zeros", "zeros_like"]
 
 _py_bool, _py_float, _py_int = builtins.bool, builtins.float, builtins.int
@@ -373,7 +375,7 @@ def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, dev
     """A uniformly random permutation of ``range(n)``: the argsort of Philox random keys."""
     n = _py_int(n)
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     perm = torch.empty((n,), dtype=torch.int64, device=_resolve_device(device))
     sort_kernels.randperm_(perm, generator=generator)
     result = Tensor._make(perm)
@@ -381,4 +383,41 @@ def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, dev
         result = _cast(result, dtype)
     _check_requires_grad(result.dtype, requires_grad)
     result._requires_grad = requires_grad
+    return result
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad=False, **_):
+    """Samples of N(mean, std**2): ``normal(mean, std, size)`` of two numbers, or elementwise
+    over the broadcast of tensor ``mean`` and/or ``std`` (a standard normal scaled and shifted)."""
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments: two numbers "
+                            "need a size")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        result = _random(size, NORMAL, _py_float(mean), _py_float(std), dtype, device,
+                         requires_grad, generator)
+    else:
+        if isinstance(std, Tensor):
+            if std.numel() and not _py_bool((std >= 0).all()):
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+        elif std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        shapes = [tuple(t.shape) for t in (mean, std) if isinstance(t, Tensor)]
+        ref = mean if isinstance(mean, Tensor) else std
+        with grad_mode.no_grad():
+            z = _random(broadcast_shapes(*shapes), NORMAL, 0.0, 1.0, ref.dtype, ref.device,
+                        False, generator)
+            result = z * std + mean
+    if out is not None:
+        return out.copy_(result)
+    return result
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 samples, 1 with probability ``input`` (elementwise), or ``p`` when given."""
+    result = empty_like(input).bernoulli_(input if p is None else p, generator=generator)
+    if out is not None:
+        return out.copy_(result)
     return result

@@ -389,7 +389,34 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
 
 
 def bernoulli_(self, p=0.5, generator=None):
-    return _random_(self, creation.BERNOULLI, float(p), 0.0, generator)
+    if is_tensor(p):  # a probability per element (broadcast to self): uniform < p
+        with grad_mode.no_grad():
+            if p.numel() and not builtins.bool(((p >= 0) & (p <= 1)).all()):
+                raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+            dtype = p.dtype if p.dtype.is_floating_point else _dtype.get_default_dtype()
+            u = torch.empty(broadcast_shapes(tuple(self.shape), tuple(p.shape)), dtype=dtype,
+                            device=self.device)
+            exact_random_(u, creation.UNIFORM, 0.0, 1.0, generator=generator)
+            value = (wrap(u) < p).to(self.dtype)
+        return _assign_(self, value)
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    return _random_(self, creation.BERNOULLI, p, 0.0, generator)
+
+
+def exponential_(self, lambd=1.0, generator=None):
+    """-log(1 - u) / lambd of uniform u in [0, 1): exponentially distributed, never negative."""
+    lambd = float(lambd)
+    if not lambd > 0.0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(f"exponential_ not implemented for '{pointwise.type_name(self.dtype)}'")
+    with grad_mode.no_grad():
+        u = torch.empty(tuple(self.shape), dtype=self.dtype, device=self.device)
+        exact_random_(u, creation.UNIFORM, 0.0, 1.0, generator=generator)
+        value = (1 - wrap(u)).log().neg().div(lambd)
+    return _assign_(self, value)
 
 
 def random_(self, from_=0, to=None, generator=None):
@@ -432,6 +459,7 @@ class InplaceOps:
     copy_, masked_fill_, scatter_, scatter_add_ = copy_, masked_fill_, scatter_, scatter_add_
     index_add_, index_copy_, index_fill_ = index_add_, index_copy_, index_fill_
     uniform_, normal_, bernoulli_, random_ = uniform_, normal_, bernoulli_, random_
+    exponential_ = exponential_
     neg_, abs_, exp_, log_, sqrt_ = neg_, abs_, exp_, log_, sqrt_
     sin_, cos_, tanh_, sigmoid_, relu_ = sin_, cos_, tanh_, sigmoid_, relu_
     reciprocal_, rsqrt_ = reciprocal_, rsqrt_
@@ -452,6 +480,6 @@ class InplaceOps:
 __all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "add_", "sub_", "mul_", "div_", "pow_",
            "clamp_", "fill_", "zero_", "copy_", "masked_fill_", "scatter_", "scatter_add_",
            "index_add_", "index_copy_", "index_fill_",
-           "uniform_", "normal_",
+           "uniform_", "normal_", "exponential_",
            "bernoulli_", "random_", "true_divide_", "clip_", "neg_", "abs_", "exp_", "log_",
            "sqrt_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_", "reciprocal_", "rsqrt_"]
