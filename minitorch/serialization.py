@@ -184,8 +184,11 @@ def _remove_stale_temps(folder, base):
 def _write_atomic(path, data):
     path = os.path.realpath(path)  # a symlink is written through: its target is replaced
     folder, base = os.path.split(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(21, "Is a directory", path)
+    if os.path.isdir(path):  # torch.save raises RuntimeError for both of these
+        raise RuntimeError(f"minitorch.save: open file failed with strerror: Is a directory "
+                           f"({path})")
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
     _remove_stale_temps(folder, base)
     tmp = os.path.join(folder, f".tmp-{base}-{os.getpid()}-{secrets.token_hex(4)}")
     # 0o666 & ~umask, as open(path, "wb") (torch.save) creates files; an existing file keeps its

@@ -144,3 +144,12 @@ def test_randperm_negative_message():
     for lib in (torch, minitorch):
         with pytest.raises(RuntimeError, match="negative dimension -1"):
             lib.randperm(-1)
+
+
+def test_save_to_a_directory_or_a_missing_folder_raises_runtime_error(tmp_path):
+    for lib in (torch, minitorch):
+        with pytest.raises(RuntimeError, match="Is a directory"):
+            lib.save(lib.ones(1), tmp_path)
+        with pytest.raises(RuntimeError, match="Parent directory .* does not exist"):
+            lib.save(lib.ones(1), tmp_path / "missing" / "x.pt")
+    assert not (tmp_path / "missing").exists()
