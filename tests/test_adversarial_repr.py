@@ -153,3 +153,25 @@ def test_save_to_a_directory_or_a_missing_folder_raises_runtime_error(tmp_path):
         with pytest.raises(RuntimeError, match="Parent directory .* does not exist"):
             lib.save(lib.ones(1), tmp_path / "missing" / "x.pt")
     assert not (tmp_path / "missing").exists()
+
+
+def test_save_load_keeps_parameters_requires_grad_and_sizes():
+    import io
+
+    def round_trip(lib, obj):
+        buf = io.BytesIO()
+        lib.save(obj, buf)
+        buf.seek(0)
+        return lib.load(buf)
+
+    def summary(lib):
+        nn = lib.nn
+        out = round_trip(lib, {"p": nn.Parameter(lib.ones(2)),
+                               "q": nn.Parameter(lib.ones(2), requires_grad=False),
+                               "g": lib.ones(2, requires_grad=True), "n": lib.ones(1),
+                               "s": lib.zeros(2, 3).shape})
+        return {k: (type(v).__name__, getattr(v, "requires_grad", None),
+                    v.tolist() if hasattr(v, "tolist") else tuple(v)) for k, v in out.items()}
+
+    assert summary(minitorch) == summary(torch)
+    assert isinstance(round_trip(minitorch, {"s": minitorch.Size([4])})["s"], torch.Size)
