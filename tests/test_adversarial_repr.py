@@ -175,3 +175,16 @@ def test_save_load_keeps_parameters_requires_grad_and_sizes():
 
     assert summary(minitorch) == summary(torch)
     assert isinstance(round_trip(minitorch, {"s": minitorch.Size([4])})["s"], torch.Size)
+
+
+def test_squeeze_grad_fn_names_in_reprs():
+    def reprs(lib):
+        x = lib.ones(1, 2, 1, requires_grad=True)
+        z = lib.tensor(1.0, requires_grad=True)
+        return [repr(y) for y in (x.squeeze(), x.squeeze(0), x.squeeze((0, 2)), x.squeeze([2]),
+                                  z.squeeze(0), lib.squeeze(x, -1))]
+
+    assert reprs(minitorch) == reprs(torch)
+    x = minitorch.ones(1, 2, 1, requires_grad=True)
+    x.squeeze((0, 2)).sum().backward()
+    assert x.grad.shape == (1, 2, 1)
