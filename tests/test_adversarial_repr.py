@@ -188,3 +188,21 @@ def test_squeeze_grad_fn_names_in_reprs():
     x = minitorch.ones(1, 2, 1, requires_grad=True)
     x.squeeze((0, 2)).sum().backward()
     assert x.grad.shape == (1, 2, 1)
+
+
+@pytest.mark.parametrize("call, exc", [
+    (lambda lib: lib.empty(2).normal_(0, -1), RuntimeError),
+    (lambda lib: lib.empty(2).uniform_(2, 1), RuntimeError),
+    (lambda lib: lib.empty(2, dtype=lib.int64).uniform_(), NotImplementedError),
+    (lambda lib: lib.empty(2, dtype=lib.int64).normal_(), NotImplementedError),
+    (lambda lib: lib.empty(2, dtype=lib.int64).exponential_(), RuntimeError),
+    (lambda lib: lib.bernoulli(lib.tensor([1, 0])), NotImplementedError),
+    (lambda lib: lib.empty(2).random_(5, 2), RuntimeError),
+    (lambda lib: lib.multinomial(lib.tensor([1, 2]), 1), RuntimeError),
+])
+def test_in_place_sampling_rejects_what_torch_rejects(call, exc):
+    with pytest.raises(exc) as expected:
+        call(torch)
+    with pytest.raises(exc) as got:
+        call(minitorch)
+    assert str(got.value) == str(expected.value)

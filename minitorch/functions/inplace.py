@@ -380,16 +380,33 @@ def _random_(self, kind, low, high, generator):
     return self
 
 
+def _check_floating(self, kernel):
+    if not self.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{pointwise.type_name(self.dtype)}'")
+
+
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    return _random_(self, creation.UNIFORM, float(a), float(b), generator)
+    _check_floating(self, "check_uniform_bounds")
+    a, b = float(a), float(b)
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} "
+                           f"> to={b:g}")
+    return _random_(self, creation.UNIFORM, a, b, generator)
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
+    _check_floating(self, "normal_kernel_cpu")
+    if float(std) < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
     return _random_(self, creation.NORMAL, float(mean), float(std), generator)
 
 
 def bernoulli_(self, p=0.5, generator=None):
     if is_tensor(p):  # a probability per element (broadcast to self): uniform < p
+        if not p.dtype.is_floating_point:
+            raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for '
+                                      f"'{pointwise.type_name(p.dtype)}'")
         with grad_mode.no_grad():
             if p.numel() and not builtins.bool(((p >= 0) & (p <= 1)).all()):
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
@@ -411,7 +428,9 @@ def exponential_(self, lambd=1.0, generator=None):
     if not lambd > 0.0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     if not self.dtype.is_floating_point:
-        raise RuntimeError(f"exponential_ not implemented for '{pointwise.type_name(self.dtype)}'")
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{pointwise.type_name(self.dtype)}")
     with grad_mode.no_grad():
         u = torch.empty(tuple(self.shape), dtype=self.dtype, device=self.device)
         exact_random_(u, creation.UNIFORM, 0.0, 1.0, generator=generator)
@@ -422,6 +441,9 @@ def exponential_(self, lambd=1.0, generator=None):
 def random_(self, from_=0, to=None, generator=None):
     if to is None:
         from_, to = 0, from_ if from_ else 2**24
+    if int(from_) >= int(to):
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= "
+                           f"to={to}")
     return _random_(self, creation.RANDINT, int(from_), int(to), generator)
 
 
