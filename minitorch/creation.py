@@ -13,6 +13,7 @@ import torch
 
 from . import _device, _dtype
 from .autograd import grad_mode
+from .autograd.function import Function
 from .functions.pointwise import broadcast_shapes, type_name
 from .ops import creation, elementwise
 from .ops import sort as sort_kernels
@@ -404,20 +405,68 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
                 raise RuntimeError("normal expects all elements of std >= 0.0")
         elif std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        shapes = [tuple(t.shape) for t in (mean, std) if isinstance(t, Tensor)]
-        ref = mean if isinstance(mean, Tensor) else std
-        with grad_mode.no_grad():
-            z = _random(broadcast_shapes(*shapes), NORMAL, 0.0, 1.0, ref.dtype, ref.device,
-                        False, generator)
-            result = z * std + mean
+        node = (_NormalTT if isinstance(std, Tensor) else _NormalTF) \
+            if isinstance(mean, Tensor) else _NormalFT
+        result = node.apply(mean, std, generator)
     if out is not None:
         return out.copy_(result)
     return result
 
 
+def _zero_grad(x):
+    """The gradient torch defines for a sample's parameters: zeros (None for a number)."""
+    return zeros(tuple(x.shape), dtype=x.dtype, device=x.device) if isinstance(x, Tensor) else None
+
+
+class _NormalTT(Function):
+    """normal(mean, std) of tensors: z * std + mean; torch's gradient for both is zero."""
+    node_name = "NormalBackward3"
+
+    @staticmethod
+    def forward(ctx, mean, std, generator):
+        ctx.params = (mean.detach() if isinstance(mean, Tensor) else mean,
+                      std.detach() if isinstance(std, Tensor) else std)
+        ref = mean if isinstance(mean, Tensor) else std
+        shapes = [tuple(t.shape) for t in (mean, std) if isinstance(t, Tensor)]
+        with grad_mode.no_grad():
+            z = _random(broadcast_shapes(*shapes), NORMAL, 0.0, 1.0, ref.dtype, ref.device,
+                        False, generator)
+            return z * std + mean
+
+    @staticmethod
+    def backward(ctx, g):
+        return _zero_grad(ctx.params[0]), _zero_grad(ctx.params[1]), None
+
+
+class _NormalTF(_NormalTT):
+    node_name = "NormalBackward1"
+
+
+class _NormalFT(_NormalTT):
+    node_name = "NormalBackward2"
+
+
+class _Bernoulli(Function):
+    """bernoulli(p): its gradient in torch is zero."""
+    node_name = "BernoulliBackward0"
+
+    @staticmethod
+    def forward(ctx, p, generator):
+        ctx.p = p.detach()
+        with grad_mode.no_grad():
+            return empty_like(p).bernoulli_(p, generator=generator)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _zero_grad(ctx.p), None
+
+
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples, 1 with probability ``input`` (elementwise), or ``p`` when given."""
-    result = empty_like(input).bernoulli_(input if p is None else p, generator=generator)
+    if p is None and input.dtype.is_floating_point:
+        result = _Bernoulli.apply(input, generator)
+    else:
+        result = empty_like(input).bernoulli_(input if p is None else p, generator=generator)
     if out is not None:
         return out.copy_(result)
     return result

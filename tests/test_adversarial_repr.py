@@ -206,3 +206,18 @@ def test_in_place_sampling_rejects_what_torch_rejects(call, exc):
     with pytest.raises(exc) as got:
         call(minitorch)
     assert str(got.value) == str(expected.value)
+
+
+def test_normal_and_bernoulli_record_zero_gradients_as_torch():
+    def run(lib):
+        m = lib.zeros(3, requires_grad=True)
+        s = lib.ones(3, requires_grad=True)
+        p = lib.full((3,), 0.5, requires_grad=True)
+        outs = [lib.normal(m, s), lib.normal(m, 2.0), lib.normal(0.0, s), lib.bernoulli(p)]
+        sum(o.sum() for o in outs).backward()
+        return ([type(o.grad_fn).__name__ for o in outs],
+                [len(o.grad_fn.next_functions) for o in outs],
+                m.grad.tolist(), s.grad.tolist(), p.grad.tolist(),
+                lib.normal(lib.zeros(2), lib.ones(2)).requires_grad)
+
+    assert run(minitorch) == run(torch)
