@@ -20,7 +20,7 @@ from .functions import __all__ as _function_names
 from .ops.creation import Generator, default_generator
 from .serialization import load, save
 from .tensor import Tensor
-from . import accelerator, autograd, backends, cuda, distributed, nn, optim, testing, utils
+from . import accelerator, autograd, backends, cuda, distributed, nn, optim, random, testing, utils
 from .utils import data as _data  # minitorch.utils.data, as torch.utils.data
 
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy constructors)
@@ -31,25 +31,11 @@ del functions, ops, creation, serialization, fusion  # noqa: F821  (bound by the
 __version__ = "0.1.0"
 
 
-def manual_seed(seed):
-    """Seed the Philox generator that every random op (rand, randn, init, dropout) draws from."""
-    return default_generator.manual_seed(seed)
+from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402
 
-
-def seed():
-    return default_generator.seed()
-
-
-def initial_seed():
-    return default_generator.initial_seed()
-
-
-def get_rng_state():
-    return default_generator.get_state()
-
-
-def set_rng_state(state):
-    default_generator.set_state(state)
+# dtype limits and print options are metadata and presentation: torch's own (reprs use its
+# formatter, so set_printoptions changes them alike)
+finfo, iinfo, set_printoptions = _torch.finfo, _torch.iinfo, _torch.set_printoptions
 
 
 def is_nonzero(x):
@@ -77,4 +63,5 @@ __all__ = sorted(
      "save", "accelerator", "autograd", "backends", "cuda", "distributed", "nn", "optim",
      "testing", "utils", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
      "is_nonzero", "result_type", "promote_types", "can_cast", "get_default_device",
-     "set_default_device"] + list(_creation_names) + list(_function_names) + list(_LEGACY_TYPES))
+     "set_default_device", "random", "finfo", "iinfo", "set_printoptions"]
+    + list(_creation_names) + list(_function_names) + list(_LEGACY_TYPES))

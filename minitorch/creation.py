@@ -13,7 +13,9 @@ import numpy as np
 import torch
 
 from . import _device, _dtype
-from .functions.pointwise import type_name
+from .autograd import grad_mode
+from .autograd.function import Function
+from .functions.pointwise import broadcast_shapes, type_name
 from .ops import creation, elementwise
 from .ops import sort as sort_kernels
 from .ops.creation import NORMAL, RANDINT, UNIFORM
@@ -21,6 +23,7 @@ from .tensor import Tensor, _cast
 
 __all__ = ["arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
            "linspace", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like", "randn",
+           "normal", "bernoulli",
            "randn_like", "randperm", "tensor", "zeros", "zeros_like"]
 
 _py_bool, _py_float, _py_int = builtins.bool, builtins.float, builtins.int
@@ -376,7 +379,7 @@ def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, dev
     """A uniformly random permutation of ``range(n)``: the argsort of Philox random keys."""
     n = _py_int(n)
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     perm = torch.empty((n,), dtype=torch.int64, device=_resolve_device(device))
     sort_kernels.randperm_(perm, generator=generator)
     result = Tensor._make(perm)
@@ -387,6 +390,91 @@ def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, dev
     if out is not None:
         from .functions.scan_sort import write_out  # functions imports creation: import here
         return write_out("randperm", out, result)
+    return result
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad=False, **_):
+    """Samples of N(mean, std**2): ``normal(mean, std, size)`` of two numbers, or elementwise
+    over the broadcast of tensor ``mean`` and/or ``std`` (a standard normal scaled and shifted)."""
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments: two numbers "
+                            "need a size")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        result = _random(size, NORMAL, _py_float(mean), _py_float(std), dtype, device,
+                         requires_grad, generator)
+    else:
+        if isinstance(std, Tensor):
+            if std.numel() and not _py_bool((std >= 0).all()):
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+        elif std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        node = (_NormalTT if isinstance(std, Tensor) else _NormalTF) \
+            if isinstance(mean, Tensor) else _NormalFT
+        result = node.apply(mean, std, generator)
+    if out is not None:
+        return out.copy_(result)
+    return result
+
+
+def _zero_grad(x):
+    """The gradient torch defines for a sample's parameters: zeros (None for a number)."""
+    return zeros(tuple(x.shape), dtype=x.dtype, device=x.device) if isinstance(x, Tensor) else None
+
+
+class _NormalTT(Function):
+    """normal(mean, std) of tensors: z * std + mean; torch's gradient for both is zero."""
+    node_name = "NormalBackward3"
+
+    @staticmethod
+    def forward(ctx, mean, std, generator):
+        ctx.params = (mean.detach() if isinstance(mean, Tensor) else mean,
+                      std.detach() if isinstance(std, Tensor) else std)
+        ref = mean if isinstance(mean, Tensor) else std
+        shapes = [tuple(t.shape) for t in (mean, std) if isinstance(t, Tensor)]
+        with grad_mode.no_grad():
+            z = _random(broadcast_shapes(*shapes), NORMAL, 0.0, 1.0, ref.dtype, ref.device,
+                        False, generator)
+            return z * std + mean
+
+    @staticmethod
+    def backward(ctx, g):
+        return _zero_grad(ctx.params[0]), _zero_grad(ctx.params[1]), None
+
+
+class _NormalTF(_NormalTT):
+    node_name = "NormalBackward1"
+
+
+class _NormalFT(_NormalTT):
+    node_name = "NormalBackward2"
+
+
+class _Bernoulli(Function):
+    """bernoulli(p): its gradient in torch is zero."""
+    node_name = "BernoulliBackward0"
+
+    @staticmethod
+    def forward(ctx, p, generator):
+        ctx.p = p.detach()
+        with grad_mode.no_grad():
+            return empty_like(p).bernoulli_(p, generator=generator)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _zero_grad(ctx.p), None
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 samples, 1 with probability ``input`` (elementwise), or ``p`` when given."""
+    if p is None and input.dtype.is_floating_point:
+        result = _Bernoulli.apply(input, generator)
+    else:
+        result = empty_like(input).bernoulli_(input if p is None else p, generator=generator)
+    if out is not None:
+        return out.copy_(result)
     return result
 
 

@@ -10,6 +10,10 @@ non-tensor value (ints, floats, strings, lists, None ...), is stored as JSON in 
 ``__metadata__["minitorch.structure"]`` string, so ``load`` rebuilds the object exactly. Files
 without that entry (written by other safetensors writers) load as a flat ``{name: Tensor}`` dict.
 
+As with ``torch.load``, a ``Parameter`` comes back as a ``Parameter``, a tensor that requires
+grad comes back requiring grad (both flags in its structure node), and a ``torch.Size`` as a Size.
+Views are not shared after a round trip: each tensor is stored as its own bytes.
+
 The structure is ours and is validated on load: only the node kinds and dtypes that ``save``
 writes are accepted (a whitelist), nesting is bounded, and anything else raises ``ValueError``.
 
@@ -76,7 +80,13 @@ class _Flattener:
         if isinstance(obj, (Tensor, torch.Tensor)):
             name = self._name(path)
             self.tensors[name] = obj
+            parameter = type(obj).__name__ == "Parameter" and isinstance(obj, Tensor)
+            if parameter or obj.requires_grad:  # torch.load gives these back, so does load
+                return {"__tensor__": name, "requires_grad": bool(obj.requires_grad),
+                        "parameter": parameter}
             return {"__tensor__": name}
+        if isinstance(obj, torch.Size):
+            return {"__size__": [int(v) for v in obj]}
         if isinstance(obj, (dict, list, tuple)):
             if id(obj) in self._active:
                 raise ValueError("minitorch.save: the object contains itself (a reference cycle)")
@@ -184,8 +194,11 @@ def _remove_stale_temps(folder, base):
 def _write_atomic(path, data):
     path = os.path.realpath(path)  # a symlink is written through: its target is replaced
     folder, base = os.path.split(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(21, "Is a directory", path)
+    if os.path.isdir(path):  # torch.save raises RuntimeError for both of these
+        raise RuntimeError(f"minitorch.save: open file failed with strerror: Is a directory "
+                           f"({path})")
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
     _remove_stale_temps(folder, base)
     tmp = os.path.join(folder, f".tmp-{base}-{os.getpid()}-{secrets.token_hex(4)}")
     # 0o666 & ~umask, as open(path, "wb") (torch.save) creates files; an existing file keeps its
@@ -250,6 +263,20 @@ def _decode(node, tensors, depth=0):
         if not isinstance(name, str) or name not in tensors:
             raise ValueError(f"structure names missing tensor {str(name)[:80]!r}")
         return tensors[name]
+    if keys == {"__tensor__", "requires_grad", "parameter"}:
+        flags = (node["requires_grad"], node["parameter"])
+        if not all(isinstance(v, bool) for v in flags):
+            raise ValueError("malformed tensor node")
+        t = _decode({"__tensor__": node["__tensor__"]}, tensors, depth)
+        if node["parameter"]:
+            from .nn.parameter import Parameter  # nn builds on the package root
+            return Parameter(t, requires_grad=node["requires_grad"])
+        return t.requires_grad_(node["requires_grad"])
+    if keys == {"__size__"}:
+        dims = node["__size__"]
+        if not (isinstance(dims, list) and all(type(v) is int and v >= 0 for v in dims)):
+            raise ValueError("malformed size node")
+        return torch.Size(dims)
     if keys == {"__dict__", "ordered"}:
         items, ordered = node["__dict__"], node["ordered"]
         if not isinstance(items, list) or not isinstance(ordered, bool):

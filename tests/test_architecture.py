@@ -145,7 +145,7 @@ def test_dir_minitorch_shows_no_internals():
               if not n.startswith("_") and n != "models"}
     modules = {n for n, v in public.items() if inspect.ismodule(v)}
     assert modules == {"accelerator", "autograd", "backends", "cuda", "distributed", "nn", "optim",
-                       "testing", "utils"}, modules
+                       "random", "testing", "utils"}, modules
     # every public name is one torch has too (minitorch adds nothing of its own to the namespace)
     extra = sorted(n for n in public if not hasattr(torch, n))
     assert not extra, extra

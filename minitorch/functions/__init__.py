@@ -813,9 +813,10 @@ def squeeze(input, dim=None):
         if not isinstance(dim, numbers.Integral) and len(dim) == 0:
             return shape_fns.Squeeze.apply(input, ())  # squeeze(()) squeezes nothing, as torch
         dims = normalize_dims(dim, input.dim())
+        node = shape_fns.SqueezeDims if isinstance(dim, (tuple, list)) else shape_fns.SqueezeDim
         if input.dim() == 0:
-            return shape_fns.Squeeze.apply(input, None)
-        return shape_fns.Squeeze.apply(input, dims[0] if len(dims) == 1 else dims)
+            return node.apply(input, None)
+        return node.apply(input, dims[0] if len(dims) == 1 else dims)
     return shape_fns.Squeeze.apply(input, None)
 
 

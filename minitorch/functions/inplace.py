@@ -380,21 +380,70 @@ def _random_(self, kind, low, high, generator):
     return self
 
 
+def _check_floating(self, kernel):
+    if not self.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{pointwise.type_name(self.dtype)}'")
+
+
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    return _random_(self, creation.UNIFORM, float(a), float(b), generator)
+    _check_floating(self, "check_uniform_bounds")
+    a, b = float(a), float(b)
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} "
+                           f"> to={b:g}")
+    return _random_(self, creation.UNIFORM, a, b, generator)
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
+    _check_floating(self, "normal_kernel_cpu")
+    if float(std) < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
     return _random_(self, creation.NORMAL, float(mean), float(std), generator)
 
 
 def bernoulli_(self, p=0.5, generator=None):
-    return _random_(self, creation.BERNOULLI, float(p), 0.0, generator)
+    if is_tensor(p):  # a probability per element (broadcast to self): uniform < p
+        if not p.dtype.is_floating_point:
+            raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for '
+                                      f"'{pointwise.type_name(p.dtype)}'")
+        with grad_mode.no_grad():
+            if p.numel() and not builtins.bool(((p >= 0) & (p <= 1)).all()):
+                raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+            dtype = p.dtype if p.dtype.is_floating_point else _dtype.get_default_dtype()
+            u = torch.empty(broadcast_shapes(tuple(self.shape), tuple(p.shape)), dtype=dtype,
+                            device=self.device)
+            exact_random_(u, creation.UNIFORM, 0.0, 1.0, generator=generator)
+            value = (wrap(u) < p).to(self.dtype)
+        return _assign_(self, value)
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    return _random_(self, creation.BERNOULLI, p, 0.0, generator)
+
+
+def exponential_(self, lambd=1.0, generator=None):
+    """-log(1 - u) / lambd of uniform u in [0, 1): exponentially distributed, never negative."""
+    lambd = float(lambd)
+    if not lambd > 0.0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{pointwise.type_name(self.dtype)}")
+    with grad_mode.no_grad():
+        u = torch.empty(tuple(self.shape), dtype=self.dtype, device=self.device)
+        exact_random_(u, creation.UNIFORM, 0.0, 1.0, generator=generator)
+        value = (1 - wrap(u)).log().neg().div(lambd)
+    return _assign_(self, value)
 
 
 def random_(self, from_=0, to=None, generator=None):
     if to is None:
         from_, to = 0, from_ if from_ else 2**24
+    if int(from_) >= int(to):
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= "
+                           f"to={to}")
     return _random_(self, creation.RANDINT, int(from_), int(to), generator)
 
 
@@ -432,6 +481,7 @@ class InplaceOps:
     copy_, masked_fill_, scatter_, scatter_add_ = copy_, masked_fill_, scatter_, scatter_add_
     index_add_, index_copy_, index_fill_ = index_add_, index_copy_, index_fill_
     uniform_, normal_, bernoulli_, random_ = uniform_, normal_, bernoulli_, random_
+    exponential_ = exponential_
     neg_, abs_, exp_, log_, sqrt_ = neg_, abs_, exp_, log_, sqrt_
     sin_, cos_, tanh_, sigmoid_, relu_ = sin_, cos_, tanh_, sigmoid_, relu_
     reciprocal_, rsqrt_ = reciprocal_, rsqrt_
@@ -452,6 +502,6 @@ class InplaceOps:
 __all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "add_", "sub_", "mul_", "div_", "pow_",
            "clamp_", "fill_", "zero_", "copy_", "masked_fill_", "scatter_", "scatter_add_",
            "index_add_", "index_copy_", "index_fill_",
-           "uniform_", "normal_",
+           "uniform_", "normal_", "exponential_",
            "bernoulli_", "random_", "true_divide_", "clip_", "neg_", "abs_", "exp_", "log_",
            "sqrt_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_", "reciprocal_", "rsqrt_"]

@@ -22,7 +22,7 @@ from ..ops import scan as scan_kernels
 from ..ops import sort as sort_kernels
 from ..ops import triangular as triangular_kernels
 from .indexing import scatter_into_zeros
-from .pointwise import where
+from .pointwise import type_name, where
 from .reduction import MaxMinAll
 from .results import ValuesIndices
 from .shape import cat
@@ -365,7 +365,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                           f"{str(input.dtype).replace('torch.', '').capitalize()}")
+                           f"{type_name(input.dtype)}")
     num_samples = int(num_samples)
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")

@@ -151,6 +151,16 @@ class Squeeze(Function):
         return g.reshape(ctx.in_shape), None
 
 
+class SqueezeDim(Squeeze):
+    """squeeze(dim) of one int dim: torch's node is SqueezeBackward1."""
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    """squeeze(dims) of a tuple/list: torch's node is SqueezeBackward2."""
+    node_name = "SqueezeBackward2"
+
+
 class Unsqueeze(Function):
     node_name = "UnsqueezeBackward0"
 
@@ -469,5 +479,5 @@ class Flip(Function):
         return g.flip(ctx.dims), None
 
 
-__all__ = ["View", "Expand", "Transpose", "Permute", "Squeeze", "Unsqueeze", "BasicIndex",
-           "Split", "Cat", "cat", "stack", "ToDevice"]
+__all__ = ["View", "Expand", "Transpose", "Permute", "Squeeze", "SqueezeDim", "SqueezeDims",
+           "Unsqueeze", "BasicIndex", "Split", "Cat", "cat", "stack", "ToDevice"]
