@@ -16,6 +16,7 @@ from . import _device, _dtype
 from .autograd import grad_mode
 from .autograd.function import Function
 from .functions.pointwise import broadcast_shapes, type_name
+from .functions.scan_sort import write_out
 from .ops import creation, elementwise
 from .ops import sort as sort_kernels
 from .ops.creation import NORMAL, RANDINT, UNIFORM
@@ -388,7 +389,6 @@ def randperm(n, *, generator=None, out=None, dtype=torch.int64, layout=None, dev
     _check_requires_grad(result.dtype, requires_grad)
     result._requires_grad = requires_grad
     if out is not None:
-        from .functions.scan_sort import write_out  # functions imports creation: import here
         return write_out("randperm", out, result)
     return result
 
@@ -415,7 +415,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             if isinstance(mean, Tensor) else _NormalFT
         result = node.apply(mean, std, generator)
     if out is not None:
-        return out.copy_(result)
+        return write_out("normal", out, result)
     return result
 
 
@@ -474,7 +474,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     else:
         result = empty_like(input).bernoulli_(input if p is None else p, generator=generator)
     if out is not None:
-        return out.copy_(result)
+        return write_out("bernoulli", out, result)
     return result
 
 
@@ -487,7 +487,6 @@ def _factory_with_out(fn):
     def wrapper(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        from .functions.scan_sort import write_out  # functions imports creation: import here
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = out.dtype
         if kwargs.get("device") is None:

@@ -202,6 +202,17 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
+def _require_positive_int(name, value):
+    """torch's sampler argument check (a bool is not an int here)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} should be a positive integer value, but got {name}={value}")
+
+
+def _require_bool(name, value, error):
+    if not isinstance(value, bool):
+        raise error(f"{name} should be a boolean value, but got {name}={value}")
+
+
 class RandomSampler(Sampler):
     """A permutation (Philox keys + rank argsort), or with ``replacement`` uniform draws from the
     randint kernel; ``num_samples`` beyond the dataset's length repeats fresh permutations."""
@@ -211,9 +222,7 @@ class RandomSampler(Sampler):
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
-        if not isinstance(self.replacement, bool):
-            raise TypeError("replacement should be a boolean value, but got "
-                            f"replacement={self.replacement}")
+        _require_bool("replacement", self.replacement, TypeError)  # (torch: TypeError here)
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
             raise ValueError("num_samples should be a positive integer value, but got "
                              f"num_samples={self.num_samples}")
@@ -255,13 +264,8 @@ class WeightedRandomSampler(Sampler):
     ``weights``."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
-                or num_samples <= 0):
-            raise ValueError("num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
-        if not isinstance(replacement, bool):
-            raise ValueError("replacement should be a boolean value, but got "
-                             f"replacement={replacement}")
+        _require_positive_int("num_samples", num_samples)
+        _require_bool("replacement", replacement, ValueError)
         weights = as_tensor(weights, dtype=torch.float64)
         if weights.dim() != 1:
             raise ValueError("weights should be a 1d sequence but given "
@@ -281,13 +285,8 @@ class WeightedRandomSampler(Sampler):
 
 class BatchSampler(Sampler):
     def __init__(self, sampler, batch_size, drop_last):
-        if (not isinstance(batch_size, int) or isinstance(batch_size, bool)
-                or batch_size <= 0):
-            raise ValueError("batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
-        if not isinstance(drop_last, bool):
-            raise ValueError("drop_last should be a boolean value, but got "
-                             f"drop_last={drop_last}")
+        _require_positive_int("batch_size", batch_size)
+        _require_bool("drop_last", drop_last, ValueError)
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = drop_last
