@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from _side_by_side import close, mt
 
 import minitorch
 import minitorch.nn as nn
@@ -14,16 +15,6 @@ import minitorch.nn.functional as F
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
-def mt(t, requires_grad=False):
-    out = minitorch.tensor(t.detach().cpu().numpy())
-    return out.requires_grad_(requires_grad) if requires_grad else out
-
-
-def close(a, b, atol=1e-5, rtol=1e-5):
-    a = a.detach().numpy() if isinstance(a, minitorch.Tensor) else np.asarray(a)
-    b = b.detach().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
-    assert a.shape == b.shape, (a.shape, b.shape)
-    np.testing.assert_allclose(a, b, atol=atol, rtol=rtol)
 
 
 def copy_weights(tmod, mmod):
