@@ -211,6 +211,18 @@ def _pointwise_(self, op, out_of_place, *args, saves_self=False, function=None, 
     return self
 
 
+def composite_(self, out_of_place):
+    """In place, an op made of several kernels (``F.elu(x, inplace=True)``...): recorded as torch
+    records it — the op's graph on a clone of ``self`` (what it saves is not overwritten), then
+    ``self`` rebased onto its result — otherwise computed and written into ``self``."""
+    _check_leaf(self)
+    if _recording(self):
+        return rebase_history(self, out_of_place(pointwise.Clone.apply(self)))
+    with grad_mode.no_grad():
+        self.copy_(out_of_place(self))
+    return self
+
+
 def add_(self, other, alpha=1):
     if alpha != 1:
         return _pointwise_(self, "add_scaled", lambda s, o, a: s.add(o, alpha=a), other, alpha,
@@ -499,7 +511,8 @@ class InplaceOps:
         return self.div_(other)
 
 
-__all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "add_", "sub_", "mul_", "div_", "pow_",
+__all__ = ["LEAF_MSG", "CopySlices", "rebase_history", "composite_", "add_", "sub_", "mul_",
+           "div_", "pow_",
            "clamp_", "fill_", "zero_", "copy_", "masked_fill_", "scatter_", "scatter_add_",
            "index_add_", "index_copy_", "index_fill_",
            "uniform_", "normal_", "exponential_",

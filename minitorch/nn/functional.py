@@ -10,6 +10,7 @@ from .. import fusion as _fusion
 from ..autograd import grad_mode
 from ..creation import arange
 from ..functions import conv as _conv
+from ..functions import inplace as _inplace
 from ..functions import linalg as _linalg
 from ..functions import loss as _loss
 from ..functions import normalization as _normalization
@@ -757,17 +758,9 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 
 def _apply_inplace(input, fn, inplace):
-    """fn(input), written into ``input`` when ``inplace``. With autograd recording, the copy is
-    recorded too, so the gradient flows through ``fn`` (a copy made untracked would leave the
-    input's history unchanged: an identity gradient); ``fn`` sees a clone, so what it saves for
-    backward is not overwritten. A leaf that requires grad raises torch's in-place error."""
-    if not inplace:
-        return fn(input)
-    if input.requires_grad and grad_mode.is_grad_enabled():
-        return input.copy_(fn(input.clone()))
-    with grad_mode.no_grad():
-        input.copy_(fn(input))
-    return input
+    """fn(input), or written into ``input`` when ``inplace`` (recorded so the gradient goes
+    through ``fn``; a leaf that requires grad raises torch's in-place error)."""
+    return _inplace.composite_(input, fn) if inplace else fn(input)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
