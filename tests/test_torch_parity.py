@@ -4,35 +4,19 @@ type and message."""
 import os
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
 import torch
+from _side_by_side import run
 
 import minitorch as mt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _plain(x):
-    """Comparable plain Python structure of a result (tensors -> (shape, dtype name, values))."""
-    if isinstance(x, (mt.Tensor, torch.Tensor)):
-        return ("T", tuple(x.shape), str(x.dtype), repr(x.detach().tolist()))  # nan == nan
-    if isinstance(x, (list, tuple)):
-        return "list" if isinstance(x, list) else "tuple", [_plain(v) for v in x]
-    if isinstance(x, torch.Size):
-        return tuple(x)
-    return x
-
-
 def _run(fn, lib):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return "ok", _plain(fn(lib))
-        except Exception as e:  # noqa: BLE001 — the exception is the result being compared
-            return "raised", type(e).__name__, str(e)
+    return run(fn, lib, sequence_kind=True, message=True)
 
 
 def _same(fn, approx=False, rtol=1e-5, atol=1e-6):
